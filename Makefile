@@ -1,0 +1,45 @@
+# Shortsmith: `make demo` makes one Short offline; `make test` runs the tests.
+# Both set up the virtual environment first (Python 3.11+, from PyPI only).
+
+PYTHON ?= $(shell for p in python3.13 python3.12 python3.11 python3; do \
+	command -v $$p >/dev/null 2>&1 && $$p -c 'import sys; sys.exit(sys.version_info < (3, 11))' && { echo $$p; break; }; done)
+VENV   ?= .venv
+BIN    := $(VENV)/bin
+STAMP  := $(VENV)/.installed-stamp
+export SHORTSMITH_HOME ?= $(CURDIR)/.shortsmith
+export DAGSTER_HOME    ?= $(SHORTSMITH_HOME)/dagster_home
+
+CHANNEL ?= curious-minds
+TOPIC   ?= Why cats purr
+
+.PHONY: setup demo test dev trends bench clean
+
+$(STAMP): pyproject.toml
+	@test -n "$(PYTHON)" || { echo "Python 3.11 or newer is required (set PYTHON=/path/to/python3.11)"; exit 1; }
+	$(PYTHON) -m venv $(VENV)
+	$(BIN)/python -m pip install -q --upgrade pip
+	$(BIN)/python -m pip install -q -e '.[dev]'
+	@touch $@
+
+setup: $(STAMP)
+	@mkdir -p $(DAGSTER_HOME) && ln -sf $(CURDIR)/dagster.yaml $(DAGSTER_HOME)/dagster.yaml
+
+demo: setup
+	$(BIN)/shortsmith video --channel "$(CHANNEL)" --topic "$(TOPIC)"
+
+test: setup
+	$(BIN)/python -m pytest
+
+dev: setup
+	$(BIN)/dagster dev -w workspace.yaml
+
+trends: setup
+	$(BIN)/shortsmith trends
+
+bench: setup
+	$(BIN)/python -m pip install -q -e '.[dev,bench]'
+	$(BIN)/python bench/bench_render.py
+	$(BIN)/python bench/bench_e2e.py
+
+clean:
+	rm -rf .shortsmith

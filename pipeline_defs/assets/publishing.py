@@ -1,0 +1,60 @@
+"""published_uploads: the finished Short handed to the channel, exactly once per partition."""
+
+from __future__ import annotations
+
+import dagster as dg
+
+from shortsmith.errors import ValidationFailed
+from shortsmith.publish import build_upload_request
+
+from ..partitions import videos_partitions
+from ..resources.channels import ChannelsResource
+from ..resources.publisher import Publisher
+from ..resources.storage import MediaStorage
+from .common import GROUP, THUMBNAIL, VIDEO, load_script, resolve_video
+from .thumbnails import thumbnails
+
+
+@dg.asset(
+    partitions_def=videos_partitions,
+    deps=[thumbnails],
+    group_name=GROUP,
+    kinds={"youtube"},
+    description="Publishes the validated video, thumbnail and metadata (offline: a local channel folder). "
+                "A partition is published at most once.",
+)
+def published_uploads(context: dg.AssetExecutionContext, channels: ChannelsResource, storage: MediaStorage,
+                      publisher: Publisher) -> dg.MaterializeResult:
+    video = resolve_video(context.partition_key, channels, storage)
+    store, partition, ch = video.store, video.partition, video.channel
+    existing = publisher.existing(partition)
+    if existing is None:
+        video_manifest = store.require(partition, VIDEO)
+        if not video_manifest.get("checks_passed"):
+            failed = [c["message"] for c in video_manifest.get("checks", []) if not c["passed"]]
+            raise ValidationFailed("the assembled video did not pass validation: " + "; ".join(failed),
+                                   field="assembled_videos",
+                                   fix="fix the cause and re-materialize assembled_videos before publishing")
+        store.require(partition, THUMBNAIL)
+        script, _ = load_script(store, partition)
+        request = build_upload_request(script, ch)
+        pub = publisher.publish(partition, video=store.file(partition, VIDEO, "video.mp4"),
+                                thumbnail=store.file(partition, THUMBNAIL, "thumbnail.jpg"), request=request)
+        context.log.info(f"published {partition} as {pub.video_id}")
+    else:
+        pub = existing
+        context.log.info(f"{partition} was already published as {pub.video_id}; not publishing again")
+    used = store.read_record("used-topics", ch.name) or {"slugs": []}
+    slug = partition.split("--", 1)[1]
+    if slug not in used["slugs"]:
+        used["slugs"].append(slug)
+        store.write_record("used-topics", ch.name, used)
+    return dg.MaterializeResult(metadata={
+        "video_id": pub.video_id,
+        "url": dg.MetadataValue.url(pub.url),
+        "folder": dg.MetadataValue.path(pub.folder),
+        "privacy": pub.privacy,
+        "already_published": pub.already_published,
+        "published_at": pub.published_at,
+        "cost_usd": 0.0,
+    })

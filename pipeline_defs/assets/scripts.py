@@ -1,0 +1,78 @@
+"""video_scripts: the structured script of each video (hook, promise, body beats, call to action)."""
+
+from __future__ import annotations
+
+from dataclasses import asdict
+
+import dagster as dg
+
+from shortsmith.model import write_json
+from shortsmith.script import HOOK_MAX_SECONDS, check_script, script_markdown, spoken_seconds
+from shortsmith.storage import fingerprint
+
+from ..partitions import videos_partitions
+from ..resources.channels import ChannelsResource
+from ..resources.script_writer import ScriptWriter
+from ..resources.storage import MediaStorage
+from .common import GROUP, SCRIPT, check_results, load_script, resolve_video
+from .trends import trending_topics
+
+
+@dg.asset(
+    partitions_def=videos_partitions,
+    deps=[trending_topics],
+    group_name=GROUP,
+    kinds={"python"},
+    description="A timed script: hook (<= 3 s), value promise, 4-7 body beats, call to action.",
+    check_specs=[
+        dg.AssetCheckSpec("script_fits_budget", asset="video_scripts", blocking=True,
+                          description="Structure is complete and the estimated length is inside the channel's target."),
+        dg.AssetCheckSpec("hook_within_3s", asset="video_scripts", blocking=True,
+                          description="The hook can be spoken in at most 3 seconds."),
+    ],
+)
+def video_scripts(context: dg.AssetExecutionContext, channels: ChannelsResource, storage: MediaStorage,
+                  script_writer: ScriptWriter):
+    video = resolve_video(context.partition_key, channels, storage)
+    store, partition, ch = video.store, video.partition, video.channel
+    fp = fingerprint("script-v1", video.topic, script_writer.provider, {
+        "niche": ch.niche, "wpm": ch.words_per_minute, "min": ch.min_seconds, "max": ch.max_seconds,
+        "tags": ch.tags, "cta": ch.call_to_action, "title": ch.title, "style": ch.style.name,
+    }, asdict(video.seed) if video.seed else None)
+    manifest = store.reusable(partition, SCRIPT, fp)
+    reused = manifest is not None and manifest.get("checks_passed", False)
+    if reused:
+        script, _ = load_script(store, partition)
+        context.log.info(f"reusing the script already written for {partition}")
+    else:
+        script = script_writer.write(ch, video.topic, video.seed)
+        problems = check_script(script)
+        with store.write_stage(partition, SCRIPT, fp, {"topic": video.topic, "checks_passed": not problems}) as w:
+            write_json(w.path("script.json"), script)
+            w.path("script.md").write_text(script_markdown(script), encoding="utf-8")
+    problems = check_script(script)
+    budget = [p for p in problems if not p.field.startswith("beats[0]")]
+    hook_s = spoken_seconds(script.hook.narration, script.words_per_minute)
+    checks = {
+        "script_fits_budget": (not budget, "; ".join(f"{p.field}: {p.message}" for p in budget)
+                               or f"{script.estimated_seconds:.1f} s within {script.min_seconds:.0f}-{script.max_seconds:.0f} s",
+                               {"estimated_seconds": script.estimated_seconds}),
+        "hook_within_3s": (hook_s <= HOOK_MAX_SECONDS,
+                           f"hook takes about {hook_s:.1f} s to say (limit {HOOK_MAX_SECONDS:.0f} s)",
+                           {"hook_seconds": round(hook_s, 2)}),
+    }
+    return dg.MaterializeResult(
+        metadata={
+            "title": script.title,
+            "topic": video.topic,
+            "topic_source": video.source,
+            "script": dg.MetadataValue.md(script_markdown(script)),
+            "beats": len(script.beats),
+            "words": script.word_count,
+            "estimated_seconds": script.estimated_seconds,
+            "writer": script.writer,
+            "reused": reused,
+            "cost_usd": 0.0,
+        },
+        check_results=check_results(checks, "video_scripts"),
+    )

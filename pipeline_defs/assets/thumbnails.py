@@ -1,0 +1,51 @@
+"""thumbnails: a 1280x720 JPEG with the title, for the upload."""
+
+from __future__ import annotations
+
+import dagster as dg
+from PIL import Image
+
+from shortsmith.art import image_to_markdown, render_thumbnail, save_jpeg
+from shortsmith.storage import fingerprint
+
+from ..partitions import videos_partitions
+from ..resources.channels import ChannelsResource
+from ..resources.images import visual_style
+from ..resources.storage import MediaStorage
+from .common import GROUP, SCENES, THUMBNAIL, VIDEO, file_meta, load_script, resolve_video
+from .scenes import scene_name
+from .videos import assembled_videos
+
+
+@dg.asset(
+    partitions_def=videos_partitions,
+    deps=[assembled_videos],
+    group_name=GROUP,
+    kinds={"pillow"},
+    description="A 1280x720 JPEG thumbnail with the title over the hook's scene.",
+)
+def thumbnails(context: dg.AssetExecutionContext, channels: ChannelsResource,
+               storage: MediaStorage) -> dg.MaterializeResult:
+    video = resolve_video(context.partition_key, channels, storage)
+    store, partition = video.store, video.partition
+    script, script_manifest = load_script(store, partition)
+    store.require(partition, VIDEO)
+    scenes_fp = store.require(partition, SCENES)["fingerprint"]
+    style = video.channel.style
+    fp = fingerprint("thumb-v1", script.title, scenes_fp, style.__dict__)
+    reused = store.reusable(partition, THUMBNAIL, fp) is not None
+    if not reused:
+        scene = Image.open(store.file(partition, SCENES, scene_name(0))).convert("RGB")
+        img = render_thumbnail(script.title, scene=scene, style=visual_style(style), size=(1280, 720))
+        with store.write_stage(partition, THUMBNAIL, fp) as w:
+            save_jpeg(img, w.path("thumbnail.jpg"), quality=90)
+    path = store.file(partition, THUMBNAIL, "thumbnail.jpg")
+    img = Image.open(path)
+    return dg.MaterializeResult(metadata={
+        "preview": dg.MetadataValue.md(image_to_markdown(img, max_width=480, alt=script.title)),
+        "size": f"{img.width}x{img.height}",
+        "title": script.title,
+        "reused": reused,
+        "cost_usd": 0.0,
+        **file_meta(path),
+    })

@@ -1,0 +1,69 @@
+"""voiceovers: the narration, spoken beat by beat, with beat and word timings."""
+
+from __future__ import annotations
+
+import time
+
+import dagster as dg
+
+from shortsmith.model import write_json
+from shortsmith.script import HOOK_MAX_SECONDS
+from shortsmith.storage import fingerprint
+
+from ..partitions import videos_partitions
+from ..resources.channels import ChannelsResource
+from ..resources.storage import MediaStorage
+from ..resources.voice import VoiceProvider
+from .common import GROUP, VOICE, check_results, file_meta, load_script, load_voiceover, md_table, resolve_video
+from .scripts import video_scripts
+
+
+@dg.asset(
+    partitions_def=videos_partitions,
+    deps=[video_scripts],
+    group_name=GROUP,
+    kinds={"python", "onnx"},
+    pool="gpu",
+    description="Neural TTS per beat (Piper offline), joined into one track, with word-level timings.",
+    check_specs=[dg.AssetCheckSpec("hook_spoken_within_3s", asset="voiceovers", blocking=True,
+                                   description="The spoken hook ends within 3 seconds of its start.")],
+)
+def voiceovers(context: dg.AssetExecutionContext, channels: ChannelsResource, storage: MediaStorage,
+               voice: VoiceProvider):
+    video = resolve_video(context.partition_key, channels, storage)
+    store, partition = video.store, video.partition
+    script, script_manifest = load_script(store, partition)
+    fp = fingerprint("voice-v1", script_manifest["fingerprint"], voice.describe(video.channel.voice))
+    reused = store.reusable(partition, VOICE, fp) is not None
+    if reused:
+        context.log.info(f"reusing the voiceover already made for {partition}")
+    else:
+        started = time.perf_counter()
+        with store.write_stage(partition, VOICE, fp) as w:
+            vo = voice.synthesize([b.narration for b in script.beats], w.path("voice.wav"), video.channel.voice)
+            vo.wav_path = "voice.wav"
+            write_json(w.path("voiceover.json"), vo)
+            w.data["synthesis_seconds"] = round(time.perf_counter() - started, 2)
+        context.log.info(f"synthesized {vo.duration:.1f} s of speech in {time.perf_counter() - started:.1f} s")
+    vo, manifest = load_voiceover(store, partition)
+    hook = vo.beats[0]
+    hook_s = hook.end - hook.start
+    rows = [[b.index + 1, script.beats[b.index].kind, f"{b.start:.2f}", f"{b.end:.2f}", len(b.words),
+             " ".join(w.word for w in b.words[:6]) + (" ..." if len(b.words) > 6 else "")] for b in vo.beats]
+    checks = {"hook_spoken_within_3s": (hook_s <= HOOK_MAX_SECONDS,
+                                        f"the hook is spoken in {hook_s:.2f} s (limit {HOOK_MAX_SECONDS:.0f} s)",
+                                        {"hook_seconds": round(hook_s, 3)})}
+    return dg.MaterializeResult(
+        metadata={
+            "duration_seconds": round(vo.duration, 2),
+            "engine": vo.engine,
+            "timing_source": vo.timing_source,
+            "beat_timings": dg.MetadataValue.md(md_table(["beat", "kind", "start s", "end s", "words", "text"], rows)),
+            "words": sum(len(b.words) for b in vo.beats),
+            "synthesis_seconds": manifest.get("synthesis_seconds"),
+            "reused": reused,
+            "cost_usd": 0.0,
+            **file_meta(vo.wav_path),
+        },
+        check_results=check_results(checks, "voiceovers"),
+    )

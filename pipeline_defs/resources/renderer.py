@@ -1,0 +1,18 @@
+from __future__ import annotations
+
+import dagster as dg
+
+from shortsmith.render import RenderSettings
+
+
+class RendererSettings(dg.ConfigurableResource):
+    """Output format of the assembled Short (defaults: 1080x1920, 30 fps, H.264 CRF 20 veryfast)."""
+
+    width: int = 1080
+    height: int = 1920
+    fps: int = 30
+    crf: int = 20
+    preset: str = "veryfast"
+
+    def settings(self) -> RenderSettings:
+        return RenderSettings(width=self.width, height=self.height, fps=self.fps, crf=self.crf, preset=self.preset)

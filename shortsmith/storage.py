@@ -1,0 +1,161 @@
+"""Media storage for pipeline stages: one folder per (partition, stage), committed atomically.
+
+Layout: ``<root>/<channel>/<partition_key>/<stage>/`` holding the stage's files and a
+``manifest.json`` written last. A stage writes into a hidden temporary folder and only a
+successful stage swaps it into place, so:
+
+- a crash or a failed retry never leaves a half-written stage that looks complete, and
+  never destroys the last complete version;
+- a stage whose manifest matches the fingerprint of its inputs is complete and valid and
+  is reused instead of recomputed (idempotent re-runs);
+- a change of inputs (a new style, a new voice) changes the fingerprint, so the stage is
+  rebuilt on the next materialization.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import os
+import shutil
+import uuid
+from contextlib import contextmanager
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any, Iterator
+
+from .topics import split_partition_key
+
+MANIFEST = "manifest.json"
+
+
+def fingerprint(*parts: Any) -> str:
+    """A stable hash of a stage's inputs (JSON-serialisable values)."""
+    blob = json.dumps(parts, sort_keys=True, default=str, ensure_ascii=False).encode()
+    return hashlib.sha256(blob).hexdigest()[:24]
+
+
+def file_sha256(path: Path, chunk: int = 1 << 20) -> str:
+    h = hashlib.sha256()
+    with open(path, "rb") as f:
+        while block := f.read(chunk):
+            h.update(block)
+    return h.hexdigest()
+
+
+@dataclass
+class StageWriter:
+    """Where a stage writes its files before they are committed."""
+
+    dir: Path
+    data: dict = field(default_factory=dict)  # stored in the manifest
+    files: dict[str, dict] = field(default_factory=dict)  # filled on commit
+
+    def path(self, name: str) -> Path:
+        return self.dir / name
+
+
+class LocalMediaStore:
+    def __init__(self, root: str | Path):
+        self.root = Path(root).expanduser().resolve()
+
+    # -- layout ----------------------------------------------------------------
+    def partition_dir(self, partition: str) -> Path:
+        channel, _ = split_partition_key(partition)
+        return self.root / channel / partition
+
+    def stage_dir(self, partition: str, stage: str) -> Path:
+        return self.partition_dir(partition) / stage
+
+    def file(self, partition: str, stage: str, name: str) -> Path:
+        return self.stage_dir(partition, stage) / name
+
+    # -- reading ---------------------------------------------------------------
+    def manifest(self, partition: str, stage: str) -> dict | None:
+        """The stage's manifest if the stage is complete (all its files present, sizes as recorded)."""
+        d = self.stage_dir(partition, stage)
+        mpath = d / MANIFEST
+        if not mpath.is_file():
+            return None
+        try:
+            manifest = json.loads(mpath.read_text(encoding="utf-8"))
+        except (OSError, json.JSONDecodeError):
+            return None
+        for name, info in manifest.get("files", {}).items():
+            f = d / name
+            if not f.is_file() or f.stat().st_size != info.get("size"):
+                return None
+        return manifest
+
+    def reusable(self, partition: str, stage: str, fp: str) -> dict | None:
+        """The manifest of a complete stage built from the same inputs, else None."""
+        manifest = self.manifest(partition, stage)
+        if manifest and manifest.get("fingerprint") == fp:
+            return manifest
+        return None
+
+    def require(self, partition: str, stage: str) -> dict:
+        from .errors import InputError
+
+        manifest = self.manifest(partition, stage)
+        if manifest is None:
+            raise InputError(
+                f"stage '{stage}' of partition '{partition}' has no complete output in {self.root}",
+                field=stage,
+                fix=f"materialize '{stage}' for this partition first (or the whole graph)",
+            )
+        return manifest
+
+    # -- writing ---------------------------------------------------------------
+    @contextmanager
+    def write_stage(self, partition: str, stage: str, fp: str, data: dict | None = None) -> Iterator[StageWriter]:
+        """Write a stage's files into a temporary folder; commit them atomically on success.
+
+        ``data`` (and anything the body adds to ``writer.data``) is stored in the manifest.
+        """
+        final = self.stage_dir(partition, stage)
+        final.parent.mkdir(parents=True, exist_ok=True)
+        tmp = final.parent / f".{stage}.tmp-{uuid.uuid4().hex[:8]}"
+        tmp.mkdir()
+        writer = StageWriter(dir=tmp, data=dict(data or {}))
+        try:
+            yield writer
+            files = {}
+            for f in sorted(tmp.iterdir()):
+                if f.is_file():
+                    files[f.name] = {"size": f.stat().st_size}
+            manifest = {"stage": stage, "partition": partition, "fingerprint": fp, "files": files, **writer.data}
+            mtmp = tmp / f".{MANIFEST}.tmp"
+            mtmp.write_text(json.dumps(manifest, indent=2, default=str), encoding="utf-8")
+            with open(mtmp, "rb") as fh:
+                os.fsync(fh.fileno())
+            mtmp.replace(tmp / MANIFEST)
+            writer.files = files
+            old = None
+            if final.exists():
+                old = final.parent / f".{stage}.old-{uuid.uuid4().hex[:8]}"
+                final.replace(old)
+            tmp.replace(final)
+            if old is not None:
+                shutil.rmtree(old, ignore_errors=True)
+        except BaseException:
+            shutil.rmtree(tmp, ignore_errors=True)
+            raise
+
+    # -- small records outside stages (requests, trends) -------------------------
+    def record_path(self, kind: str, name: str) -> Path:
+        return self.root / "_records" / kind / f"{name}.json"
+
+    def write_record(self, kind: str, name: str, data: Any) -> Path:
+        path = self.record_path(kind, name)
+        path.parent.mkdir(parents=True, exist_ok=True)
+        tmp = path.with_name(f".{path.name}.{uuid.uuid4().hex[:6]}.tmp")
+        tmp.write_text(json.dumps(data, indent=2, default=str, ensure_ascii=False), encoding="utf-8")
+        tmp.replace(path)
+        return path
+
+    def read_record(self, kind: str, name: str) -> Any | None:
+        path = self.record_path(kind, name)
+        if not path.is_file():
+            return None
+        return json.loads(path.read_text(encoding="utf-8"))
