@@ -3,6 +3,7 @@
     shortsmith video --channel curious-minds --topic "Why cats purr"
     shortsmith trends
     shortsmith add --channel curious-minds --topic "How bees make honey"   # partition only
+    shortsmith backfill --from voiceovers --channel curious-minds          # voiceovers* for a channel
 
 Runs are recorded in the Dagster instance at $DAGSTER_HOME (default .shortsmith/dagster_home),
 so they show up in `dagster dev` started with the same DAGSTER_HOME.
@@ -14,11 +15,10 @@ import argparse
 import os
 import sys
 import time
-from datetime import datetime, timezone
 from pathlib import Path
 
 from shortsmith.errors import ShortsmithError
-from shortsmith.topics import clean_topic, partition_key
+from shortsmith.topics import clean_topic
 
 from . import settings
 
@@ -46,32 +46,44 @@ def _instance():
 
 
 def add_video(channel: str, topic: str, *, source: str = "cli") -> str:
-    """Validate the request, record the topic and add the partition; returns the partition key."""
+    """Validate the request, record the topic and add the partition; returns the partition key.
+
+    A manual request is recorded in the channel's daily ledger (so schedules and sensors count
+    it against the day's cap) but is not refused at the cap: publishing defers it instead.
+    """
+    from shortsmith.quota import local_day, utcnow
+
     from .definitions import defs
+    from .ledger import Ledger
     from .partitions import videos_partitions
+    from .requests import write_request
 
     resources = defs.resources
-    channels = resources["channels"]
-    ch = channels.get(channel)  # a clear error for an unknown channel
-    topic = clean_topic(topic)
-    key = partition_key(ch.name, topic)
+    ch = resources["channels"].get(channel)  # a clear error for an unknown channel
     store = resources["storage"].store()
-    if store.read_record("requests", key) is None:
-        store.write_record("requests", key, {"channel": ch.name, "topic": topic, "source": source,
-                                             "requested_at": datetime.now(timezone.utc).isoformat()})
+    key = write_request(store, ch, clean_topic(topic), source)
     instance = _instance()
     if not instance.has_dynamic_partition(videos_partitions.name, key):
+        Ledger(instance).record_requested(ch.name, local_day(utcnow(), ch.timezone), source, key, topic)
         instance.add_dynamic_partitions(videos_partitions.name, [key])
     return key
 
 
-def _step_times(result) -> list[tuple[str, float]]:
+# Progress (INFO) on the console, not Dagster's DEBUG event stream; the UI still has everything.
+QUIET_CONSOLE = {"loggers": {"console": {"config": {"log_level": "INFO"}}}}
+
+
+def step_times(instance, run_id: str) -> list[tuple[str, float]]:
+    """Wall time of each step of a run, from the instance's event log, in the order they finished."""
     starts, out = {}, []
-    for event in result.all_events:
+    for record in instance.all_logs(run_id):
+        event = record.dagster_event
+        if event is None:
+            continue
         if event.event_type_value == "STEP_START":
-            starts[event.step_key] = event.timestamp
+            starts[event.step_key] = record.timestamp
         elif event.event_type_value in ("STEP_SUCCESS", "STEP_FAILURE") and event.step_key in starts:
-            out.append((event.step_key, event.timestamp - starts[event.step_key]))
+            out.append((event.step_key, record.timestamp - starts[event.step_key]))
     return out
 
 
@@ -82,30 +94,34 @@ def run_video(channel: str, topic: str) -> int:
 
     print(f"partition: {key}")
     job = defs.resolve_job_def("make_video")
-    result = job.execute_in_process(partition_key=key, instance=_instance(), raise_on_error=False)
+    instance = _instance()
+    result = job.execute_in_process(partition_key=key, instance=instance, raise_on_error=False,
+                                    run_config=QUIET_CONSOLE)
     elapsed = time.perf_counter() - started
-    for step, seconds in _step_times(result):
+    for step, seconds in step_times(instance, result.run_id):
         print(f"  {step:<22} {seconds:6.1f} s")
-    failed_checks = [
-        e.event_specific_data.asset_check_evaluation
-        for e in result.all_events
-        if e.event_type_value == "ASSET_CHECK_EVALUATION" and not e.event_specific_data.asset_check_evaluation.passed
-    ]
+    failed_checks = [e for e in result.get_asset_check_evaluations() if not e.passed]
     for ev in failed_checks:
         print(f"CHECK FAILED {ev.asset_check_key.name}: {ev.description}", file=sys.stderr)
     if not result.success:
         for event in result.all_events:
             if event.event_type_value == "STEP_FAILURE":
                 err = event.event_specific_data.error
-                print(f"FAILED {event.step_key}: {err.message.strip() if err else ''}", file=sys.stderr)
+                text = (err.message if err else "").strip()
+                text = text.split("Failure: ", 1)[-1] if "Failure: " in text else text
+                print(f"FAILED {event.step_key}: {text}", file=sys.stderr)
         print(f"run {result.run_id} failed after {elapsed:.1f} s", file=sys.stderr)
         return 1
     store = defs.resources["storage"].store()
-    publisher = defs.resources["publisher"]
-    pub = publisher.existing(key)
     print(f"video:     {store.file(key, 'video', 'video.mp4')}")
-    if pub:
-        print(f"published: {pub.video_path} ({pub.video_id}{', already published' if pub.already_published else ''})")
+    mats = result.asset_materializations_for_node("published_uploads")
+    meta = {k: v.value for k, v in mats[-1].metadata.items()} if mats else {}
+    if meta.get("status") == "deferred":
+        print(f"publishing deferred until {meta.get('deferred_until')}: {meta.get('reason')}")
+    elif meta:
+        pub = defs.resources["publisher"].existing(key)
+        note = " (already published earlier; not published again)" if meta.get("status") == "already_published" else ""
+        print(f"published: {pub.video_path if pub else meta.get('folder')} ({meta.get('video_id')}){note}")
     print(f"run {result.run_id} succeeded in {elapsed:.1f} s")
     return 0
 
@@ -123,6 +139,70 @@ def run_trends() -> int:
     return 0 if result.success else 1
 
 
+BACKFILL_MUTATION = """
+mutation Backfill($params: LaunchBackfillParams!) {
+  launchPartitionBackfill(backfillParams: $params) {
+    __typename
+    ... on LaunchBackfillSuccess { backfillId }
+    ... on PythonError { message }
+    ... on InvalidSubsetError { message }
+    ... on UnauthorizedError { message }
+  }
+}"""
+
+
+def run_backfill(start: str, partitions: list[str], channel: str | None, remote: str | None) -> int:
+    """Launch an asset backfill of ``start`` and everything downstream of it over the given partitions.
+
+    It is the UI's "Materialize selected" over partitions, sent as the GraphQL mutation
+    launchPartitionBackfill through the ``dagster-graphql`` CLI (to the local instance, or to a
+    webserver with --remote). The daemon runs it one partition per run (BackfillPolicy) and at
+    most one backfill run at a time (the dagster/backfill tag limit), so it never starves the
+    daily production; already published videos are not uploaded again.
+    """
+    import json
+    import subprocess
+
+    import dagster as dg
+
+    from .definitions import defs
+    from .partitions import videos_partitions
+
+    graph = defs.resolve_asset_graph()
+    try:
+        keys = dg.AssetSelection.keys(start).downstream().resolve(graph)
+    except Exception:  # noqa: BLE001 - an unknown asset key
+        known = ", ".join(sorted(k.to_user_string() for k in graph.get_all_asset_keys()))
+        print(f"error: [--from] no asset named {start!r}; use one of: {known}", file=sys.stderr)
+        return 2
+    instance = _instance()
+    existing = instance.get_dynamic_partitions(videos_partitions.name)
+    if not partitions:
+        if not channel:
+            print("error: [--partitions] give partition keys, or --channel for all of a channel's videos",
+                  file=sys.stderr)
+            return 2
+        partitions = [p for p in existing if p.startswith(f"{channel}--")]
+    missing = [p for p in partitions if p not in existing]
+    if missing or not partitions:
+        print(f"error: [--partitions] not video partitions in this instance: {', '.join(missing) or '(none given)'}",
+              file=sys.stderr)
+        return 2
+    params = {"partitionNames": partitions, "assetSelection": [{"path": k.path} for k in sorted(keys)]}
+    target = ["-r", remote] if remote else ["-w", str(settings.PROJECT_ROOT / "workspace.yaml")]
+    exe = Path(sys.executable).parent / "dagster-graphql"
+    proc = subprocess.run([str(exe), *target, "-t", BACKFILL_MUTATION, "-v", json.dumps({"params": params})],
+                          capture_output=True, text=True, cwd=str(settings.PROJECT_ROOT))
+    lines = [ln for ln in proc.stdout.splitlines() if ln.startswith("{")]
+    result = json.loads(lines[-1])["data"]["launchPartitionBackfill"] if lines else {}
+    if result.get("__typename") != "LaunchBackfillSuccess":
+        print(f"error: backfill not launched: {result.get('message') or proc.stderr[-2000:]}", file=sys.stderr)
+        return 1
+    print(f"backfill {result['backfillId']}: {', '.join(k.to_user_string() for k in sorted(keys))} "
+          f"over {len(partitions)} partition(s); the daemon runs it one partition per run")
+    return 0
+
+
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(prog="shortsmith", description=__doc__,
                                      formatter_class=argparse.RawDescriptionHelpFormatter)
@@ -133,6 +213,12 @@ def main(argv: list[str] | None = None) -> int:
         p.add_argument("--channel", required=True, help="channel name from channels.yaml")
         p.add_argument("--topic", required=True, help="what the video is about, e.g. 'Why cats purr'")
     sub.add_parser("trends", help="score topic candidates for every channel")
+    b = sub.add_parser("backfill", help="re-make a step and everything after it for some videos (a Dagster backfill)")
+    b.add_argument("--from", dest="start", default="scene_images",
+                   help="the first asset to redo: voiceovers (new voice), scene_images (new style), ...")
+    b.add_argument("--partitions", default="", help="comma-separated partition keys")
+    b.add_argument("--channel", help="all of this channel's videos (when --partitions is not given)")
+    b.add_argument("--remote", help="a dagster-webserver URL, e.g. http://localhost:3000 (default: the local instance)")
     args = parser.parse_args(argv)
     try:
         if args.command == "video":
@@ -140,6 +226,9 @@ def main(argv: list[str] | None = None) -> int:
         if args.command == "add":
             print(add_video(args.channel, args.topic))
             return 0
+        if args.command == "backfill":
+            return run_backfill(args.start, [p for p in args.partitions.split(",") if p.strip()], args.channel,
+                                args.remote)
         return run_trends()
     except ShortsmithError as exc:
         print(f"error: {exc}", file=sys.stderr)

@@ -2,7 +2,7 @@
 
 import dagster as dg
 
-from . import settings
+from . import automation, settings
 from .assets import ALL_ASSETS
 from .jobs import discover_trends_job, make_video_job
 from .resources.channels import ChannelsResource
@@ -26,7 +26,7 @@ def offline_resources() -> dict:
         "voice": PiperVoiceProvider(),
         "images": ProceduralImageProvider(),
         "music_provider": SynthMusicProvider(),
-        "renderer": RendererSettings(),
+        "renderer": RendererSettings(width=settings.render_size()[0], height=settings.render_size()[1]),
         "publisher": LocalFolderPublisher(root=settings.channel_dir()),
     }
 
@@ -34,5 +34,7 @@ def offline_resources() -> dict:
 defs = dg.Definitions(
     assets=ALL_ASSETS,
     jobs=[make_video_job, discover_trends_job],
+    schedules=automation.schedules,
+    sensors=automation.sensors,
     resources=offline_resources(),
 )

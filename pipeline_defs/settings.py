@@ -4,6 +4,7 @@
 - SHORTSMITH_CHANNELS  the channels config (default: <project>/channels.yaml)
 - SHORTSMITH_MEDIA     stage outputs (default: $SHORTSMITH_HOME/media)
 - SHORTSMITH_CHANNEL_DIR  the offline publisher's channel folders (default: $SHORTSMITH_HOME/channel)
+- SHORTSMITH_RENDER_SIZE  output frame size WxH (default 1080x1920; tests use a small 9:16 size)
 """
 
 from __future__ import annotations
@@ -28,3 +29,42 @@ def media_root() -> str:
 
 def channel_dir() -> str:
     return os.environ.get("SHORTSMITH_CHANNEL_DIR") or str(home() / "channel")
+
+
+def render_size() -> tuple[int, int]:
+    raw = os.environ.get("SHORTSMITH_RENDER_SIZE", "1080x1920")
+    try:
+        w, h = (int(v) for v in raw.lower().split("x"))
+    except ValueError:
+        from shortsmith.errors import ConfigError
+
+        raise ConfigError(f"SHORTSMITH_RENDER_SIZE={raw!r} is not WIDTHxHEIGHT", field="SHORTSMITH_RENDER_SIZE",
+                          fix="use e.g. 1080x1920, or unset it") from None
+    return w, h
+
+
+# -- automation (issue 6) -----------------------------------------------------------
+# SHORTSMITH_INBOX          where narratives are dropped: a folder, or s3://bucket/prefix
+#                           (default: $SHORTSMITH_HOME/inbox)
+# SHORTSMITH_INBOX_CHANNEL  the channel for a narrative without a 'channel:' line (default: the first one)
+# SHORTSMITH_ALERT_WEBHOOK  a URL that receives failed-run alerts as JSON (default: none, the alerts log)
+# SHORTSMITH_ALERTS_LOG     the local alerts log (default: $SHORTSMITH_HOME/alerts.log)
+# SHORTSMITH_AUTOMATION     'on' (default): schedules and sensors start RUNNING; 'off': STOPPED until
+#                           turned on in the UI
+ALERT_WEBHOOK_ENV = "SHORTSMITH_ALERT_WEBHOOK"
+
+
+def inbox() -> str:
+    return os.environ.get("SHORTSMITH_INBOX") or str(home() / "inbox")
+
+
+def inbox_channel() -> str | None:
+    return os.environ.get("SHORTSMITH_INBOX_CHANNEL") or None
+
+
+def alerts_log() -> str:
+    return os.environ.get("SHORTSMITH_ALERTS_LOG") or str(home() / "alerts.log")
+
+
+def automation_on() -> bool:
+    return os.environ.get("SHORTSMITH_AUTOMATION", "on").strip().lower() not in ("off", "0", "false", "no", "stopped")

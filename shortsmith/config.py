@@ -70,6 +70,10 @@ class Channel:
     category_id: str = "27"  # Education
     tags: tuple[str, ...] = ()
     call_to_action: str = ""
+    timezone: str = "UTC"  # the channel's day: schedules and daily caps follow it
+    videos_per_day: int = 1  # cap for schedules, sensors and backfills together
+    topic_cooldown_days: int = 30  # a topic is not made again within this many days
+    publish_window: tuple[str, str] = ("00:00", "23:59")  # local time in which uploads may go out
 
 
 @dataclass(frozen=True)
@@ -182,7 +186,8 @@ def _parse_channel(data: Any, index: int, defaults: dict, base_dir: Path) -> Cha
     merged = {**defaults, **data}
     allowed = {"name", "title", "niche", "topics", "voice", "style", "music", "watermark", "target_seconds",
                "max_video_seconds", "words_per_minute", "privacy", "language", "made_for_kids",
-               "synthetic_media", "category_id", "tags", "call_to_action"}
+               "synthetic_media", "category_id", "tags", "call_to_action", "timezone", "videos_per_day",
+               "topic_cooldown_days", "publish_window"}
     _check_unknown(merged, allowed, where)
     name = _req(merged, "name", where)
     if not SLUG_RE.match(name):
@@ -203,6 +208,12 @@ def _parse_channel(data: Any, index: int, defaults: dict, base_dir: Path) -> Cha
     if not 0.5 <= length_scale <= 2.0:
         raise ConfigError(f"length_scale {length_scale} is outside 0.5-2.0", field=f"{where}.voice.length_scale",
                           fix="use 1.0 for normal speed, 0.9 for a little faster")
+    fallback = voice_raw.get("fallback", "espeak")
+    if fallback in (None, "none"):
+        fallback = None
+    elif fallback != "espeak":
+        raise ConfigError(f"voice fallback {fallback!r} is not available", field=f"{where}.voice.fallback",
+                          fix="use 'espeak' or 'none'")
     model_path = _opt(voice_raw, "model_path", f"{where}.voice", None, str)
     config_path = _opt(voice_raw, "config_path", f"{where}.voice", None, str)
     voice = VoiceConfig(
@@ -211,7 +222,7 @@ def _parse_channel(data: Any, index: int, defaults: dict, base_dir: Path) -> Cha
         config_path=str((base_dir / config_path).resolve()) if config_path else None,
         speaker=_opt(voice_raw, "speaker", f"{where}.voice", None, int),
         length_scale=length_scale,
-        fallback=_opt(voice_raw, "fallback", f"{where}.voice", "espeak", str),
+        fallback=fallback,
     )
 
     style_raw = _opt(merged, "style", where, {}, dict)
@@ -259,6 +270,29 @@ def _parse_channel(data: Any, index: int, defaults: dict, base_dir: Path) -> Cha
         raise ConfigError(f"privacy '{privacy}' is not one of {', '.join(PRIVACY_VALUES)}", field=f"{where}.privacy",
                           fix="choose private, unlisted or public")
     tags = _opt(merged, "tags", where, [], list)
+    tz = _opt(merged, "timezone", where, "UTC", str)
+    try:
+        from zoneinfo import ZoneInfo
+
+        ZoneInfo(tz)
+    except Exception:  # noqa: BLE001 - ZoneInfoNotFoundError, ValueError
+        raise ConfigError(f"timezone '{tz}' is unknown", field=f"{where}.timezone",
+                          fix="use an IANA name such as 'America/New_York' or 'Europe/Berlin'") from None
+    per_day = _opt(merged, "videos_per_day", where, 1, int)
+    if isinstance(per_day, bool) or not 0 <= per_day <= 50:
+        raise ConfigError(f"videos_per_day {per_day!r} is outside 0-50", field=f"{where}.videos_per_day",
+                          fix="use the number of videos the channel should publish per day (0 pauses it)")
+    cooldown = _opt(merged, "topic_cooldown_days", where, 30, int)
+    if isinstance(cooldown, bool) or cooldown < 0:
+        raise ConfigError(f"topic_cooldown_days {cooldown!r} must be 0 or more", field=f"{where}.topic_cooldown_days",
+                          fix="use a number of days, e.g. 30")
+    window = _opt(merged, "publish_window", where, {"start": "00:00", "end": "23:59"}, dict)
+    _check_unknown(window, {"start", "end"}, f"{where}.publish_window")
+    for key in ("start", "end"):
+        value = str(window.get(key, "00:00" if key == "start" else "23:59"))
+        if not re.match(r"^([01]\d|2[0-3]):[0-5]\d$", value):
+            raise ConfigError(f"publish_window.{key} {value!r} is not HH:MM", field=f"{where}.publish_window.{key}",
+                              fix="write times as 'HH:MM' in the channel's timezone, quoted in YAML")
     return Channel(
         name=name,
         title=_opt(merged, "title", where, name.replace("-", " ").title(), str),
@@ -279,6 +313,10 @@ def _parse_channel(data: Any, index: int, defaults: dict, base_dir: Path) -> Cha
         category_id=str(_opt(merged, "category_id", where, "27", (str, int))),
         tags=tuple(str(t) for t in tags),
         call_to_action=_opt(merged, "call_to_action", where, "", str),
+        timezone=tz,
+        videos_per_day=per_day,
+        topic_cooldown_days=cooldown,
+        publish_window=(str(window.get("start", "00:00")), str(window.get("end", "23:59"))),
     )
 
 

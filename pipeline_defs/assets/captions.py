@@ -1,17 +1,17 @@
 """captions: word-by-word highlighted subtitles (ASS), inside the Shorts safe area."""
 
-from __future__ import annotations
 
 import dagster as dg
 
 from shortsmith.captions import CaptionStyle, build_ass
 from shortsmith.storage import fingerprint
 
+from .errors import user_errors
 from ..partitions import videos_partitions
 from ..resources.channels import ChannelsResource
 from ..resources.renderer import RendererSettings
 from ..resources.storage import MediaStorage
-from .common import CAPTIONS, GROUP, file_meta, load_voiceover, resolve_video
+from .common import MEDIA_BACKFILL, CAPTIONS, GROUP, file_meta, load_voiceover, resolve_video
 from .voiceovers import voiceovers
 
 
@@ -22,11 +22,13 @@ def caption_style(channel) -> CaptionStyle:
 
 @dg.asset(
     partitions_def=videos_partitions,
+    backfill_policy=MEDIA_BACKFILL,
     deps=[voiceovers],
     group_name=GROUP,
     kinds={"python"},
     description="ASS subtitles: at most 3 words on screen, the spoken word highlighted, clear of the Shorts UI.",
 )
+@user_errors
 def captions(context: dg.AssetExecutionContext, channels: ChannelsResource, storage: MediaStorage,
              renderer: RendererSettings) -> dg.MaterializeResult:
     video = resolve_video(context.partition_key, channels, storage)

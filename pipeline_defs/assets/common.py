@@ -1,7 +1,7 @@
 """What every video stage needs: which channel and topic a partition is, and metadata helpers."""
 
-from __future__ import annotations
 
+import warnings
 from dataclasses import dataclass
 
 import dagster as dg
@@ -15,6 +15,11 @@ from ..resources.channels import ChannelsResource
 from ..resources.storage import MediaStorage
 
 GROUP = "shorts"
+
+# Media is heavy: a backfill runs one partition per run, so each video shows as its own run,
+# fails and retries alone, and the dagster/backfill tag limit keeps backfills to one run at a time.
+MEDIA_BACKFILL = dg.BackfillPolicy.multi_run(1)
+warnings.filterwarnings("ignore", message=".*backfill_policy.*", category=dg.BetaWarning)
 
 # Stage folder names inside a partition's media folder.
 SCRIPT, VOICE, SCENES, CAPTIONS, MUSIC, VIDEO, THUMBNAIL = (

@@ -1,28 +1,30 @@
 """music: a background bed as long as the video, mixed under the voice at assembly."""
 
-from __future__ import annotations
 
 import dagster as dg
 
 from shortsmith.render import video_duration
 from shortsmith.storage import fingerprint
 
+from .errors import user_errors
 from ..partitions import videos_partitions
 from ..resources.channels import ChannelsResource
 from ..resources.music import MusicProvider
 from ..resources.renderer import RendererSettings
 from ..resources.storage import MediaStorage
-from .common import GROUP, MUSIC, file_meta, load_voiceover, resolve_video
+from .common import MEDIA_BACKFILL, GROUP, MUSIC, file_meta, load_voiceover, resolve_video
 from .voiceovers import voiceovers
 
 
 @dg.asset(
     partitions_def=videos_partitions,
+    backfill_policy=MEDIA_BACKFILL,
     deps=[voiceovers],
     group_name=GROUP,
     kinds={"python"},
     description="A music bed for the whole video (offline: synthesized ambient music in the channel's mood).",
 )
+@user_errors
 def music(context: dg.AssetExecutionContext, channels: ChannelsResource, storage: MediaStorage,
           music_provider: MusicProvider, renderer: RendererSettings) -> dg.MaterializeResult:
     video = resolve_video(context.partition_key, channels, storage)

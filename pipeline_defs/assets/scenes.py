@@ -1,6 +1,5 @@
 """scene_images: one 9:16 image per beat."""
 
-from __future__ import annotations
 
 import time
 
@@ -10,12 +9,13 @@ from PIL import Image
 from shortsmith.art import contact_sheet, image_to_markdown
 from shortsmith.storage import fingerprint
 
+from .errors import user_errors
 from ..partitions import videos_partitions
 from ..resources.channels import ChannelsResource
 from ..resources.images import ImageProvider
 from ..resources.renderer import RendererSettings
 from ..resources.storage import MediaStorage
-from .common import GROUP, SCENES, load_script, resolve_video
+from .common import MEDIA_BACKFILL, GROUP, SCENES, load_script, resolve_video
 from .scripts import video_scripts
 
 
@@ -25,12 +25,14 @@ def scene_name(index: int) -> str:
 
 @dg.asset(
     partitions_def=videos_partitions,
+    backfill_policy=MEDIA_BACKFILL,
     deps=[video_scripts],
     group_name=GROUP,
     kinds={"python", "pillow"},
     pool="gpu",
     description="One 1080x1920 scene image per beat from the beat's visual prompt and the channel's style.",
 )
+@user_errors
 def scene_images(context: dg.AssetExecutionContext, channels: ChannelsResource, storage: MediaStorage,
                  images: ImageProvider, renderer: RendererSettings) -> dg.MaterializeResult:
     video = resolve_video(context.partition_key, channels, storage)

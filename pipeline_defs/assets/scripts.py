@@ -1,25 +1,27 @@
 """video_scripts: the structured script of each video (hook, promise, body beats, call to action)."""
 
-from __future__ import annotations
 
 from dataclasses import asdict
 
 import dagster as dg
 
 from shortsmith.model import write_json
+from shortsmith.narrative import narrative_from_dict, narrative_script
 from shortsmith.script import HOOK_MAX_SECONDS, check_script, script_markdown, spoken_seconds
 from shortsmith.storage import fingerprint
 
+from .errors import user_errors
 from ..partitions import videos_partitions
 from ..resources.channels import ChannelsResource
 from ..resources.script_writer import ScriptWriter
 from ..resources.storage import MediaStorage
-from .common import GROUP, SCRIPT, check_results, load_script, resolve_video
+from .common import MEDIA_BACKFILL, GROUP, SCRIPT, check_results, load_script, resolve_video
 from .trends import trending_topics
 
 
 @dg.asset(
     partitions_def=videos_partitions,
+    backfill_policy=MEDIA_BACKFILL,
     deps=[trending_topics],
     group_name=GROUP,
     kinds={"python"},
@@ -31,21 +33,27 @@ from .trends import trending_topics
                           description="The hook can be spoken in at most 3 seconds."),
     ],
 )
+@user_errors
 def video_scripts(context: dg.AssetExecutionContext, channels: ChannelsResource, storage: MediaStorage,
                   script_writer: ScriptWriter):
     video = resolve_video(context.partition_key, channels, storage)
     store, partition, ch = video.store, video.partition, video.channel
-    fp = fingerprint("script-v1", video.topic, script_writer.provider, {
+    # A narrative from the inbox is the script's own words; otherwise the script writer writes it.
+    narrative = (store.read_record("requests", partition) or {}).get("narrative")
+    fp = fingerprint("script-v1", video.topic, "narrative" if narrative else script_writer.provider, {
         "niche": ch.niche, "wpm": ch.words_per_minute, "min": ch.min_seconds, "max": ch.max_seconds,
         "tags": ch.tags, "cta": ch.call_to_action, "title": ch.title, "style": ch.style.name,
-    }, asdict(video.seed) if video.seed else None)
+    }, asdict(video.seed) if video.seed else None, narrative)
     manifest = store.reusable(partition, SCRIPT, fp)
     reused = manifest is not None and manifest.get("checks_passed", False)
     if reused:
         script, _ = load_script(store, partition)
         context.log.info(f"reusing the script already written for {partition}")
     else:
-        script = script_writer.write(ch, video.topic, video.seed)
+        if narrative:
+            script = narrative_script(ch, narrative_from_dict(narrative), name=f"narrative of {partition}")
+        else:
+            script = script_writer.write(ch, video.topic, video.seed)
         problems = check_script(script)
         with store.write_stage(partition, SCRIPT, fp, {"topic": video.topic, "checks_passed": not problems}) as w:
             write_json(w.path("script.json"), script)

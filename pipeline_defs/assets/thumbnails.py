@@ -1,6 +1,5 @@
 """thumbnails: a 1280x720 JPEG with the title, for the upload."""
 
-from __future__ import annotations
 
 import dagster as dg
 from PIL import Image
@@ -8,22 +7,25 @@ from PIL import Image
 from shortsmith.art import image_to_markdown, render_thumbnail, save_jpeg
 from shortsmith.storage import fingerprint
 
+from .errors import user_errors
 from ..partitions import videos_partitions
 from ..resources.channels import ChannelsResource
 from ..resources.images import visual_style
 from ..resources.storage import MediaStorage
-from .common import GROUP, SCENES, THUMBNAIL, VIDEO, file_meta, load_script, resolve_video
+from .common import MEDIA_BACKFILL, GROUP, SCENES, THUMBNAIL, VIDEO, file_meta, load_script, resolve_video
 from .scenes import scene_name
 from .videos import assembled_videos
 
 
 @dg.asset(
     partitions_def=videos_partitions,
+    backfill_policy=MEDIA_BACKFILL,
     deps=[assembled_videos],
     group_name=GROUP,
     kinds={"pillow"},
     description="A 1280x720 JPEG thumbnail with the title over the hook's scene.",
 )
+@user_errors
 def thumbnails(context: dg.AssetExecutionContext, channels: ChannelsResource,
                storage: MediaStorage) -> dg.MaterializeResult:
     video = resolve_video(context.partition_key, channels, storage)

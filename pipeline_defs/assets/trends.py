@@ -1,11 +1,11 @@
 """trending_topics: scored topic candidates for every channel."""
 
-from __future__ import annotations
 
 from datetime import datetime, timezone
 
 import dagster as dg
 
+from .errors import user_errors
 from ..resources.channels import ChannelsResource
 from ..resources.storage import MediaStorage
 from ..resources.trends import TrendSource
@@ -18,6 +18,7 @@ class TrendsConfig(dg.Config):
 
 
 @dg.asset(group_name=GROUP, kinds={"python"}, description="Scored topic candidates per channel (offline: the channel's topics list).")
+@user_errors
 def trending_topics(context: dg.AssetExecutionContext, config: TrendsConfig, channels: ChannelsResource,
                     storage: MediaStorage, trend_source: TrendSource) -> dg.MaterializeResult:
     store = storage.store()

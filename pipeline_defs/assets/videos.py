@@ -1,6 +1,5 @@
 """assembled_videos: the finished MP4 from one ffmpeg graph, validated before anything is published."""
 
-from __future__ import annotations
 
 import time
 from dataclasses import asdict
@@ -13,12 +12,13 @@ from shortsmith.render import RenderInputs, render_video
 from shortsmith.storage import fingerprint
 from shortsmith.validate import check_video
 
+from .errors import user_errors
 from ..partitions import videos_partitions
 from ..resources.channels import ChannelsResource
 from ..resources.renderer import RendererSettings
 from ..resources.storage import MediaStorage
 from .captions import captions
-from .common import CAPTIONS, GROUP, MUSIC, SCENES, VIDEO, check_results, file_meta, load_script, load_voiceover, resolve_video
+from .common import MEDIA_BACKFILL, CAPTIONS, GROUP, MUSIC, SCENES, VIDEO, check_results, file_meta, load_script, load_voiceover, resolve_video
 from .music import music
 from .scenes import scene_images, scene_name
 
@@ -59,6 +59,7 @@ def _group_outcomes(outcomes) -> dict[str, tuple[bool, str, dict]]:
 
 @dg.asset(
     partitions_def=videos_partitions,
+    backfill_policy=MEDIA_BACKFILL,
     deps=[scene_images, captions, music],
     group_name=GROUP,
     kinds={"ffmpeg"},
@@ -68,6 +69,7 @@ def _group_outcomes(outcomes) -> dict[str, tuple[bool, str, dict]]:
     check_specs=[dg.AssetCheckSpec(name, asset="assembled_videos", blocking=True, description=desc)
                  for name, desc in VIDEO_CHECKS.items()],
 )
+@user_errors
 def assembled_videos(context: dg.AssetExecutionContext, channels: ChannelsResource, storage: MediaStorage,
                      renderer: RendererSettings):
     video = resolve_video(context.partition_key, channels, storage)

@@ -1,6 +1,5 @@
 """voiceovers: the narration, spoken beat by beat, with beat and word timings."""
 
-from __future__ import annotations
 
 import time
 
@@ -10,16 +9,18 @@ from shortsmith.model import write_json
 from shortsmith.script import HOOK_MAX_SECONDS
 from shortsmith.storage import fingerprint
 
+from .errors import user_errors
 from ..partitions import videos_partitions
 from ..resources.channels import ChannelsResource
 from ..resources.storage import MediaStorage
 from ..resources.voice import VoiceProvider
-from .common import GROUP, VOICE, check_results, file_meta, load_script, load_voiceover, md_table, resolve_video
+from .common import MEDIA_BACKFILL, GROUP, VOICE, check_results, file_meta, load_script, load_voiceover, md_table, resolve_video
 from .scripts import video_scripts
 
 
 @dg.asset(
     partitions_def=videos_partitions,
+    backfill_policy=MEDIA_BACKFILL,
     deps=[video_scripts],
     group_name=GROUP,
     kinds={"python", "onnx"},
@@ -28,6 +29,7 @@ from .scripts import video_scripts
     check_specs=[dg.AssetCheckSpec("hook_spoken_within_3s", asset="voiceovers", blocking=True,
                                    description="The spoken hook ends within 3 seconds of its start.")],
 )
+@user_errors
 def voiceovers(context: dg.AssetExecutionContext, channels: ChannelsResource, storage: MediaStorage,
                voice: VoiceProvider):
     video = resolve_video(context.partition_key, channels, storage)

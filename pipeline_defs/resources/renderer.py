@@ -13,6 +13,9 @@ class RendererSettings(dg.ConfigurableResource):
     fps: int = 30
     crf: int = 20
     preset: str = "veryfast"
+    tail_seconds: float = 0.8  # picture and music after the last word
+    crossfade_seconds: float = 0.5
 
     def settings(self) -> RenderSettings:
-        return RenderSettings(width=self.width, height=self.height, fps=self.fps, crf=self.crf, preset=self.preset)
+        return RenderSettings(width=self.width, height=self.height, fps=self.fps, crf=self.crf, preset=self.preset,
+                              tail_s=self.tail_seconds, crossfade_s=self.crossfade_seconds)

@@ -1,0 +1,151 @@
+"""The per-channel daily ledger: what was requested, published and deferred, day by day.
+
+It lives in the Dagster instance's key-value table (``run_storage.get_cursor_values`` /
+``set_cursor_values``), so it is shared by the daemon's sensors and schedules, every run
+worker and the CLI, on SQLite and on PostgreSQL alike, and it is backed up with the instance.
+
+Keys (values are small JSON objects):
+
+- ``shortsmith/ledger/requested/<channel>/<day>/<source>``: ``{partition: {slug, topic, at}}``;
+  one key per requesting source (trend, inbox, schedule, cli), so each key has one writer
+  (a sensor's or schedule's ticks never overlap with themselves);
+- ``shortsmith/ledger/published/<channel>/<day>``: ``{partition: {video_id, at}}``, written only
+  by ``published_uploads``, which runs in the ``publish`` concurrency pool (limit 1);
+- ``shortsmith/ledger/deferred/<channel>``: ``{partition: {until, reason, at}}``, also written
+  only by ``published_uploads``.
+
+``<day>`` is the channel's local calendar day (its ``timezone``). Writes re-read and merge
+under a process lock, so concurrent writers in one process never lose an entry.
+"""
+
+from __future__ import annotations
+
+import json
+import threading
+from dataclasses import dataclass
+from datetime import date, datetime
+
+from shortsmith.config import Channel
+from shortsmith.quota import local_day, recent_days, remaining, utcnow
+from shortsmith.topics import split_partition_key
+
+PREFIX = "shortsmith/ledger"
+SOURCES = ("trend", "inbox", "schedule", "cli")
+_LOCK = threading.Lock()
+
+
+@dataclass(frozen=True)
+class Usage:
+    channel: str
+    day: date
+    cap: int
+    published: int
+    pending: int
+
+    @property
+    def remaining(self) -> int:
+        return remaining(self.cap, self.published, self.pending)
+
+    def describe(self) -> str:
+        return (f"{self.channel} on {self.day}: {self.published} published + {self.pending} pending "
+                f"of {self.cap}; {self.remaining} left")
+
+
+class Ledger:
+    def __init__(self, instance):
+        self._storage = instance.run_storage
+
+    # -- raw key-value access ------------------------------------------------------
+    def _get_many(self, keys: list[str]) -> dict[str, dict]:
+        if not keys:
+            return {}
+        raw = self._storage.get_cursor_values(set(keys))
+        out = {}
+        for k, v in raw.items():
+            try:
+                out[k] = json.loads(v) if v else {}
+            except json.JSONDecodeError:
+                out[k] = {}
+        return out
+
+    def _get(self, key: str) -> dict:
+        return self._get_many([key]).get(key, {})
+
+    def _merge(self, key: str, add: dict | None = None, remove: tuple[str, ...] = ()) -> None:
+        with _LOCK:
+            for _ in range(3):
+                value = self._get(key)
+                value.update(add or {})
+                for r in remove:
+                    value.pop(r, None)
+                self._storage.set_cursor_values({key: json.dumps(value, sort_keys=True, default=str)})
+                check = self._get(key)
+                if all(k in check for k in (add or {})) and not any(r in check for r in remove):
+                    return
+
+    # -- keys ----------------------------------------------------------------------
+    @staticmethod
+    def requested_key(channel: str, day: date, source: str) -> str:
+        return f"{PREFIX}/requested/{channel}/{day.isoformat()}/{source}"
+
+    @staticmethod
+    def published_key(channel: str, day: date) -> str:
+        return f"{PREFIX}/published/{channel}/{day.isoformat()}"
+
+    @staticmethod
+    def deferred_key(channel: str) -> str:
+        return f"{PREFIX}/deferred/{channel}"
+
+    # -- reading -------------------------------------------------------------------
+    def requested(self, channel: str, day: date) -> dict[str, dict]:
+        out: dict[str, dict] = {}
+        for value in self._get_many([self.requested_key(channel, day, s) for s in SOURCES]).values():
+            out.update(value)
+        return out
+
+    def published(self, channel: str, day: date) -> dict[str, dict]:
+        return self._get(self.published_key(channel, day))
+
+    def deferred(self, channel: str) -> dict[str, dict]:
+        return self._get(self.deferred_key(channel))
+
+    def usage(self, channel: Channel, now: datetime | None = None) -> Usage:
+        day = local_day(now or utcnow(), channel.timezone)
+        published = self.published(channel.name, day)
+        pending = [k for k in self.requested(channel.name, day) if k not in published]
+        return Usage(channel=channel.name, day=day, cap=channel.videos_per_day, published=len(published),
+                     pending=len(pending))
+
+    def used_topics(self, channel: Channel, today: date) -> dict[str, str]:
+        """Topic slugs requested or published within the channel's cooldown, with the last day used."""
+        days = recent_days(today, channel.topic_cooldown_days)
+        keys = [self.requested_key(channel.name, d, s) for d in days for s in SOURCES]
+        keys += [self.published_key(channel.name, d) for d in days]
+        used: dict[str, str] = {}
+        for key, value in self._get_many(keys).items():
+            day = key.split("/")[4]
+            for partition, info in value.items():
+                slug = info.get("slug") or split_partition_key(partition)[1]
+                if day > used.get(slug, ""):
+                    used[slug] = day
+        return used
+
+    # -- writing -------------------------------------------------------------------
+    def record_requested(self, channel: str, day: date, source: str, partition: str, topic: str) -> None:
+        if source not in SOURCES:
+            raise ValueError(f"unknown request source {source!r}; use one of {SOURCES}")
+        slug = split_partition_key(partition)[1]
+        self._merge(self.requested_key(channel, day, source),
+                    {partition: {"slug": slug, "topic": topic, "at": utcnow().isoformat()}})
+
+    def record_published(self, channel: str, day: date, partition: str, video_id: str) -> None:
+        self._merge(self.published_key(channel, day), {partition: {"video_id": video_id, "at": utcnow().isoformat()}})
+        if partition in self.deferred(channel):
+            self._merge(self.deferred_key(channel), remove=(partition,))
+
+    def record_deferred(self, channel: str, partition: str, until: datetime, reason: str) -> None:
+        self._merge(self.deferred_key(channel),
+                    {partition: {"until": until.isoformat(), "reason": reason, "at": utcnow().isoformat()}})
+
+    def clear_deferred(self, channel: str, partition: str) -> None:
+        self._merge(self.deferred_key(channel), remove=(partition,))

@@ -1,0 +1,134 @@
+"""Schedules, one pair per channel in channels.yaml (adding a channel adds its schedules):
+
+- ``discover_trends_<channel>``: daily trend discovery for that channel, an hour before its
+  production time, in the channel's timezone;
+- ``daily_production_<channel>``: at the start of the channel's publish window (its timezone),
+  requests the day's videos: deferred videos first, then the best unused topics, never more
+  than ``videos_per_day - published today - pending today``.
+
+An hourly statistics refresh needs the ``video_statistics`` asset, which does not exist yet.
+"""
+
+from __future__ import annotations
+
+from datetime import datetime
+
+import dagster as dg
+
+from shortsmith.config import Channel, ChannelsConfig, load_channels
+from shortsmith.quota import utcnow
+from shortsmith.storage import LocalMediaStore
+from shortsmith.topics import partition_key, score_topics
+
+from . import settings
+from .jobs import discover_trends_job, make_video_job
+from .partitions import videos_partitions
+from .requests import CHANNEL_TAG, Planner, run_request
+from .resources.channels import ChannelsResource
+from .resources.storage import MediaStorage
+
+
+def _status() -> dg.DefaultScheduleStatus:
+    return dg.DefaultScheduleStatus.RUNNING if settings.automation_on() else dg.DefaultScheduleStatus.STOPPED
+
+
+def schedule_suffix(channel: str) -> str:
+    return channel.replace("-", "_")
+
+
+def production_cron(channel: Channel) -> str:
+    hh, mm = channel.publish_window[0].split(":")
+    return f"{int(mm)} {int(hh)} * * *"
+
+
+def trends_cron(channel: Channel) -> str:
+    hh, mm = channel.publish_window[0].split(":")
+    return f"{int(mm)} {(int(hh) - 1) % 24} * * *"
+
+
+def plan_production(instance: dg.DagsterInstance, store: LocalMediaStore, channel: Channel,
+                    now: datetime, log=None) -> list[dg.RunRequest] | dg.SkipReason:
+    """The day's run requests for one channel (adds the new partitions itself)."""
+    planner = Planner(instance, store, now)
+    day = planner.day(channel)
+    usage = planner.ledger.usage(channel, planner.now)
+    left = usage.remaining
+    if left <= 0:
+        return dg.SkipReason(f"{usage.describe()}: nothing to request")
+    requests: list[dg.RunRequest] = []
+    for key in planner.deferred_due(channel):  # deferred videos keep their place in the queue
+        if left <= 0:
+            break
+        topic = (store.read_record("requests", key) or {}).get("topic", key)
+        planner.ledger.record_requested(channel.name, day, "schedule", key, topic)
+        requests.append(run_request(key, "schedule", run_key=f"deferred:{key}:{day.isoformat()}"))
+        left -= 1
+    used = planner.ledger.used_topics(channel, day)
+    trends = store.read_record("trends", channel.name) or {}
+    candidates = [t["topic"] for t in trends.get("topics", [])]
+    candidates += [t.topic for t in score_topics(channel, day=day, used_slugs=set(used))]
+    new_keys: list[str] = []
+    for topic in candidates:
+        if left <= 0:
+            break
+        key = partition_key(channel.name, topic)
+        if key in new_keys:
+            continue
+        reason = planner.why_not(channel, key, used)
+        if reason:
+            if log:
+                log.debug(f"not requesting {key}: {reason}")
+            continue
+        key = planner.request(channel, topic, "schedule")
+        new_keys.append(key)
+        requests.append(run_request(key, "schedule", run_key=f"schedule:{key}"))
+        left -= 1
+    if new_keys:
+        instance.add_dynamic_partitions(videos_partitions.name, new_keys)
+    if not requests:
+        return dg.SkipReason(f"{usage.describe()}, but no unused topic is left "
+                             f"(all used within {channel.topic_cooldown_days} days or already made)")
+    if log:
+        log.info(f"{usage.describe()}: requesting {len(requests)}: {', '.join(r.partition_key for r in requests)}")
+    return requests
+
+
+def production_schedule(channel: Channel) -> dg.ScheduleDefinition:
+    name = channel.name
+
+    @dg.schedule(
+        name=f"daily_production_{schedule_suffix(name)}",
+        cron_schedule=production_cron(channel),
+        execution_timezone=channel.timezone,
+        job=make_video_job,
+        default_status=_status(),
+        tags={CHANNEL_TAG: name},
+        description=f"{name}'s videos for the day (videos_per_day={channel.videos_per_day}): deferred ones first, "
+                    "then the best unused topics, within the daily cap.",
+    )
+    def _production(context: dg.ScheduleEvaluationContext, channels: ChannelsResource, storage: MediaStorage):
+        now = context.scheduled_execution_time or utcnow()
+        return plan_production(context.instance, storage.store(), channels.get(name), now, log=context.log)
+
+    return _production
+
+
+def trends_schedule(channel: Channel) -> dg.ScheduleDefinition:
+    return dg.ScheduleDefinition(
+        name=f"discover_trends_{schedule_suffix(channel.name)}",
+        cron_schedule=trends_cron(channel),
+        execution_timezone=channel.timezone,
+        job=discover_trends_job,
+        run_config={"ops": {"trending_topics": {"config": {"channels": [channel.name]}}}},
+        tags={CHANNEL_TAG: channel.name},
+        default_status=_status(),
+        description=f"Daily trend discovery for {channel.name}, an hour before its production ({channel.timezone}).",
+    )
+
+
+def build_schedules(config: ChannelsConfig | None = None) -> list[dg.ScheduleDefinition]:
+    config = config or load_channels(settings.channels_path())
+    out = []
+    for channel in config.channels:
+        out += [trends_schedule(channel), production_schedule(channel)]
+    return out

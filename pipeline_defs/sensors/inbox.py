@@ -1,0 +1,117 @@
+"""Markdown narratives dropped into the inbox (a folder or an S3 prefix) become videos.
+
+Each file is read once and then moved: to ``processed/`` once its partition is requested, to
+``rejected/`` with a ``.error.txt`` report when it cannot be used (not markdown, not UTF-8, no
+title, too few paragraphs, unknown channel, too long or too short for the channel's budget, or a
+duplicate of a topic already made or used within the cooldown). A good file that finds its
+channel's cap for today already reached stays in the inbox and is picked up on a later day.
+"""
+
+from __future__ import annotations
+
+import json
+
+import dagster as dg
+
+from shortsmith.errors import ShortsmithError
+from shortsmith.inbox import MARKDOWN_SUFFIXES, open_inbox
+from shortsmith.narrative import MAX_BYTES, narrative_script, narrative_to_dict, parse_narrative
+from shortsmith.quota import utcnow
+from shortsmith.topics import partition_key
+
+from .. import settings
+from ..jobs import make_video_job
+from ..partitions import videos_partitions
+from ..requests import Planner, run_request
+from ..resources.channels import ChannelsResource
+from ..resources.storage import MediaStorage
+
+FILES_PER_TICK = 20
+
+
+class Rejected(Exception):
+    def __init__(self, reason: str, fix: str):
+        super().__init__(reason)
+        self.reason, self.fix = reason, fix
+
+
+def _report(name: str, where: str, reason: str, fix: str) -> str:
+    return (f"Rejected narrative: {name}\nInbox: {where}\nWhen: {utcnow().isoformat()}\n\n"
+            f"Problem: {reason}\nFix: {fix}\n\n"
+            "Correct the file and drop it into the inbox again (the rejected copy is not retried).\n")
+
+
+@dg.sensor(
+    name="narrative_inbox_sensor",
+    job=make_video_job,
+    minimum_interval_seconds=15,
+    default_status=dg.DefaultSensorStatus.RUNNING if settings.automation_on() else dg.DefaultSensorStatus.STOPPED,
+    description="Markdown narratives dropped into $SHORTSMITH_INBOX (a folder or s3://bucket/prefix) become "
+                "video partitions and runs; bad files are moved to rejected/ with a report.",
+)
+def narrative_inbox_sensor(context: dg.SensorEvaluationContext, channels: ChannelsResource,
+                           storage: MediaStorage) -> dg.SensorResult | dg.SkipReason:
+    cursor = json.loads(context.cursor) if context.cursor else {}
+    inbox = open_inbox(settings.inbox())
+    files = inbox.list(limit=FILES_PER_TICK)
+    if not files:
+        return dg.SkipReason(f"the inbox {inbox.describe()} is empty")
+    default_channel = settings.inbox_channel() or channels.config.names[0]
+    planner = Planner(context.instance, storage.store(), utcnow())
+    room: dict[str, int] = {}
+    run_requests, keys, accepted, rejected, waiting = [], [], [], [], []
+    for f in files:
+        try:
+            if not f.name.lower().endswith(MARKDOWN_SUFFIXES):
+                raise Rejected("it is not a markdown file", f"save the narrative as a .md file")
+            raw = inbox.read(f, MAX_BYTES)
+            if len(raw) > MAX_BYTES:
+                raise Rejected(f"it is larger than {MAX_BYTES // 1000} kB", "split it into several narratives")
+            try:
+                text = raw.decode("utf-8-sig")
+            except UnicodeDecodeError as exc:
+                raise Rejected(f"it is not UTF-8 text (byte {exc.start})", "save the file as UTF-8") from None
+            try:
+                narrative = parse_narrative(text, name=f.name)
+                channel = channels.get(narrative.channel or default_channel)
+                narrative_script(channel, narrative, name=f.name)  # the budget check, before any work
+            except ShortsmithError as exc:
+                raise Rejected(exc.message if exc.field is None else f"[{exc.field}] {exc.message}",
+                               exc.fix or "correct the file") from None
+            key = partition_key(channel.name, narrative.title)
+            if key in keys:
+                raise Rejected(f"another file in this batch has the same title ({key})", "give it a different title")
+            reason = planner.why_not(channel, key, planner.ledger.used_topics(channel, planner.day(channel)))
+            if reason:
+                raise Rejected(f"duplicate: {reason}", "choose a different title, or re-run the existing partition "
+                                                       "from the UI if you meant to remake it")
+            if channel.name not in room:
+                room[channel.name], note = planner.room_for_new(channel)
+                context.log.info(note)
+            if room[channel.name] <= 0:
+                waiting.append(f"{f.name} ({channel.name} is at its cap for today)")
+                continue
+            key = planner.request(channel, narrative.title, "inbox", narrative=narrative_to_dict(narrative))
+            room[channel.name] -= 1
+            moved = inbox.accept(f)
+            keys.append(key)
+            run_requests.append(run_request(key, "inbox", run_key=f"inbox:{key}"))
+            accepted.append(f"{f.name} -> {key}")
+            context.log.info(f"accepted {f.name} as {key} (moved to {moved})")
+        except Rejected as exc:
+            moved = inbox.reject(f, _report(f.name, inbox.describe(), exc.reason, exc.fix))
+            rejected.append(f"{f.name}: {exc.reason}")
+            context.log.warning(f"rejected {f.name}: {exc.reason} (moved to {moved}, report beside it)")
+    new_cursor = json.dumps({"accepted": int(cursor.get("accepted", 0)) + len(accepted),
+                             "rejected": int(cursor.get("rejected", 0)) + len(rejected)})
+    summary = "; ".join(
+        part for part in (
+            f"accepted {', '.join(accepted)}" if accepted else "",
+            f"rejected {'; '.join(rejected)}" if rejected else "",
+            f"waiting {', '.join(waiting)}" if waiting else "",
+        ) if part)
+    if not run_requests:
+        return dg.SensorResult(skip_reason=summary or "nothing to do", cursor=new_cursor)
+    return dg.SensorResult(run_requests=run_requests,
+                           dynamic_partitions_requests=[videos_partitions.build_add_request(keys)],
+                           cursor=new_cursor)

@@ -1,0 +1,32 @@
+"""Shared fixtures: a throwaway channels config, media folders and Dagster instance per test."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+import yaml
+
+ROOT = Path(__file__).resolve().parents[1]
+
+# Small frames keep the full-graph tests fast; the renderer and checks are size-generic and
+# the full 1080x1920 path is exercised by `make demo` and bench/.
+TEST_SIZE = (360, 640)
+
+
+def write_channels(path: Path, **overrides) -> Path:
+    sample = yaml.safe_load((ROOT / "channels.yaml").read_text())
+    channel = dict(sample["channels"][0])
+    channel.update(overrides)
+    path.write_text(yaml.safe_dump({"defaults": sample.get("defaults", {}), "channels": [channel]}))
+    return path
+
+
+@pytest.fixture
+def workdir(tmp_path, monkeypatch):
+    """SHORTSMITH_* paths inside tmp_path, so nothing touches the project's .shortsmith folder."""
+    monkeypatch.setenv("SHORTSMITH_HOME", str(tmp_path / "home"))
+    monkeypatch.setenv("SHORTSMITH_CHANNELS", str(write_channels(tmp_path / "channels.yaml")))
+    monkeypatch.delenv("SHORTSMITH_MEDIA", raising=False)
+    monkeypatch.delenv("SHORTSMITH_CHANNEL_DIR", raising=False)
+    return tmp_path
