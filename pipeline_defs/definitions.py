@@ -11,16 +11,17 @@ from .resources.music import SynthMusicProvider
 from .resources.publisher import LocalFolderPublisher
 from .resources.renderer import RendererSettings
 from .resources.script_writer import OfflineScriptWriter
-from .resources.storage import MediaStorage
+from .executors import executor_from_env
+from .resources.storage import storage_from_env
 from .resources.trends import OfflineTrendSource
 from .resources.voice import PiperVoiceProvider
 
 
 def offline_resources() -> dict:
-    """The offline defaults: no API key, no network."""
+    """The offline defaults: no API key, no network (storage and executor follow the environment)."""
     return {
         "channels": ChannelsResource(path=settings.channels_path()),
-        "storage": MediaStorage(root=settings.media_root()),
+        "storage": storage_from_env(settings.media_root()),  # local folders, or S3 with SHORTSMITH_STORAGE=s3
         "trend_source": OfflineTrendSource(),
         "script_writer": OfflineScriptWriter(),
         "voice": PiperVoiceProvider(),
@@ -37,4 +38,5 @@ defs = dg.Definitions(
     schedules=automation.schedules,
     sensors=automation.sensors,
     resources=offline_resources(),
+    executor=executor_from_env(),  # multiprocess (default), in_process, celery or k8s
 )

@@ -10,6 +10,7 @@ from shortsmith.art import contact_sheet, image_to_markdown
 from shortsmith.storage import fingerprint
 
 from .errors import user_errors
+from ..executors import GPU_OP_TAGS
 from ..partitions import videos_partitions
 from ..resources.channels import ChannelsResource
 from ..resources.images import ImageProvider
@@ -30,6 +31,7 @@ def scene_name(index: int) -> str:
     group_name=GROUP,
     kinds={"python", "pillow"},
     pool="gpu",
+    op_tags=GPU_OP_TAGS,  # the Celery gpu queue / a GPU pod on Kubernetes
     description="One 1080x1920 scene image per beat from the beat's visual prompt and the channel's style.",
 )
 @user_errors

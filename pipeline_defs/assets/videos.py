@@ -13,6 +13,7 @@ from shortsmith.storage import fingerprint
 from shortsmith.validate import check_video
 
 from .errors import user_errors
+from ..executors import GPU_OP_TAGS
 from ..partitions import videos_partitions
 from ..resources.channels import ChannelsResource
 from ..resources.renderer import RendererSettings
@@ -64,6 +65,7 @@ def _group_outcomes(outcomes) -> dict[str, tuple[bool, str, dict]]:
     group_name=GROUP,
     kinds={"ffmpeg"},
     pool="gpu",
+    op_tags=GPU_OP_TAGS,  # the Celery gpu queue / a GPU pod on Kubernetes
     description="One ffmpeg graph: Ken Burns scenes, crossfades on the voice's beats, burned captions, "
                 "watermark, ducked music, -14 LUFS; H.264 High + AAC, +faststart.",
     check_specs=[dg.AssetCheckSpec(name, asset="assembled_videos", blocking=True, description=desc)

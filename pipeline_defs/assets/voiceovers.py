@@ -10,6 +10,7 @@ from shortsmith.script import HOOK_MAX_SECONDS
 from shortsmith.storage import fingerprint
 
 from .errors import user_errors
+from ..executors import GPU_OP_TAGS
 from ..partitions import videos_partitions
 from ..resources.channels import ChannelsResource
 from ..resources.storage import MediaStorage
@@ -25,6 +26,7 @@ from .scripts import video_scripts
     group_name=GROUP,
     kinds={"python", "onnx"},
     pool="gpu",
+    op_tags=GPU_OP_TAGS,  # the Celery gpu queue / a GPU pod on Kubernetes
     description="Neural TTS per beat (Piper offline), joined into one track, with word-level timings.",
     check_specs=[dg.AssetCheckSpec("hook_spoken_within_3s", asset="voiceovers", blocking=True,
                                    description="The spoken hook ends within 3 seconds of its start.")],
