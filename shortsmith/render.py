@@ -47,6 +47,7 @@ from dataclasses import asdict, dataclass, field
 from pathlib import Path
 
 from .errors import InputError, MediaError
+from .encoders import choose_encoder, video_codec_args
 from .ffmpeg import run_ffmpeg
 from .fonts import FONT_BOLD, FONTS_DIR
 from .model import SceneTiming, Voiceover
@@ -73,6 +74,7 @@ class RenderSettings:
     watermark_opacity: float = 0.55
     transition: str = "fade"  # any xfade transition name
     zoom_scale: str = "bicubic"  # swscale flags for the per-frame zoom
+    encoder: str = "libx264"  # "auto": NVENC when this ffmpeg and driver can, else libx264 (see encoders.py)
 
     def __post_init__(self) -> None:
         if self.width <= 0 or self.height <= 0 or self.width % 2 or self.height % 2:
@@ -637,11 +639,14 @@ class RenderPlan:
     audio: AudioPlan
     filter_graph: str
     command: list[str]
+    encoder: str = "libx264"
+    encoder_note: str = ""
 
 
 def build_command(inputs: RenderInputs, settings: RenderSettings, out_path: Path, *,
                   audio: AudioPlan | None = None, check_images: bool = True) -> RenderPlan:
     """The complete ffmpeg invocation (without the executable) and what it will do."""
+    encoder, encoder_note = choose_encoder(settings.encoder)
     beats = inputs.voiceover.beats
     if len(inputs.scene_images) != len(beats):
         raise InputError(
@@ -704,8 +709,8 @@ def build_command(inputs: RenderInputs, settings: RenderSettings, out_path: Path
     args += [
         "-filter_complex", graph,
         "-map", "[vout]", "-map", "[aout]",
-        "-c:v", "libx264", "-preset", settings.preset, "-crf", str(settings.crf),
-        "-profile:v", "high", "-pix_fmt", "yuv420p",
+        *video_codec_args(encoder, preset=settings.preset, crf=settings.crf),
+        "-pix_fmt", "yuv420p",
         "-color_primaries", "bt709", "-color_trc", "bt709", "-colorspace", "bt709",
         "-color_range", "tv",
         "-r", str(fps), "-fps_mode", "cfr",
@@ -716,7 +721,7 @@ def build_command(inputs: RenderInputs, settings: RenderSettings, out_path: Path
         str(out_path),
     ]
     return RenderPlan(duration=duration, frames=total_frames, scenes=scenes, motions=motions,
-                      audio=audio, filter_graph=graph, command=args)
+                      audio=audio, filter_graph=graph, command=args, encoder=encoder, encoder_note=encoder_note)
 
 
 def render_video(inputs: RenderInputs, settings: RenderSettings, out_path: Path, *,
@@ -754,7 +759,8 @@ def render_video(inputs: RenderInputs, settings: RenderSettings, out_path: Path,
         "size_bytes": out_path.stat().st_size,
     }
     report["duration"] = plan.duration
-    report["encoder"] = f"libx264 {settings.preset} crf {settings.crf}"
+    report["encoder"] = plan.encoder
+    report["encoder_note"] = plan.encoder_note
     if measure_output:
         from .validate import measure_loudness
 

@@ -105,7 +105,8 @@ def assembled_videos(context: dg.AssetExecutionContext, channels: ChannelsResour
 
         started = time.perf_counter()
         with store.write_stage(partition, VIDEO, fp) as w:
-            report = render_video(inputs, settings, w.path("video.mp4"), progress=progress)
+            # loudness is measured once, by check_video below
+            report = render_video(inputs, settings, w.path("video.mp4"), progress=progress, measure_output=False)
             render_s = time.perf_counter() - started
             outcomes = check_video(w.path("video.mp4"), width=settings.width, height=settings.height,
                                    max_duration_s=ch.max_video_seconds)
@@ -115,7 +116,7 @@ def assembled_videos(context: dg.AssetExecutionContext, channels: ChannelsResour
                 "checks": [asdict(o) for o in outcomes],
                 "checks_passed": all(o.passed for o in outcomes),
             })
-        context.log.info(f"rendered {partition} in {render_s:.1f} s")
+        context.log.info(f"rendered {partition} in {render_s:.1f} s with {report.get('encoder_note') or report.get('encoder')}")
         manifest = store.require(partition, VIDEO)
     path = store.file(partition, VIDEO, "video.mp4")
     grouped = _group_outcomes(manifest["checks"])
@@ -134,7 +135,10 @@ def assembled_videos(context: dg.AssetExecutionContext, channels: ChannelsResour
         "cost_usd": 0.0,
         **file_meta(path),
     }
-    for key in ("integrated_lufs", "true_peak_db", "encoder"):
-        if key in report:
-            metadata[key] = report[key]
+    loud = grouped.get("loudness", (None, None, {}))[2]
+    for key in ("integrated_lufs", "true_peak_db"):
+        if key in loud:
+            metadata[key] = loud[key]
+    if "encoder" in report:
+        metadata["encoder"] = report.get("encoder_note") or report["encoder"]
     return dg.MaterializeResult(metadata=metadata, check_results=check_results(grouped, "assembled_videos"))

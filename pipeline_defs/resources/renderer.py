@@ -15,7 +15,9 @@ class RendererSettings(dg.ConfigurableResource):
     preset: str = "veryfast"
     tail_seconds: float = 0.8  # picture and music after the last word
     crossfade_seconds: float = 0.5
+    encoder: str = "auto"  # auto: h264_nvenc when the GPU and driver allow it, else libx264 (logged)
 
     def settings(self) -> RenderSettings:
         return RenderSettings(width=self.width, height=self.height, fps=self.fps, crf=self.crf, preset=self.preset,
-                              tail_s=self.tail_seconds, crossfade_s=self.crossfade_seconds)
+                              tail_s=self.tail_seconds, crossfade_s=self.crossfade_seconds,
+                              encoder=self.encoder)

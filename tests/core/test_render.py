@@ -377,3 +377,26 @@ def test_small_render_shows_each_scene_during_its_beat_with_captions(small_rende
     top_left = _frame_at(out, 3.0)[40:62, 10:140].astype(float)
     plain = _frame_at(out, 3.0)[40:62, 150:260].astype(float)
     assert top_left.max(axis=2).max() > plain.max(axis=2).max() + 40
+
+
+def test_encoder_choice_falls_back_to_libx264_without_a_gpu_and_says_why():
+    from shortsmith.encoders import choose_encoder, nvenc_status, video_codec_args
+    from shortsmith.errors import ConfigError, ToolMissingError
+    from shortsmith.ffmpeg import ffmpeg_path
+
+    ok, why = nvenc_status(ffmpeg_path())
+    name, note = choose_encoder("auto")
+    if ok:  # a machine with an NVIDIA driver (the GPU runner)
+        assert name == "h264_nvenc"
+    else:  # CI and laptops: the fallback is logged with its reason
+        assert name == "libx264" and "falling back" in note and why in note
+        with pytest.raises(ToolMissingError) as e:
+            choose_encoder("h264_nvenc")
+        assert e.value.field == "renderer.encoder"
+    assert choose_encoder("libx264")[0] == "libx264"
+    with pytest.raises(ConfigError):
+        choose_encoder("x265")
+    nv = video_codec_args("h264_nvenc", preset="veryfast", crf=20)
+    assert nv[:2] == ["-c:v", "h264_nvenc"] and "-cq" in nv and ["-profile:v", "high"] == nv[nv.index("-profile:v"):][:2]
+    x = video_codec_args("libx264", preset="veryfast", crf=20)
+    assert x == ["-c:v", "libx264", "-preset", "veryfast", "-crf", "20", "-profile:v", "high"]
