@@ -39,7 +39,7 @@ def main() -> int:
         from pipeline_defs.definitions import defs
 
         t0 = time.perf_counter()
-        key = add_video(args.channel, args.topic, source="bench")
+        key = add_video(args.channel, args.topic, source="cli")
         job = defs.resolve_job_def("make_video")
         instance = dg.DagsterInstance.get()
         result = job.execute_in_process(partition_key=key, instance=instance)

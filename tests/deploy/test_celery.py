@@ -107,3 +107,84 @@ def _celery_probe_job():
     from deploy.celery_defs import defs
 
     return defs.resolve_job_def("celery_probe")
+
+
+def test_a_video_partition_runs_through_celery_with_postgres_and_s3(tmp_path, pg_database, bucket, s3_env,
+                                                                     monkeypatch):
+    """The real make_video job for one partition: steps as Celery tasks (GPU steps on the gpu
+    queue's worker), run storage in PostgreSQL, media in S3 (moto), the MP4 published."""
+    if not broker_up():
+        pytest.skip("no RabbitMQ on 127.0.0.1:5672")
+    home = tmp_path / "dagster_home"
+    home.mkdir()
+    (home / "dagster.yaml").write_text(
+        "telemetry: {enabled: false}\n"
+        "storage:\n  postgres:\n    postgres_db:\n"
+        f"      hostname: {pg_database['host']}\n      port: {pg_database['port']}\n"
+        f"      username: {pg_database['user']}\n      password: ''\n      db_name: {pg_database['db']}\n"
+        "      scheme: postgresql+psycopg2\n")
+    (tmp_path / "celery.yaml").write_text(f"execution:\n  config:\n    broker: '{BROKER}'\n    backend: 'rpc://'\n")
+    root = HERE.parent.parent
+    env = {**s3_env, "DAGSTER_HOME": str(home), "PATH": f"{VENV_BIN}{os.pathsep}{os.environ.get('PATH', '')}",
+           "SHORTSMITH_EXECUTOR": "celery", "SHORTSMITH_CELERY_BROKER": BROKER,
+           "SHORTSMITH_STORAGE": "s3", "SHORTSMITH_S3_BUCKET": bucket, "SHORTSMITH_S3_PREFIX": "shorts",
+           "SHORTSMITH_HOME": str(tmp_path / "home"), "SHORTSMITH_MEDIA": str(tmp_path / "cache"),
+           "SHORTSMITH_RENDER_SIZE": "360x640", "SHORTSMITH_AUTOMATION": "off",
+           "SHORTSMITH_CHANNELS": str(root / "channels.yaml"),
+           # tests/ first: the job's code pointer is deploy.celery_defs (the tests' package)
+           "PYTHONPATH": os.pathsep.join([str(HERE.parent), str(root), os.environ.get("PYTHONPATH", "")])}
+    for k, v in env.items():
+        monkeypatch.setenv(k, v)
+
+    def worker(role: str, queue: str):
+        cmd = [str(VENV_BIN / "dagster-celery"), "worker", "start", "-A", "dagster_celery.app",
+               "-y", str(tmp_path / "celery.yaml"), "-q", queue, "-n", f"video-{role}-{os.getpid()}@%h",
+               "--", "--concurrency=1", "--pool=solo", "--without-gossip", "--without-mingle"]
+        return server(cmd, tmp_path / f"{role}.log", env={**env, "SHORTSMITH_WORKER_ROLE": role})
+
+    key = "curious-minds--why-cats-purr"
+    from . import celery_defs
+
+    job = dg.reconstructable(celery_defs.make_video_job)
+    with worker("gpu", "gpu") as gpu, worker("cpu", "dagster") as cpu, \
+            dg.DagsterInstance.from_config(str(home)) as instance:
+        def logs() -> str:
+            return "\n".join((tmp_path / f"{r}.log").read_text()[-3000:] for r in ("gpu", "cpu"))
+
+        deadline = time.monotonic() + 90
+        while not all("ready." in (tmp_path / f"{r}.log").read_text() for r in ("gpu", "cpu")):
+            assert gpu.poll() is None and cpu.poll() is None, logs()
+            assert time.monotonic() < deadline, f"the workers did not come up:\n{logs()}"
+            time.sleep(0.5)
+        instance.add_dynamic_partitions("videos", [key])
+        box = {}
+        runner = threading.Thread(target=lambda: box.update(result=dg.execute_job(
+            job, instance=instance, tags={"dagster/partition": key}, raise_on_error=False)), daemon=True)
+        runner.start()
+        runner.join(300)
+        assert "result" in box, f"the run did not finish in 300 s:\n{logs()}"
+        result = box["result"]
+        assert result.success, logs()
+        run = instance.get_run_by_id(result.run_id)
+        assert run.status == dg.DagsterRunStatus.SUCCESS
+        gpu_log, cpu_log = ((tmp_path / f"{r}.log").read_text() for r in ("gpu", "cpu"))
+        # the GPU-tagged steps ran on the gpu queue's worker, the others on the default queue's
+        for step in ("voiceovers", "scene_images", "assembled_videos"):
+            said = f"Executing steps {step} in celery worker"
+            assert said in gpu_log and said not in cpu_log, (step, logs())
+        for step in ("video_scripts", "captions", "music", "thumbnails", "published_uploads"):
+            said = f"Executing steps {step} in celery worker"
+            assert said in cpu_log and said not in gpu_log, (step, logs())
+        checks = {e.asset_check_key.name: e.passed for e in result.get_asset_check_evaluations()}
+        assert checks and all(checks.values()), checks
+
+    import boto3
+
+    s3 = boto3.client("s3", endpoint_url=s3_env["SHORTSMITH_S3_ENDPOINT_URL"], region_name="us-east-1")
+    keys = {o["Key"] for o in s3.list_objects_v2(Bucket=bucket, Prefix="shorts/")["Contents"]}
+    video_key = f"shorts/curious-minds/{key}/video/video.mp4"
+    assert video_key in keys and f"shorts/curious-minds/{key}/video/manifest.json" in keys
+    assert s3.head_object(Bucket=bucket, Key=video_key)["ContentLength"] > 100_000
+    assert not any("/_uploads/" in k for k in keys)  # no temporary objects left behind
+    published = tmp_path / "home" / "channel" / "curious-minds" / key / "video.mp4"
+    assert published.is_file()
