@@ -24,9 +24,11 @@ def light_step() -> dg.MaterializeResult:
 
 
 
-defs = dg.Definitions(assets=[heavy_step, light_step],
-                      jobs=[dg.define_asset_job("celery_probe", selection=[heavy_step, light_step])],
-                      executor=executor_from_env())
+def probe_job():
+    """Built at call time, so the executor follows the environment the test (or worker) set."""
+    return dg.Definitions(assets=[heavy_step, light_step],
+                          jobs=[dg.define_asset_job("celery_probe", selection=[heavy_step, light_step])],
+                          executor=executor_from_env()).resolve_job_def("celery_probe")
 
 
 def make_video_job():

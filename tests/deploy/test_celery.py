@@ -1,6 +1,7 @@
 """Celery for real: RabbitMQ on 127.0.0.1:5672, two dagster-celery workers (a `gpu` queue and the
 default queue), a run on PostgreSQL whose GPU-tagged step runs on the GPU worker."""
 
+import contextlib
 import os
 import socket
 import threading
@@ -42,7 +43,10 @@ def test_executor_from_env_choices(monkeypatch):
         executor_from_env()
 
 
-def test_gpu_step_runs_on_the_gpu_queue_worker(tmp_path, pg_database, monkeypatch):
+@contextlib.contextmanager
+def celery_cluster(tmp_path, pg_database, monkeypatch, extra_env: dict | None = None):
+    """A PostgreSQL-backed instance and two dagster-celery workers (queues `gpu` and `dagster`)
+    on the local RabbitMQ; yields (instance, logs) where logs() returns both workers' logs."""
     pytest.importorskip("dagster_celery")
     if not broker_up():
         pytest.skip("no RabbitMQ on 127.0.0.1:5672")
@@ -55,8 +59,11 @@ def test_gpu_step_runs_on_the_gpu_queue_worker(tmp_path, pg_database, monkeypatc
         f"      username: {pg_database['user']}\n      password: ''\n      db_name: {pg_database['db']}\n"
         "      scheme: postgresql+psycopg2\n")
     (tmp_path / "celery.yaml").write_text(f"execution:\n  config:\n    broker: '{BROKER}'\n    backend: 'rpc://'\n")
-    env = {"DAGSTER_HOME": str(home), "PATH": f"{VENV_BIN}{os.pathsep}{os.environ.get('PATH', '')}", "SHORTSMITH_EXECUTOR": "celery", "SHORTSMITH_CELERY_BROKER": BROKER,
-           "PYTHONPATH": os.pathsep.join([str(HERE.parent), os.environ.get("PYTHONPATH", "")])}
+    env = {"DAGSTER_HOME": str(home), "PATH": f"{VENV_BIN}{os.pathsep}{os.environ.get('PATH', '')}",
+           "SHORTSMITH_EXECUTOR": "celery", "SHORTSMITH_CELERY_BROKER": BROKER,
+           # tests/ first: job code pointers are deploy.celery_defs (the tests' package)
+           "PYTHONPATH": os.pathsep.join([str(HERE.parent), str(HERE.parent.parent), os.environ.get("PYTHONPATH", "")]),
+           **(extra_env or {})}
     for k, v in env.items():
         monkeypatch.setenv(k, v)
 
@@ -66,104 +73,69 @@ def test_gpu_step_runs_on_the_gpu_queue_worker(tmp_path, pg_database, monkeypatc
                "--", "--concurrency=1", "--pool=solo", "--without-gossip", "--without-mingle"]
         return server(cmd, tmp_path / f"{role}.log", env={**env, "SHORTSMITH_WORKER_ROLE": role})
 
-    from . import celery_defs
+    def logs() -> str:
+        return "\n".join((tmp_path / f"{r}.log").read_text()[-3000:] for r in ("gpu", "cpu"))
 
-    job = dg.reconstructable(_celery_probe_job)
     with worker("gpu", "gpu") as gpu, worker("cpu", "dagster") as cpu, \
             dg.DagsterInstance.from_config(str(home)) as instance:
-        def logs() -> str:
-            return "\n".join((tmp_path / f"{r}.log").read_text()[-2000:] for r in ("gpu", "cpu"))
-
         deadline = time.monotonic() + 90
         while not all("ready." in (tmp_path / f"{r}.log").read_text() for r in ("gpu", "cpu")):
             assert gpu.poll() is None and cpu.poll() is None, logs()
             assert time.monotonic() < deadline, f"the workers did not come up:\n{logs()}"
             time.sleep(0.5)
+        yield instance, logs
+
+
+def run_job(job, instance, logs, timeout: float, **kwargs):
+    box = {}
+    runner = threading.Thread(target=lambda: box.update(
+        result=dg.execute_job(job, instance=instance, raise_on_error=False, **kwargs)), daemon=True)
+    runner.start()
+    runner.join(timeout)
+    assert "result" in box, f"the run did not finish in {timeout} s:\n{logs()}"
+    return box["result"]
+
+
+def test_gpu_step_runs_on_the_gpu_queue_worker(tmp_path, pg_database, monkeypatch):
+    from . import celery_defs
+
+    job = dg.reconstructable(celery_defs.probe_job)
+    with celery_cluster(tmp_path, pg_database, monkeypatch) as (instance, logs):
         started = time.monotonic()
-        box = {}
-        runner = threading.Thread(target=lambda: box.update(
-            result=dg.execute_job(job, instance=instance, raise_on_error=False)), daemon=True)
-        runner.start()
-        runner.join(RUN_TIMEOUT)
-        assert "result" in box, f"the run did not finish in {RUN_TIMEOUT} s:\n{logs()}"
-        result = box["result"]
+        result = run_job(job, instance, logs, RUN_TIMEOUT)
         elapsed = time.monotonic() - started
-        logs = logs()
-        assert result.success, logs
+        failures = [e.event_specific_data.error.message for e in result.all_events
+                    if e.event_type_value in ("STEP_FAILURE", "RUN_FAILURE", "ENGINE_EVENT")
+                    and getattr(e.event_specific_data, "error", None)]
+        assert result.success, (failures, logs())
         where = {}
         for event in result.all_events:
             if event.event_type_value == "ASSET_MATERIALIZATION":
                 mat = event.event_specific_data.materialization
                 where[mat.asset_key.path[-1]] = {k: v.value for k, v in mat.metadata.items()}
-        assert where["heavy_step"]["role"] == "gpu", (where, logs)
-        assert where["light_step"]["role"] == "cpu", (where, logs)
+        assert where["heavy_step"]["role"] == "gpu", (where, logs())
+        assert where["light_step"]["role"] == "cpu", (where, logs())
         run = instance.get_run_by_id(result.run_id)
         assert run.status == dg.DagsterRunStatus.SUCCESS
         print(f"celery run in {elapsed:.1f} s: {where}")
-    assert celery_defs  # imported so the module is importable by the workers too
-
-
-def _celery_probe_job():
-    from deploy.celery_defs import defs
-
-    return defs.resolve_job_def("celery_probe")
 
 
 def test_a_video_partition_runs_through_celery_with_postgres_and_s3(tmp_path, pg_database, bucket, s3_env,
                                                                      monkeypatch):
     """The real make_video job for one partition: steps as Celery tasks (GPU steps on the gpu
     queue's worker), run storage in PostgreSQL, media in S3 (moto), the MP4 published."""
-    if not broker_up():
-        pytest.skip("no RabbitMQ on 127.0.0.1:5672")
-    home = tmp_path / "dagster_home"
-    home.mkdir()
-    (home / "dagster.yaml").write_text(
-        "telemetry: {enabled: false}\n"
-        "storage:\n  postgres:\n    postgres_db:\n"
-        f"      hostname: {pg_database['host']}\n      port: {pg_database['port']}\n"
-        f"      username: {pg_database['user']}\n      password: ''\n      db_name: {pg_database['db']}\n"
-        "      scheme: postgresql+psycopg2\n")
-    (tmp_path / "celery.yaml").write_text(f"execution:\n  config:\n    broker: '{BROKER}'\n    backend: 'rpc://'\n")
     root = HERE.parent.parent
-    env = {**s3_env, "DAGSTER_HOME": str(home), "PATH": f"{VENV_BIN}{os.pathsep}{os.environ.get('PATH', '')}",
-           "SHORTSMITH_EXECUTOR": "celery", "SHORTSMITH_CELERY_BROKER": BROKER,
-           "SHORTSMITH_STORAGE": "s3", "SHORTSMITH_S3_BUCKET": bucket, "SHORTSMITH_S3_PREFIX": "shorts",
-           "SHORTSMITH_HOME": str(tmp_path / "home"), "SHORTSMITH_MEDIA": str(tmp_path / "cache"),
-           "SHORTSMITH_RENDER_SIZE": "360x640", "SHORTSMITH_AUTOMATION": "off",
-           "SHORTSMITH_CHANNELS": str(root / "channels.yaml"),
-           # tests/ first: the job's code pointer is deploy.celery_defs (the tests' package)
-           "PYTHONPATH": os.pathsep.join([str(HERE.parent), str(root), os.environ.get("PYTHONPATH", "")])}
-    for k, v in env.items():
-        monkeypatch.setenv(k, v)
-
-    def worker(role: str, queue: str):
-        cmd = [str(VENV_BIN / "dagster-celery"), "worker", "start", "-A", "dagster_celery.app",
-               "-y", str(tmp_path / "celery.yaml"), "-q", queue, "-n", f"video-{role}-{os.getpid()}@%h",
-               "--", "--concurrency=1", "--pool=solo", "--without-gossip", "--without-mingle"]
-        return server(cmd, tmp_path / f"{role}.log", env={**env, "SHORTSMITH_WORKER_ROLE": role})
-
+    extra = {**s3_env, "SHORTSMITH_STORAGE": "s3", "SHORTSMITH_S3_BUCKET": bucket, "SHORTSMITH_S3_PREFIX": "shorts",
+             "SHORTSMITH_HOME": str(tmp_path / "home"), "SHORTSMITH_MEDIA": str(tmp_path / "cache"),
+             "SHORTSMITH_RENDER_SIZE": "360x640", "SHORTSMITH_AUTOMATION": "off",
+             "SHORTSMITH_CHANNELS": str(root / "channels.yaml")}
     key = "curious-minds--why-cats-purr"
     from . import celery_defs
 
     job = dg.reconstructable(celery_defs.make_video_job)
-    with worker("gpu", "gpu") as gpu, worker("cpu", "dagster") as cpu, \
-            dg.DagsterInstance.from_config(str(home)) as instance:
-        def logs() -> str:
-            return "\n".join((tmp_path / f"{r}.log").read_text()[-3000:] for r in ("gpu", "cpu"))
-
-        deadline = time.monotonic() + 90
-        while not all("ready." in (tmp_path / f"{r}.log").read_text() for r in ("gpu", "cpu")):
-            assert gpu.poll() is None and cpu.poll() is None, logs()
-            assert time.monotonic() < deadline, f"the workers did not come up:\n{logs()}"
-            time.sleep(0.5)
+    with celery_cluster(tmp_path, pg_database, monkeypatch, extra) as (instance, logs):
         instance.add_dynamic_partitions("videos", [key])
-        box = {}
-        runner = threading.Thread(target=lambda: box.update(result=dg.execute_job(
-            job, instance=instance, tags={"dagster/partition": key}, raise_on_error=False)), daemon=True)
-        runner.start()
-        runner.join(300)
-        assert "result" in box, f"the run did not finish in 300 s:\n{logs()}"
-        result = box["result"]
+        result = run_job(job, instance, logs, 300, tags={"dagster/partition": key})
         assert result.success, logs()
         run = instance.get_run_by_id(result.run_id)
         assert run.status == dg.DagsterRunStatus.SUCCESS
