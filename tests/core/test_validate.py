@@ -98,3 +98,25 @@ def test_run_ffmpeg_reports_progress(tmp_path):
     run_ffmpeg(["-f", "lavfi", "-i", "testsrc2=s=64x64:r=30:d=2", "-f", "null", "-"],
                total_seconds=2.0, progress=seen.append)
     assert seen and seen[-1] == 1.0 and all(0 <= f <= 1 for f in seen)
+
+
+def test_missing_ffmpeg_is_a_clear_error(monkeypatch, tmp_path):
+    from shortsmith import ffmpeg as ff
+    from shortsmith.errors import ToolMissingError
+
+    monkeypatch.setenv("SHORTSMITH_FFMPEG", str(tmp_path / "no-such-ffmpeg"))
+    with pytest.raises(ToolMissingError) as e:
+        ff.ffmpeg_path()
+    assert e.value.field == "SHORTSMITH_FFMPEG" and "no-such-ffmpeg" in str(e.value) and e.value.fix
+
+    # no variable, nothing on PATH, no wheel: the error says how to get one
+    monkeypatch.delenv("SHORTSMITH_FFMPEG")
+    monkeypatch.setenv("PATH", str(tmp_path))
+    monkeypatch.setattr(ff, "_bundled_ffmpeg", lambda: None)
+    ff._discover_ffmpeg.cache_clear()
+    try:
+        with pytest.raises(ToolMissingError) as e:
+            ff.ffmpeg_path()
+        assert e.value.field == "ffmpeg" and "imageio-ffmpeg" in e.value.fix
+    finally:
+        ff._discover_ffmpeg.cache_clear()
