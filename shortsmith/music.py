@@ -16,13 +16,13 @@ Moods choose the key, the tempo, the chord voicings and how bright/busy the top 
 from __future__ import annotations
 
 import hashlib
-import wave
 from dataclasses import dataclass
 from pathlib import Path
 
 import numpy as np
 
 from .errors import ConfigError, InputError
+from .tts import write_wav
 
 
 @dataclass(frozen=True)
@@ -160,14 +160,6 @@ def synthesize_bed(out_wav: Path, duration_s: float, *, seed: str, mood: str = "
     out *= (0.5 - 0.5 * np.cos(np.pi * fade))[:, None]
     peak = float(np.max(np.abs(out))) or 1.0
     out *= PEAK / peak
-    pcm = np.round(out * 32767).astype("<i2")
     out_wav = Path(out_wav)
-    out_wav.parent.mkdir(parents=True, exist_ok=True)
-    tmp = out_wav.with_name(f".{out_wav.name}.tmp")
-    with wave.open(str(tmp), "wb") as w:
-        w.setnchannels(2)
-        w.setsampwidth(2)
-        w.setframerate(rate)
-        w.writeframes(pcm.tobytes())
-    tmp.replace(out_wav)
+    write_wav(out_wav, out, rate)
     return out_wav

@@ -605,13 +605,14 @@ def read_wav(path: Path) -> tuple[np.ndarray, int]:
 
 
 def write_wav(path: Path, audio: np.ndarray, rate: int) -> None:
-    """Write mono 16-bit PCM atomically."""
+    """Write 16-bit PCM atomically: mono from a 1-D array, N channels from an (n, N) array."""
+    channels = 1 if audio.ndim == 1 else audio.shape[1]
     pcm = np.round(np.clip(audio, -1.0, 1.0) * 32767.0).astype("<i2")
     path = Path(path)
     path.parent.mkdir(parents=True, exist_ok=True)
     tmp = path.with_name(f".{path.name}.tmp")
     with wave.open(str(tmp), "wb") as w:
-        w.setnchannels(1)
+        w.setnchannels(channels)
         w.setsampwidth(2)
         w.setframerate(rate)
         w.writeframes(pcm.tobytes())
