@@ -32,6 +32,60 @@ class TopicSeed:
     keywords: tuple[str, ...] = ()
 
 
+# Which providers a channel may use, in order of preference: the first that works produces the
+# output (the asset's metadata names it); a failing provider falls back to the next one.
+PROVIDER_CHOICES: dict[str, tuple[str, ...]] = {
+    "script": ("openai", "offline"),
+    "voice": ("elevenlabs", "piper"),
+    "visuals": ("pexels", "openai", "diffusers", "procedural"),
+    "trends": ("google_trends", "youtube", "offline"),
+}
+OFFLINE_PROVIDERS = {"script": "offline", "voice": "piper", "visuals": "procedural", "trends": "offline"}
+
+
+@dataclass(frozen=True)
+class ProvidersConfig:
+    script: tuple[str, ...] = ("offline",)
+    voice: tuple[str, ...] = ("piper",)
+    visuals: tuple[str, ...] = ("procedural",)
+    trends: tuple[str, ...] = ("offline",)
+
+    def chain(self, capability: str) -> tuple[str, ...]:
+        return getattr(self, capability)
+
+    @property
+    def cloud(self) -> bool:
+        return any(p != OFFLINE_PROVIDERS[c] for c in PROVIDER_CHOICES for p in self.chain(c))
+
+
+@dataclass(frozen=True)
+class ElevenLabsVoice:
+    """ElevenLabs settings of a channel's voice (used when providers.voice lists elevenlabs)."""
+
+    voice_id: str = "21m00Tcm4TlvDq8ikWAM"  # "Rachel", one of ElevenLabs' premade voices
+    model_id: str = "eleven_multilingual_v2"
+    stability: float = 0.5
+    similarity_boost: float = 0.75
+    style: float = 0.0
+    speed: float = 1.0
+
+
+@dataclass(frozen=True)
+class YouTubeConfig:
+    """Where a channel's YouTube credentials live and how uploads are filed (issue: publishing)."""
+
+    credentials: str | None = None  # an authorized-user JSON file (0600) written by `shortsmith youtube-auth`
+    credentials_env: str | None = None  # or: the name of an env var holding that JSON
+    client_secrets: str | None = None  # the OAuth client (installed app) JSON from Google Cloud
+    project: str = "default"  # the Google Cloud project whose quota the uploads spend
+    playlist_id: str | None = None
+    publish_at: str | None = None  # "HH:MM" channel-local: schedule uploads (private until then)
+
+    @property
+    def configured(self) -> bool:
+        return bool(self.credentials or self.credentials_env)
+
+
 @dataclass(frozen=True)
 class VoiceConfig:
     engine: str = "piper"
@@ -40,6 +94,7 @@ class VoiceConfig:
     speaker: int | None = None
     length_scale: float = 1.0  # >1 slower, <1 faster
     fallback: str | None = "espeak"
+    elevenlabs: ElevenLabsVoice = field(default_factory=ElevenLabsVoice)
 
 
 @dataclass(frozen=True)
@@ -47,6 +102,9 @@ class StyleConfig:
     name: str = "aurora"
     palette: tuple[str, ...] = ("#0f172a", "#6366f1", "#ec4899", "#f59e0b")
     caption_highlight: str | None = None  # default: the palette's brightest accent
+    # For generated and stock visuals: "{prompt}" is the beat's visual prompt.
+    image_prompt: str = "{prompt}, vertical 9:16 composition, vivid, detailed, no text"
+    diffusers_model: str | None = None  # a local diffusers model folder (never downloaded at run time)
 
 
 @dataclass(frozen=True)
@@ -74,12 +132,15 @@ class Channel:
     videos_per_day: int = 1  # cap for schedules, sensors and backfills together
     topic_cooldown_days: int = 30  # a topic is not made again within this many days
     publish_window: tuple[str, str] = ("00:00", "23:59")  # local time in which uploads may go out
+    providers: ProvidersConfig = field(default_factory=ProvidersConfig)
+    youtube: YouTubeConfig = field(default_factory=YouTubeConfig)
 
 
 @dataclass(frozen=True)
 class ChannelsConfig:
     channels: tuple[Channel, ...]
     source: str = ""
+    pricing: dict = field(default_factory=dict)  # {provider: {unit: usd}}, over resilience.DEFAULT_PRICES
 
     def get(self, name: str) -> Channel:
         for channel in self.channels:
@@ -187,7 +248,7 @@ def _parse_channel(data: Any, index: int, defaults: dict, base_dir: Path) -> Cha
     allowed = {"name", "title", "niche", "topics", "voice", "style", "music", "watermark", "target_seconds",
                "max_video_seconds", "words_per_minute", "privacy", "language", "made_for_kids",
                "synthetic_media", "category_id", "tags", "call_to_action", "timezone", "videos_per_day",
-               "topic_cooldown_days", "publish_window"}
+               "topic_cooldown_days", "publish_window", "providers", "youtube"}
     _check_unknown(merged, allowed, where)
     name = _req(merged, "name", where)
     if not SLUG_RE.match(name):
@@ -198,8 +259,8 @@ def _parse_channel(data: Any, index: int, defaults: dict, base_dir: Path) -> Cha
     topics = _parse_topics(merged.get("topics"), f"{where}.topics", base_dir)
 
     voice_raw = _opt(merged, "voice", where, {}, dict)
-    _check_unknown(voice_raw, {"engine", "model_path", "config_path", "speaker", "length_scale", "fallback"},
-                   f"{where}.voice")
+    _check_unknown(voice_raw, {"engine", "model_path", "config_path", "speaker", "length_scale", "fallback",
+                               "elevenlabs"}, f"{where}.voice")
     engine = _opt(voice_raw, "engine", f"{where}.voice", "piper", str)
     if engine not in ("piper", "espeak"):
         raise ConfigError(f"voice engine '{engine}' is not available offline", field=f"{where}.voice.engine",
@@ -223,10 +284,13 @@ def _parse_channel(data: Any, index: int, defaults: dict, base_dir: Path) -> Cha
         speaker=_opt(voice_raw, "speaker", f"{where}.voice", None, int),
         length_scale=length_scale,
         fallback=fallback,
+        elevenlabs=_parse_elevenlabs(_opt(voice_raw, "elevenlabs", f"{where}.voice", {}, dict),
+                                     f"{where}.voice.elevenlabs"),
     )
 
     style_raw = _opt(merged, "style", where, {}, dict)
-    _check_unknown(style_raw, {"name", "palette", "caption_highlight"}, f"{where}.style")
+    _check_unknown(style_raw, {"name", "palette", "caption_highlight", "image_prompt", "diffusers_model"},
+                   f"{where}.style")
     palette = _opt(style_raw, "palette", f"{where}.style", list(StyleConfig.palette), list)
     if not 2 <= len(palette) <= 8:
         raise ConfigError(f"palette has {len(palette)} colours", field=f"{where}.style.palette",
@@ -239,8 +303,14 @@ def _parse_channel(data: Any, index: int, defaults: dict, base_dir: Path) -> Cha
     if highlight is not None and not HEX_RE.match(highlight):
         raise ConfigError(f"colour {highlight!r} is not a #rrggbb hex colour",
                           field=f"{where}.style.caption_highlight", fix="write it as '#rrggbb'")
+    image_prompt = _opt(style_raw, "image_prompt", f"{where}.style", StyleConfig.image_prompt, str)
+    if "{prompt}" not in image_prompt:
+        raise ConfigError("image_prompt has no {prompt} placeholder", field=f"{where}.style.image_prompt",
+                          fix="include {prompt} where the beat's visual prompt goes, e.g. '{prompt}, watercolor'")
+    diffusers_model = _opt(style_raw, "diffusers_model", f"{where}.style", None, str)
     style = StyleConfig(name=_opt(style_raw, "name", f"{where}.style", "aurora", str),
-                        palette=tuple(palette), caption_highlight=highlight)
+                        palette=tuple(palette), caption_highlight=highlight, image_prompt=image_prompt,
+                        diffusers_model=str((base_dir / diffusers_model).resolve()) if diffusers_model else None)
 
     music_raw = _opt(merged, "music", where, {}, dict)
     _check_unknown(music_raw, {"mood"}, f"{where}.music")
@@ -317,6 +387,68 @@ def _parse_channel(data: Any, index: int, defaults: dict, base_dir: Path) -> Cha
         videos_per_day=per_day,
         topic_cooldown_days=cooldown,
         publish_window=(str(window.get("start", "00:00")), str(window.get("end", "23:59"))),
+        providers=_parse_providers(_opt(merged, "providers", where, {}, dict), f"{where}.providers"),
+        youtube=_parse_youtube(_opt(merged, "youtube", where, {}, dict), f"{where}.youtube", base_dir),
+    )
+
+
+def _parse_providers(raw: dict, where: str) -> ProvidersConfig:
+    _check_unknown(raw, set(PROVIDER_CHOICES), where)
+    chains = {}
+    for capability, choices in PROVIDER_CHOICES.items():
+        value = raw.get(capability, [OFFLINE_PROVIDERS[capability]])
+        if isinstance(value, str):
+            value = [value]
+        if not isinstance(value, list) or not value:
+            raise ConfigError("must be a list of providers, most preferred first", field=f"{where}.{capability}",
+                              fix=f"e.g. [{', '.join(choices)}]")
+        for i, name in enumerate(value):
+            if name not in choices:
+                raise ConfigError(f"{name!r} is not a {capability} provider", field=f"{where}.{capability}[{i}]",
+                                  fix=f"use one of: {', '.join(choices)}")
+        if len(set(value)) != len(value):
+            raise ConfigError("lists a provider twice", field=f"{where}.{capability}", fix="list each provider once")
+        chains[capability] = tuple(value)
+    return ProvidersConfig(**chains)
+
+
+def _parse_elevenlabs(raw: dict, where: str) -> ElevenLabsVoice:
+    _check_unknown(raw, {"voice_id", "model_id", "stability", "similarity_boost", "style", "speed"}, where)
+    d = ElevenLabsVoice()
+    values = {}
+    for key in ("stability", "similarity_boost", "style"):
+        v = float(_opt(raw, key, where, getattr(d, key), (int, float)))
+        if not 0.0 <= v <= 1.0:
+            raise ConfigError(f"{key} {v} is outside 0-1", field=f"{where}.{key}", fix="use a value from 0.0 to 1.0")
+        values[key] = v
+    speed = float(_opt(raw, "speed", where, d.speed, (int, float)))
+    if not 0.7 <= speed <= 1.2:
+        raise ConfigError(f"speed {speed} is outside 0.7-1.2", field=f"{where}.speed", fix="use 1.0 for normal speed")
+    return ElevenLabsVoice(voice_id=_opt(raw, "voice_id", where, d.voice_id, str),
+                           model_id=_opt(raw, "model_id", where, d.model_id, str), speed=speed, **values)
+
+
+def _parse_youtube(raw: dict, where: str, base_dir: Path) -> YouTubeConfig:
+    _check_unknown(raw, {"credentials", "credentials_env", "client_secrets", "project", "playlist_id", "publish_at"},
+                   where)
+    creds = _opt(raw, "credentials", where, None, str)
+    secrets = _opt(raw, "client_secrets", where, None, str)
+    env = _opt(raw, "credentials_env", where, None, str)
+    if env is not None and not re.match(r"^[A-Z_][A-Z0-9_]*$", env):
+        raise ConfigError(f"credentials_env {env!r} is not an environment variable name",
+                          field=f"{where}.credentials_env",
+                          fix="give the NAME of the variable holding the token JSON, e.g. YT_TOKEN_CURIOUS_MINDS")
+    publish_at = _opt(raw, "publish_at", where, None, str)
+    if publish_at is not None and not re.match(r"^([01]\d|2[0-3]):[0-5]\d$", publish_at):
+        raise ConfigError(f"publish_at {publish_at!r} is not HH:MM", field=f"{where}.publish_at",
+                          fix="write the channel-local time as 'HH:MM', quoted in YAML")
+    return YouTubeConfig(
+        credentials=str((base_dir / creds).resolve()) if creds else None,
+        credentials_env=env,
+        client_secrets=str((base_dir / secrets).resolve()) if secrets else None,
+        project=str(_opt(raw, "project", where, "default", str)),
+        playlist_id=_opt(raw, "playlist_id", where, None, str),
+        publish_at=publish_at,
     )
 
 
@@ -325,7 +457,13 @@ def parse_channels(data: Any, *, source: str = "", base_dir: Path | None = None)
     if not isinstance(data, dict) or not isinstance(data.get("channels"), list) or not data["channels"]:
         raise ConfigError("no channels defined", field="channels",
                           fix="add a 'channels:' list with at least one channel (see the sample channels.yaml)")
-    _check_unknown(data, {"channels", "defaults"}, "channels.yaml")
+    _check_unknown(data, {"channels", "defaults", "pricing"}, "channels.yaml")
+    pricing = data.get("pricing") or {}
+    if not isinstance(pricing, dict) or not all(
+            isinstance(v, dict) and all(isinstance(x, (int, float)) and not isinstance(x, bool) for x in v.values())
+            for v in pricing.values()):
+        raise ConfigError("must map provider -> {unit: USD per unit}", field="pricing",
+                          fix="e.g. pricing: {openai-chat: {input_token: 0.00000015, output_token: 0.0000006}}")
     defaults = data.get("defaults") or {}
     if not isinstance(defaults, dict):
         raise ConfigError("must be a mapping", field="defaults", fix="write defaults as key: value pairs")
@@ -336,7 +474,7 @@ def parse_channels(data: Any, *, source: str = "", base_dir: Path | None = None)
             raise ConfigError(f"channel name '{c.name}' appears twice", field="channels",
                               fix="give every channel a unique name")
         seen.add(c.name)
-    return ChannelsConfig(channels=channels, source=source)
+    return ChannelsConfig(channels=channels, source=source, pricing=pricing)
 
 
 def load_channels(path: str | Path) -> ChannelsConfig:

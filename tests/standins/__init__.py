@@ -1,0 +1,1 @@
+"""Loopback stand-ins for the cloud APIs, speaking their real wire protocols (tests only)."""
