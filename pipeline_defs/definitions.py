@@ -10,7 +10,7 @@ from .resources.images import ProceduralImageProvider
 from .resources.music import SynthMusicProvider
 from .resources.publisher import LocalFolderPublisher
 from .resources.renderer import RendererSettings
-from .resources.script_writer import OfflineScriptWriter
+from .resources.chains import script_writers_from_env
 from .executors import executor_from_env
 from .resources.storage import storage_from_env
 from .resources.trends import OfflineTrendSource
@@ -23,7 +23,7 @@ def offline_resources() -> dict:
         "channels": ChannelsResource(path=settings.channels_path()),
         "storage": storage_from_env(settings.media_root()),  # local folders, or S3 with SHORTSMITH_STORAGE=s3
         "trend_source": OfflineTrendSource(),
-        "script_writer": OfflineScriptWriter(),
+        "script_writer": script_writers_from_env(),  # offline; + openai with OPENAI_API_KEY / OPENAI_BASE_URL
         "voice": PiperVoiceProvider(),
         "images": ProceduralImageProvider(),
         "music_provider": SynthMusicProvider(),

@@ -13,6 +13,9 @@ Keys (values are small JSON objects):
   by ``published_uploads``, which runs in the ``publish`` concurrency pool (limit 1);
 - ``shortsmith/ledger/deferred/<channel>``: ``{partition: {until, reason, at}}``, also written
   only by ``published_uploads``.
+- ``shortsmith/ledger/cost/<channel>/<day>/<asset>``: ``{partition: {usd, by_provider, at}}``: what
+  the provider calls of each materialization cost (one key per asset, so each key has one writer
+  per partition); ``Ledger.costs`` sums a channel's day.
 
 ``<day>`` is the channel's local calendar day (its ``timezone``). Writes re-read and merge
 under a process lock, so concurrent writers in one process never lose an entry.
@@ -31,6 +34,7 @@ from shortsmith.topics import split_partition_key
 
 PREFIX = "shortsmith/ledger"
 SOURCES = ("trend", "inbox", "schedule", "cli")
+COST_ASSETS = ("trending_topics", "video_scripts", "voiceovers", "scene_images", "music", "published_uploads")
 _LOCK = threading.Lock()
 
 
@@ -146,6 +150,34 @@ class Ledger:
     def record_deferred(self, channel: str, partition: str, until: datetime, reason: str) -> None:
         self._merge(self.deferred_key(channel),
                     {partition: {"until": until.isoformat(), "reason": reason, "at": utcnow().isoformat()}})
+
+    @staticmethod
+    def cost_key(channel: str, day: date, asset: str) -> str:
+        return f"{PREFIX}/cost/{channel}/{day.isoformat()}/{asset}"
+
+    def record_cost(self, channel: str, day: date, asset: str, partition: str, usd: float,
+                    by_provider: dict[str, float]) -> None:
+        """Add one materialization's provider cost (a re-materialization adds again: it was paid again)."""
+        key = self.cost_key(channel, day, asset)
+        entry = self._get(key).get(partition) or {"usd": 0.0, "by_provider": {}, "calls": 0}
+        entry["usd"] = round(entry["usd"] + usd, 6)
+        for provider, value in by_provider.items():
+            entry["by_provider"][provider] = round(entry["by_provider"].get(provider, 0.0) + value, 6)
+        entry["calls"] = entry.get("calls", 0) + 1
+        entry["at"] = utcnow().isoformat()
+        self._merge(key, {partition: entry})
+
+    def costs(self, channel: str, day: date, assets: tuple[str, ...] = COST_ASSETS) -> dict:
+        """A channel's provider cost on one of its days: total, per provider, per partition."""
+        total, by_provider, by_partition = 0.0, {}, {}
+        for key, value in self._get_many([self.cost_key(channel, day, a) for a in assets]).items():
+            for partition, entry in value.items():
+                total += entry.get("usd", 0.0)
+                by_partition[partition] = round(by_partition.get(partition, 0.0) + entry.get("usd", 0.0), 6)
+                for provider, usd in entry.get("by_provider", {}).items():
+                    by_provider[provider] = round(by_provider.get(provider, 0.0) + usd, 6)
+        return {"channel": channel, "day": day.isoformat(), "total_usd": round(total, 6),
+                "by_provider": by_provider, "by_partition": by_partition}
 
     def clear_deferred(self, channel: str, partition: str) -> None:
         self._merge(self.deferred_key(channel), remove=(partition,))

@@ -25,7 +25,7 @@ import time
 from dataclasses import dataclass
 from datetime import datetime, timezone
 from pathlib import Path
-from typing import Any, Callable, Iterable, Protocol, TypeVar
+from typing import Any, Callable, ContextManager, Iterable, Protocol, TypeVar
 
 from .errors import ShortsmithError
 
@@ -343,6 +343,8 @@ class CallContext:
     log: Callable[[str], None] = lambda message: None
     limiter: SqliteRateLimiter | None = None
     sleep: Callable[[float], None] = time.sleep
+    # Holds a concurrency slot for the provider around each attempt (Dagster pools on the lead's side).
+    hold: Callable[[str], ContextManager[Any]] | None = None
 
     def call(self, fn: Callable[[], T], *, provider: str, classify: Callable[[BaseException], ProviderError | None],
              policy: RetryPolicy = RetryPolicy(), per_minute: int = 0, secrets: Iterable[str] = ()) -> T:
@@ -354,7 +356,14 @@ class CallContext:
                 waited = limiter.acquire(provider, per_minute)
                 if waited:
                     self.log(f"{provider}: waited {waited:.1f} s for the {per_minute}/min rate limit")
-        return call_with_retries(fn, provider=provider, classify=classify, policy=policy, sleep=self.sleep,
+        attempt_fn = fn
+        if self.hold is not None:
+            hold = self.hold
+
+            def attempt_fn() -> T:
+                with hold(provider):
+                    return fn()
+        return call_with_retries(attempt_fn, provider=provider, classify=classify, policy=policy, sleep=self.sleep,
                                  log=self.log, before_attempt=before, secrets=secrets)
 
 

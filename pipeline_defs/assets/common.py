@@ -99,3 +99,22 @@ def file_meta(path) -> dict:
 
     p = Path(path)
     return {"path": dg.MetadataValue.path(str(p)), "size_bytes": p.stat().st_size}
+
+
+def record_cost(context: dg.AssetExecutionContext, channels: ChannelsResource, channel: Channel, asset: str,
+                partition: str, meter) -> dict:
+    """Put this materialization's provider cost into the channel's daily cost ledger; return its metadata."""
+    from shortsmith.quota import local_day, utcnow
+
+    from ..ledger import Ledger
+    from ..providers import cost_metadata
+
+    if meter.items:
+        Ledger(context.instance).record_cost(channel.name, local_day(utcnow(), channel.timezone), asset, partition,
+                                             meter.total, meter.by_provider())
+    return cost_metadata(meter)
+
+
+def stage_cost(manifest: dict | None) -> dict:
+    """The cost a stage's provider calls had when its output was made (kept in the stage manifest)."""
+    return (manifest or {}).get("cost") or {"total_usd": 0.0, "by_provider": {}}

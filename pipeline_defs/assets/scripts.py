@@ -13,9 +13,10 @@ from shortsmith.storage import fingerprint
 from .errors import user_errors
 from ..partitions import videos_partitions
 from ..resources.channels import ChannelsResource
-from ..resources.script_writer import ScriptWriter
+from ..providers import provider_run
+from ..resources.chains import ScriptWriters
 from ..resources.storage import MediaStorage
-from .common import MEDIA_BACKFILL, GROUP, SCRIPT, check_results, load_script, resolve_video
+from .common import MEDIA_BACKFILL, GROUP, SCRIPT, check_results, load_script, record_cost, resolve_video, stage_cost
 from .trends import trending_topics
 
 
@@ -35,29 +36,37 @@ from .trends import trending_topics
 )
 @user_errors
 def video_scripts(context: dg.AssetExecutionContext, channels: ChannelsResource, storage: MediaStorage,
-                  script_writer: ScriptWriter):
+                  script_writer: ScriptWriters):
     video = resolve_video(context.partition_key, channels, storage)
     store, partition, ch = video.store, video.partition, video.channel
-    # A narrative from the inbox is the script's own words; otherwise the script writer writes it.
+    # A narrative from the inbox is the script's own words; otherwise the channel's script writer
+    # chain writes it (providers.script, e.g. [openai, offline]).
     narrative = (store.read_record("requests", partition) or {}).get("narrative")
-    fp = fingerprint("script-v1", video.topic, "narrative" if narrative else script_writer.provider, {
+    fp = fingerprint("script-v1", video.topic, "narrative" if narrative else list(ch.providers.script), {
         "niche": ch.niche, "wpm": ch.words_per_minute, "min": ch.min_seconds, "max": ch.max_seconds,
         "tags": ch.tags, "cta": ch.call_to_action, "title": ch.title, "style": ch.style.name,
     }, asdict(video.seed) if video.seed else None, narrative)
     manifest = store.reusable(partition, SCRIPT, fp)
     reused = manifest is not None and manifest.get("checks_passed", False)
+    run = provider_run(context, channels.config.pricing)
     if reused:
         script, _ = load_script(store, partition)
         context.log.info(f"reusing the script already written for {partition}")
+        provider = manifest.get("provider", script.writer)
     else:
         if narrative:
             script = narrative_script(ch, narrative_from_dict(narrative), name=f"narrative of {partition}")
+            provider = "narrative"
         else:
-            script = script_writer.write(ch, video.topic, video.seed)
+            outcome = run.chain("script", ch, script_writer,
+                                lambda writer: writer.write(ch, video.topic, video.seed, run.calls))
+            script, provider = outcome.value, outcome.provider
         problems = check_script(script)
-        with store.write_stage(partition, SCRIPT, fp, {"topic": video.topic, "checks_passed": not problems}) as w:
+        with store.write_stage(partition, SCRIPT, fp, {"topic": video.topic, "checks_passed": not problems,
+                                                       "provider": provider, "cost": run.meter.as_dict()}) as w:
             write_json(w.path("script.json"), script)
             w.path("script.md").write_text(script_markdown(script), encoding="utf-8")
+        manifest = store.require(partition, SCRIPT)
     problems = check_script(script)
     budget = [p for p in problems if not p.field.startswith("beats[0]")]
     hook_s = spoken_seconds(script.hook.narration, script.words_per_minute)
@@ -79,8 +88,10 @@ def video_scripts(context: dg.AssetExecutionContext, channels: ChannelsResource,
             "words": script.word_count,
             "estimated_seconds": script.estimated_seconds,
             "writer": script.writer,
+            "provider": provider,
             "reused": reused,
-            "cost_usd": 0.0,
+            **record_cost(context, channels, ch, "video_scripts", partition, run.meter),
+            "stage_cost_usd": stage_cost(manifest)["total_usd"],
         },
         check_results=check_results(checks, "video_scripts"),
     )

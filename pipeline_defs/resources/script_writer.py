@@ -1,29 +1,138 @@
+"""Script writers: the offline writer and OpenAI (or any OpenAI-compatible server) behind one interface."""
+
 from __future__ import annotations
 
+import json
+from typing import Optional
+
 import dagster as dg
+from pydantic import Field
 
 from shortsmith.config import Channel, TopicSeed
+from shortsmith.errors import ConfigError
+from shortsmith.llm_script import build_messages, correction_message, parse_script, response_format
 from shortsmith.model import Script
+from shortsmith.resilience import CallContext, ProviderError, RetryPolicy
 from shortsmith.script import write_offline_script
 
 
 class ScriptWriter(dg.ConfigurableResource):
     """Writes a structured script (hook, promise, body beats, call to action) for a topic."""
 
-    def write(self, channel: Channel, topic: str, seed: TopicSeed | None) -> Script:
+    def write(self, channel: Channel, topic: str, seed: TopicSeed | None, calls: CallContext | None = None) -> Script:
         raise NotImplementedError
 
     @property
     def provider(self) -> str:
         return type(self).__name__
 
+    def describe(self) -> dict:
+        """What the cache fingerprint of a script depends on."""
+        return {"provider": self.provider}
+
 
 class OfflineScriptWriter(ScriptWriter):
     """Deterministic and topic-aware; builds the body from the topic's points in channels.yaml."""
 
-    def write(self, channel: Channel, topic: str, seed: TopicSeed | None) -> Script:
+    def write(self, channel: Channel, topic: str, seed: TopicSeed | None, calls: CallContext | None = None) -> Script:
         return write_offline_script(channel, topic, seed)
 
     @property
     def provider(self) -> str:
         return "offline"
+
+
+def classify_openai(exc: BaseException, provider: str, *, key_env: str = "OPENAI_API_KEY") -> ProviderError | None:
+    """An openai SDK exception as a ProviderError: 429/5xx/timeouts/cut connections/bad bodies are transient."""
+    import httpx
+    import openai
+
+    from shortsmith.resilience import http_error
+
+    if isinstance(exc, openai.APITimeoutError):
+        return ProviderError("the request timed out", provider=provider, transient=True)
+    if isinstance(exc, openai.APIConnectionError):
+        return ProviderError(f"connection failed ({type(exc.__cause__ or exc).__name__})", provider=provider,
+                             transient=True)
+    if isinstance(exc, openai.APIStatusError):
+        return http_error(provider, exc.status_code, exc.message, exc.response.headers,
+                          auth_fix=f"set {key_env} to a valid key (or point the base URL at your server)",
+                          fix_4xx="the request was rejected; see the message (model name, prompt or size)")
+    if isinstance(exc, (openai.APIResponseValidationError, json.JSONDecodeError, httpx.DecodingError, ValueError)):
+        return ProviderError(f"the response was malformed ({type(exc).__name__})", provider=provider, transient=True)
+    return None
+
+
+class OpenAIScriptWriter(ScriptWriter):
+    """Chat completions with a JSON schema (structured output); any OpenAI-compatible server via ``base_url``.
+
+    The answer is checked (structure, duration budget, YouTube limits); a bad one gets one
+    corrective turn, then the step fails with what was wrong.
+    """
+
+    api_key: str = Field(default="", description="OPENAI_API_KEY (a local server may not need one)")
+    base_url: Optional[str] = Field(default=None, description="e.g. http://127.0.0.1:8000/v1 for llama.cpp/vLLM/Ollama")
+    model: str = "gpt-4o-mini"
+    temperature: float = 0.7
+    response_format: str = Field(default="json_schema",
+                                 description="json_schema (OpenAI, vLLM, llama.cpp) or json_object (older servers)")
+    timeout_s: float = 60.0
+    max_attempts: int = 4
+    requests_per_minute: int = 0  # 0: no limit of our own (the provider's 429s are still honoured)
+
+    @property
+    def provider(self) -> str:
+        return "openai"
+
+    def describe(self) -> dict:
+        return {"provider": self.provider, "model": self.model, "base_url": self.base_url or "openai"}
+
+    def _client(self):
+        import openai
+
+        if not self.api_key and not self.base_url:
+            raise ConfigError("no OpenAI key", field="OPENAI_API_KEY",
+                              fix="set OPENAI_API_KEY, or OPENAI_BASE_URL for a local OpenAI-compatible server")
+        return openai.OpenAI(api_key=self.api_key or "not-needed", base_url=self.base_url, timeout=self.timeout_s,
+                             max_retries=0)
+
+    def write(self, channel: Channel, topic: str, seed: TopicSeed | None, calls: CallContext | None = None) -> Script:
+        from shortsmith.resilience import offline_calls
+
+        calls = calls or offline_calls()
+        client = self._client()
+        messages = build_messages(channel, topic, seed)
+        writer = f"openai:{self.model}"
+        problems = []
+        for turn in (1, 2):
+            completion = calls.call(
+                lambda: client.chat.completions.create(model=self.model, messages=messages,
+                                                       response_format=response_format(self.response_format),
+                                                       temperature=self.temperature),
+                provider="openai-chat", classify=lambda e: classify_openai(e, "openai-chat"),
+                policy=RetryPolicy(max_attempts=self.max_attempts), per_minute=self.requests_per_minute,
+                secrets=[self.api_key])
+            usage = getattr(completion, "usage", None)
+            calls.meter.add("openai-chat", "script" if turn == 1 else "script-correction",
+                            input_token=getattr(usage, "prompt_tokens", 0) or 0,
+                            output_token=getattr(usage, "completion_tokens", 0) or 0)
+            if not completion.choices:
+                raise ProviderError("the answer had no choices", provider="openai-chat", transient=True)
+            message = completion.choices[0].message
+            if getattr(message, "refusal", None):
+                raise ProviderError(f"the model refused: {message.refusal}", provider="openai-chat",
+                                    field="topic", fix="choose a different topic or rephrase it")
+            parsed = parse_script(message.content, channel, topic, writer=writer)
+            if parsed.script is not None and not parsed.problems:
+                calls.log(f"openai: script for {topic!r} written by {self.model} in {turn} turn(s)")
+                return parsed.script
+            problems = parsed.problems
+            calls.log(f"openai: the script needs correcting: " + "; ".join(f"{p.field}: {p.message}" for p in problems))
+            messages = messages + [{"role": "assistant", "content": message.content or ""},
+                                   correction_message(problems, channel)]
+        raise ProviderError(
+            "the model returned an unusable script twice: " + "; ".join(f"{p.field}: {p.message}" for p in problems),
+            provider="openai-chat", field=f"channels.{channel.name}.providers.script",
+            fix="use a stronger model (OPENAI_MODEL), widen target_seconds, or put 'offline' after 'openai' "
+                "and re-run")
+

@@ -21,6 +21,7 @@ from pipeline_defs.resources.images import ProceduralImageProvider
 from pipeline_defs.resources.music import SynthMusicProvider
 from pipeline_defs.resources.publisher import LocalFolderPublisher
 from pipeline_defs.resources.renderer import RendererSettings
+from pipeline_defs.resources.chains import ScriptWriters
 from pipeline_defs.resources.script_writer import OfflineScriptWriter
 from pipeline_defs.resources.storage import storage_from_env
 from pipeline_defs.resources.voice import PiperVoiceProvider
@@ -78,7 +79,7 @@ def test_full_partition_on_postgres_with_s3_media(deploy_home, pg_database, s3_e
         "channels": ChannelsResource(path=str(write_channels(tmp_path / "channels.yaml"))),
         "storage": storage_from_env(str(tmp_path / "cache")),
         "trend_source": None,
-        "script_writer": OfflineScriptWriter(),
+        "script_writer": ScriptWriters(offline=OfflineScriptWriter()),
         "voice": PiperVoiceProvider(),
         "images": ProceduralImageProvider(),
         "music_provider": SynthMusicProvider(),

@@ -1,0 +1,158 @@
+"""Running a channel's provider chain inside an asset: shared breaker state, pools, rate limits, costs.
+
+- Circuit breakers live in the Dagster instance's key-value store, so every run and process
+  (and the daemon) sees that a provider is being skipped.
+- Concurrency per provider uses Dagster's concurrency pools: each provider call holds a slot of
+  the pool named in ``PROVIDER_POOLS`` (``dagster instance concurrency set openai 2``); a pool
+  with no limit set is not limited. This holds across every run on the instance.
+- Request rates use a sliding-window limiter in ``$SHORTSMITH_HOME/provider-rates.sqlite``,
+  shared by all processes on the host (``SHORTSMITH_RATE_LIMIT_DB`` moves it).
+- Costs: every call adds to the asset's CostMeter; the asset stores the total in its stage
+  manifest and in the per-channel, per-day cost ledger (``Ledger.record_cost``).
+"""
+
+from __future__ import annotations
+
+import contextlib
+import json
+import os
+import time
+import uuid
+from dataclasses import dataclass
+from typing import Any, Callable, Iterator
+
+import dagster as dg
+
+from shortsmith.config import Channel
+from shortsmith.resilience import (BreakerPolicy, CallContext, ChainOutcome, CircuitBreaker, CostMeter, ProviderError,
+                                   SqliteRateLimiter, run_chain)
+
+from . import settings
+
+# provider (price-table name) -> Dagster concurrency pool
+PROVIDER_POOLS = {
+    "openai-chat": "openai",
+    "openai-images": "openai",
+    "elevenlabs": "elevenlabs",
+    "pexels": "pexels",
+    "google-trends": "google-trends",
+    "youtube": "youtube",
+}
+
+# what to set when a provider a channel asks for is not configured here
+UNCONFIGURED_FIX = {
+    ("script", "openai"): "set OPENAI_API_KEY (or OPENAI_BASE_URL for a local server)",
+    ("visuals", "openai"): "set OPENAI_API_KEY (or OPENAI_BASE_URL)",
+    ("voice", "elevenlabs"): "set ELEVENLABS_API_KEY",
+    ("visuals", "pexels"): "set PEXELS_API_KEY",
+    ("visuals", "diffusers"): "set SHORTSMITH_DIFFUSERS=1 on a GPU worker with diffusers installed",
+    ("trends", "youtube"): "set YOUTUBE_API_KEY",
+    ("trends", "google_trends"): "set SHORTSMITH_GOOGLE_TRENDS=1",
+}
+
+
+class InstanceKV:
+    """The KeyValue interface of shortsmith.resilience over the instance's key-value table."""
+
+    def __init__(self, instance: dg.DagsterInstance):
+        self._storage = instance.run_storage
+
+    def get(self, key: str) -> dict:
+        raw = self._storage.get_cursor_values({key}).get(key)
+        try:
+            return json.loads(raw) if raw else {}
+        except json.JSONDecodeError:
+            return {}
+
+    def set(self, key: str, value: dict) -> None:
+        self._storage.set_cursor_values({key: json.dumps(value, sort_keys=True)})
+
+
+def rate_limit_db() -> str:
+    return os.environ.get("SHORTSMITH_RATE_LIMIT_DB") or str(settings.home() / "provider-rates.sqlite")
+
+
+@contextlib.contextmanager
+def pool_slot(instance: dg.DagsterInstance, run_id: str, step_key: str, pool: str, *,
+              log: Callable[[str], None] = lambda m: None, poll_s: float = 0.2, timeout_s: float = 900.0) -> Iterator[None]:
+    """Hold one slot of Dagster concurrency pool ``pool`` (no-op when the pool has no limit)."""
+    storage = instance.event_log_storage
+    if not storage.supports_global_concurrency_limits:
+        yield
+        return
+    info = storage.get_concurrency_info(pool)
+    if not info.slot_count and info.limit is None:
+        yield  # no limit configured for this pool
+        return
+    claim_key = f"{step_key}[{pool}:{uuid.uuid4().hex[:8]}]"
+    started = time.monotonic()
+    waited_logged = False
+    try:
+        while True:
+            status = storage.claim_concurrency_slot(pool, run_id, claim_key)
+            if status.is_claimed:
+                break
+            if time.monotonic() - started > timeout_s:
+                raise ProviderError(f"no free slot in pool '{pool}' after {timeout_s:.0f} s", provider=pool,
+                                    transient=True, fix=f"raise the limit: dagster instance concurrency set {pool} N")
+            if not waited_logged:
+                log(f"waiting for a free slot in pool '{pool}' ({info.slot_count} slot(s))")
+                waited_logged = True
+            time.sleep(poll_s)
+        yield
+    finally:
+        storage.free_concurrency_slot_for_step(run_id, claim_key)
+
+
+@dataclass
+class ProviderRun:
+    """Everything an asset needs to call a channel's providers."""
+
+    calls: CallContext
+    breaker: CircuitBreaker
+    log: Callable[[str], None]
+
+    @property
+    def meter(self) -> CostMeter:
+        return self.calls.meter
+
+    def chain(self, capability: str, channel: Channel, router: Any, fn: Callable[[Any], Any]) -> ChainOutcome:
+        """Run ``fn(provider)`` for the first provider of the channel's chain that works."""
+        candidates = []
+        for name in channel.providers.chain(capability):
+            impl = router.get(name)
+            candidates.append((name, (lambda p=impl: fn(p)) if impl is not None else None))
+        fixes = {name: fix for (cap, name), fix in UNCONFIGURED_FIX.items() if cap == capability}
+        outcome = run_chain(capability, candidates, breaker=self.breaker, log=self.log, unconfigured_fix=fixes)
+        if outcome.skipped:
+            self.log(f"{capability} for {channel.name} made by {outcome.provider} after skipping: "
+                     + "; ".join(f"{n} ({w})" for n, w in outcome.skipped))
+        return outcome
+
+
+def provider_run(context: dg.AssetExecutionContext, prices: dict | None = None) -> ProviderRun:
+    instance = context.instance
+    run_id = context.run.run_id
+    step_key = context.get_step_execution_context().step.key
+    log = context.log.info
+
+    def hold(provider: str):
+        pool = PROVIDER_POOLS.get(provider)
+        if pool is None:
+            return contextlib.nullcontext()
+        return pool_slot(instance, run_id, step_key, pool, log=log)
+
+    calls = CallContext(meter=CostMeter(prices), log=log, limiter=SqliteRateLimiter(rate_limit_db()), hold=hold)
+    breaker = CircuitBreaker(InstanceKV(instance), BreakerPolicy(
+        failures_to_open=int(os.environ.get("SHORTSMITH_BREAKER_FAILURES", "3")),
+        cooldown_s=float(os.environ.get("SHORTSMITH_BREAKER_COOLDOWN_S", "300"))))
+    return ProviderRun(calls=calls, breaker=breaker, log=context.log.warning)
+
+
+def cost_metadata(meter: CostMeter) -> dict:
+    """Asset metadata for the calls of this materialization."""
+    meta: dict = {"cost_usd": meter.total}
+    if meter.items:
+        meta["cost_by_provider"] = dg.MetadataValue.json(meter.by_provider())
+        meta["provider_calls"] = len(meter.items)
+    return meta

@@ -1,0 +1,58 @@
+"""Per-capability provider sets: every provider this deployment has configured, by the name a
+channel uses in ``providers:`` (channels.yaml). The offline provider is always there; a cloud
+one is present only when its key (or server URL) is set, see ``definitions.provider_resources``.
+
+Assets take these sets and let ``pipeline_defs.providers.ProviderRun.chain`` walk the channel's
+chain (e.g. ``voice: [elevenlabs, piper]``) with retries, circuit breakers and fallbacks.
+"""
+
+from __future__ import annotations
+
+from typing import Optional
+
+import dagster as dg
+
+from .script_writer import OfflineScriptWriter, OpenAIScriptWriter
+
+
+class _ProviderSet(dg.ConfigurableResource):
+    def get(self, name: str):
+        return getattr(self, name, None)
+
+    def configured(self) -> list[str]:
+        return [name for name in type(self).model_fields if getattr(self, name, None) is not None]
+
+
+class ScriptWriters(_ProviderSet):
+    """Script writers: ``offline`` (always) and ``openai`` (OPENAI_API_KEY or OPENAI_BASE_URL)."""
+
+    offline: OfflineScriptWriter
+    openai: Optional[OpenAIScriptWriter] = None
+
+
+# -- built from the environment (secrets only as dagster.EnvVar) ------------------------------
+
+def _env(name: str) -> bool:
+    import os
+
+    return bool(os.environ.get(name))
+
+
+def _env_or(name: str, default):
+    import os
+
+    return os.environ.get(name) or default
+
+
+def script_writers_from_env() -> ScriptWriters:
+    """OPENAI_API_KEY and/or OPENAI_BASE_URL enable ``openai``; OPENAI_MODEL picks the model."""
+    openai = None
+    if _env("OPENAI_API_KEY") or _env("OPENAI_BASE_URL"):
+        openai = OpenAIScriptWriter(
+            api_key=dg.EnvVar("OPENAI_API_KEY") if _env("OPENAI_API_KEY") else "",
+            base_url=dg.EnvVar("OPENAI_BASE_URL") if _env("OPENAI_BASE_URL") else None,
+            model=_env_or("OPENAI_MODEL", "gpt-4o-mini"),
+            response_format=_env_or("OPENAI_RESPONSE_FORMAT", "json_schema"),
+            requests_per_minute=int(_env_or("OPENAI_RPM", 0)),
+        )
+    return ScriptWriters(offline=OfflineScriptWriter(), openai=openai)
