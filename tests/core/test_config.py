@@ -64,3 +64,71 @@ def test_topics_file_relative_to_config(tmp_path):
     cfg_file.write_text(yaml.safe_dump(minimal(topics="topics.yaml")))
     ch = load_channels(cfg_file).get("test-channel")
     assert ch.topics[0].topic == "How tides work" and ch.topics[0].score == 90
+
+
+# -- providers, ElevenLabs voice, YouTube, pricing (cloud providers issue) ---------------------
+
+def _load(tmp_path, **overrides):
+    from conftest import write_channels
+    from shortsmith.config import load_channels
+
+    return load_channels(write_channels(tmp_path / "c.yaml", **overrides)).channels[0]
+
+
+def test_provider_chains_default_offline_and_accept_cloud(tmp_path):
+    ch = _load(tmp_path)
+    assert ch.providers.script == ("offline",) and not ch.providers.cloud
+    ch = _load(tmp_path, providers={"script": ["openai", "offline"], "voice": "elevenlabs",
+                                    "visuals": ["pexels", "openai", "procedural"]})
+    assert ch.providers.voice == ("elevenlabs",) and ch.providers.visuals[0] == "pexels" and ch.providers.cloud
+
+
+@pytest.mark.parametrize("providers, field, words", [
+    ({"script": ["gpt5"]}, "providers.script[0]", "openai, offline"),
+    ({"voice": []}, "providers.voice", "list"),
+    ({"visuals": ["pexels", "pexels"]}, "providers.visuals", "once"),
+    ({"music": ["x"]}, "providers.music", "allowed keys"),
+])
+def test_provider_chain_mistakes_name_the_field(tmp_path, providers, field, words):
+    from shortsmith.errors import ConfigError
+
+    with pytest.raises(ConfigError) as err:
+        _load(tmp_path, providers=providers)
+    assert field in err.value.field and words in str(err.value)
+
+
+def test_elevenlabs_settings_and_youtube_block(tmp_path):
+    from shortsmith.errors import ConfigError
+
+    ch = _load(tmp_path, voice={"engine": "piper", "elevenlabs": {"voice_id": "abc", "stability": 0.3}},
+               youtube={"credentials": "secrets/yt.json", "project": "my-proj", "playlist_id": "PL1",
+                        "publish_at": "17:30"})
+    assert ch.voice.elevenlabs.voice_id == "abc" and ch.voice.elevenlabs.stability == 0.3
+    assert ch.youtube.configured and ch.youtube.credentials.endswith("secrets/yt.json")
+    assert ch.youtube.project == "my-proj" and ch.youtube.publish_at == "17:30"
+    with pytest.raises(ConfigError) as err:
+        _load(tmp_path, voice={"elevenlabs": {"stability": 3}})
+    assert err.value.field.endswith("voice.elevenlabs.stability")
+    with pytest.raises(ConfigError) as err:
+        _load(tmp_path, youtube={"credentials_env": "not a name"})
+    assert err.value.field.endswith("youtube.credentials_env")
+    with pytest.raises(ConfigError) as err:
+        _load(tmp_path, style={"image_prompt": "no placeholder"})
+    assert err.value.field.endswith("style.image_prompt")
+
+
+def test_pricing_overrides(tmp_path):
+    import yaml
+
+    from shortsmith.config import load_channels
+    from shortsmith.errors import ConfigError
+
+    base = yaml.safe_load((ROOT / "channels.yaml").read_text())
+    base["pricing"] = {"elevenlabs": {"character": 0.0003}}
+    (tmp_path / "p.yaml").write_text(yaml.safe_dump(base))
+    assert load_channels(tmp_path / "p.yaml").pricing == {"elevenlabs": {"character": 0.0003}}
+    base["pricing"] = {"elevenlabs": {"character": "cheap"}}
+    (tmp_path / "p.yaml").write_text(yaml.safe_dump(base))
+    with pytest.raises(ConfigError) as err:
+        load_channels(tmp_path / "p.yaml")
+    assert err.value.field == "pricing"
