@@ -1,0 +1,114 @@
+"""Cloud providers through the real asset graph: chosen per channel, configured from the environment,
+run against loopback stand-ins; their cost is recorded and their keys never reach the event log."""
+
+from __future__ import annotations
+
+from datetime import datetime, timezone
+
+import dagster as dg
+import pytest
+
+from conftest import write_channels
+from pipeline_defs.assets import VIDEO_ASSETS
+from pipeline_defs.ledger import Ledger
+from tests.standins.openai_api import OpenAIStandIn
+
+OPENAI_KEY = "sk-fake-OPENAI-0123456789abcdef"
+KEY = "curious-minds--why-cats-purr"
+
+
+@pytest.fixture
+def openai_api():
+    with OpenAIStandIn() as api:
+        yield api
+
+
+@pytest.fixture
+def cloud_env(tmp_path, monkeypatch, openai_api):
+    monkeypatch.setenv("SHORTSMITH_HOME", str(tmp_path / "home"))
+    monkeypatch.setenv("SHORTSMITH_RENDER_SIZE", "180x320")
+    for name in ("SHORTSMITH_MEDIA", "SHORTSMITH_CHANNEL_DIR", "SHORTSMITH_STORAGE"):
+        monkeypatch.delenv(name, raising=False)
+    monkeypatch.setenv("OPENAI_API_KEY", OPENAI_KEY)
+    monkeypatch.setenv("OPENAI_BASE_URL", openai_api.url + "/v1")
+    monkeypatch.setenv("SHORTSMITH_BREAKER_COOLDOWN_S", "300")
+    return tmp_path
+
+
+def use_channels(tmp_path, monkeypatch, **providers):
+    monkeypatch.setenv("SHORTSMITH_CHANNELS", str(write_channels(tmp_path / "channels.yaml", providers=providers)))
+
+
+def materialize(instance, selection, key=KEY, raise_on_error=True):
+    from pipeline_defs.definitions import offline_resources
+
+    instance.add_dynamic_partitions("videos", [key])
+    return dg.materialize(VIDEO_ASSETS, selection=selection, partition_key=key, resources=offline_resources(),
+                          instance=instance, raise_on_error=raise_on_error)
+
+
+def meta(result, asset):
+    mats = result.asset_materializations_for_node(asset)
+    return {k: v.value for k, v in mats[-1].metadata.items()}
+
+
+def event_log_text(instance) -> str:
+    texts = []
+    for run in instance.get_runs():
+        for entry in instance.all_logs(run.run_id):
+            texts.append(entry.user_message or "")
+            if entry.dagster_event is not None:
+                texts.append(repr(entry.dagster_event))
+    return "\n".join(texts)
+
+
+def test_openai_writes_the_script_and_its_cost_is_recorded(cloud_env, monkeypatch, openai_api):
+    use_channels(cloud_env, monkeypatch, script=["openai", "offline"])
+    with dg.instance_for_test() as instance:
+        result = materialize(instance, ["video_scripts"])
+        m = meta(result, "video_scripts")
+        assert m["provider"] == "openai" and m["writer"] == "openai:gpt-4o-mini"
+        assert m["cost_usd"] > 0 and "openai-chat" in m["cost_by_provider"]
+        day = datetime.now(timezone.utc).date()
+        costs = Ledger(instance).costs("curious-minds", day)
+        assert costs["total_usd"] == pytest.approx(m["cost_usd"]) and KEY in costs["by_partition"]
+        # a second run reuses the script: no new call, no new cost
+        result = materialize(instance, ["video_scripts"])
+        assert meta(result, "video_scripts")["reused"] is True
+        assert len(openai_api.seen("/v1/chat/completions")) == 1
+        assert Ledger(instance).costs("curious-minds", day)["total_usd"] == pytest.approx(m["cost_usd"])
+        assert OPENAI_KEY not in event_log_text(instance)
+
+
+def test_a_failing_provider_falls_back_and_the_metadata_says_so(cloud_env, monkeypatch, openai_api):
+    use_channels(cloud_env, monkeypatch, script=["openai", "offline"])
+    openai_api.fault("500", times=20)
+    with dg.instance_for_test() as instance:
+        result = materialize(instance, ["video_scripts"])
+        m = meta(result, "video_scripts")
+        assert m["provider"] == "offline" and m["writer"] == "offline"
+        logs = event_log_text(instance)
+        assert "openai failed, trying the next provider" in logs and OPENAI_KEY not in logs
+
+
+def test_a_refused_key_fails_clearly_without_showing_it(cloud_env, monkeypatch, openai_api):
+    use_channels(cloud_env, monkeypatch, script=["openai", "offline"])
+    openai_api.fault("401", times=5, body={"error": {"message": f"Incorrect API key provided: {OPENAI_KEY}",
+                                                     "type": "invalid_request_error", "code": "invalid_api_key"}})
+    with dg.instance_for_test() as instance:
+        result = materialize(instance, ["video_scripts"], raise_on_error=False)
+        assert not result.success
+        failure = next(e for e in result.all_events if e.is_step_failure)
+        text = str(failure.step_failure_data.error)
+        assert "OPENAI_API_KEY" in text and "401" in text
+        assert OPENAI_KEY not in event_log_text(instance)
+
+
+def test_a_channel_asking_for_an_unconfigured_provider_uses_the_next(cloud_env, monkeypatch):
+    monkeypatch.delenv("OPENAI_API_KEY")
+    monkeypatch.delenv("OPENAI_BASE_URL")
+    use_channels(cloud_env, monkeypatch, script=["openai", "offline"])
+    with dg.instance_for_test() as instance:
+        result = materialize(instance, ["video_scripts"])
+        assert meta(result, "video_scripts")["provider"] == "offline"
+        assert "set OPENAI_API_KEY" in event_log_text(instance)
