@@ -203,6 +203,37 @@ def run_backfill(start: str, partitions: list[str], channel: str | None, remote:
     return 0
 
 
+def run_costs(channel: str | None, day: str | None, as_json: bool) -> int:
+    """Print each channel's provider cost for one of its days (default: its today)."""
+    import json
+    from datetime import date
+
+    from shortsmith.config import load_channels
+    from shortsmith.errors import InputError
+    from shortsmith.quota import local_day, utcnow
+
+    from .ledger import Ledger
+
+    config = load_channels(settings.channels_path())
+    names = [channel] if channel else config.names
+    try:
+        wanted = date.fromisoformat(day) if day else None
+    except ValueError:
+        raise InputError(f"--day {day!r} is not a date", field="--day", fix="use YYYY-MM-DD") from None
+    with _instance() as instance:
+        ledger = Ledger(instance)
+        reports = [ledger.costs(name, wanted or local_day(utcnow(), config.get(name).timezone)) for name in names]
+    if as_json:
+        print(json.dumps(reports, indent=2))
+        return 0
+    for r in reports:
+        providers = ", ".join(f"{p} ${usd:.4f}" for p, usd in sorted(r["by_provider"].items())) or "no provider calls"
+        print(f"{r['channel']} on {r['day']}: ${r['total_usd']:.4f} ({providers}); {len(r['by_partition'])} video(s)")
+        for partition, usd in sorted(r["by_partition"].items()):
+            print(f"  {partition}: ${usd:.4f}")
+    return 0
+
+
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(prog="shortsmith", description=__doc__,
                                      formatter_class=argparse.RawDescriptionHelpFormatter)
@@ -219,8 +250,14 @@ def main(argv: list[str] | None = None) -> int:
     b.add_argument("--partitions", default="", help="comma-separated partition keys")
     b.add_argument("--channel", help="all of this channel's videos (when --partitions is not given)")
     b.add_argument("--remote", help="a dagster-webserver URL, e.g. http://localhost:3000 (default: the local instance)")
+    c = sub.add_parser("costs", help="provider costs of a channel's day (from the Dagster instance)")
+    c.add_argument("--channel", help="one channel (default: every channel)")
+    c.add_argument("--day", help="the channel-local day, YYYY-MM-DD (default: today)")
+    c.add_argument("--json", action="store_true", help="machine-readable output")
     args = parser.parse_args(argv)
     try:
+        if args.command == "costs":
+            return run_costs(args.channel, args.day, args.json)
         if args.command == "video":
             return run_video(args.channel, args.topic)
         if args.command == "add":

@@ -10,11 +10,10 @@ from .resources.images import ProceduralImageProvider
 from .resources.music import SynthMusicProvider
 from .resources.publisher import LocalFolderPublisher
 from .resources.renderer import RendererSettings
-from .resources.chains import script_writers_from_env
+from .resources.chains import script_writers_from_env, voice_providers_from_env
 from .executors import executor_from_env
 from .resources.storage import storage_from_env
 from .resources.trends import OfflineTrendSource
-from .resources.voice import PiperVoiceProvider
 
 
 def offline_resources() -> dict:
@@ -24,7 +23,7 @@ def offline_resources() -> dict:
         "storage": storage_from_env(settings.media_root()),  # local folders, or S3 with SHORTSMITH_STORAGE=s3
         "trend_source": OfflineTrendSource(),
         "script_writer": script_writers_from_env(),  # offline; + openai with OPENAI_API_KEY / OPENAI_BASE_URL
-        "voice": PiperVoiceProvider(),
+        "voice": voice_providers_from_env(),  # piper; + elevenlabs with ELEVENLABS_API_KEY
         "images": ProceduralImageProvider(),
         "music_provider": SynthMusicProvider(),
         "renderer": RendererSettings(width=settings.render_size()[0], height=settings.render_size()[1]),

@@ -19,7 +19,8 @@ from ..resources.channels import ChannelsResource
 from ..resources.renderer import RendererSettings
 from ..resources.storage import MediaStorage
 from .captions import captions
-from .common import MEDIA_BACKFILL, CAPTIONS, GROUP, MUSIC, SCENES, VIDEO, check_results, file_meta, load_script, load_voiceover, resolve_video
+from .common import (MEDIA_BACKFILL, CAPTIONS, GROUP, MUSIC, SCENES, SCRIPT, VIDEO, VOICE, check_results, file_meta,
+                     load_script, load_voiceover, resolve_video, stage_cost)
 from .music import music
 from .scenes import scene_images, scene_name
 
@@ -56,6 +57,27 @@ def _group_outcomes(outcomes) -> dict[str, tuple[bool, str, dict]]:
             meta.update({k: v for k, v in (i.get("metadata") or {}).items() if isinstance(v, (int, float, str, bool))})
         result[name] = (passed, message, meta)
     return result
+
+
+def video_cost_metadata(store, partition: str) -> dict:
+    """The whole video's provider cost so far: each stage's cost as recorded when it was made."""
+    by_provider: dict[str, float] = {}
+    by_stage: dict[str, float] = {}
+    providers: dict[str, str] = {}
+    for stage in (SCRIPT, VOICE, SCENES, MUSIC):
+        manifest = store.manifest(partition, stage) or {}
+        cost = stage_cost(manifest)
+        by_stage[stage] = cost.get("total_usd", 0.0)
+        for provider, usd in cost.get("by_provider", {}).items():
+            by_provider[provider] = round(by_provider.get(provider, 0.0) + usd, 6)
+        if manifest.get("provider"):
+            providers[stage] = manifest["provider"]
+    return {
+        "video_cost_usd": round(sum(by_stage.values()), 6),
+        "video_cost_by_provider": dg.MetadataValue.json(by_provider),
+        "video_cost_by_stage": dg.MetadataValue.json(by_stage),
+        "providers": dg.MetadataValue.json(providers),
+    }
 
 
 @dg.asset(
@@ -132,7 +154,8 @@ def assembled_videos(context: dg.AssetExecutionContext, channels: ChannelsResour
         "realtime_factor": round(float(duration) / manifest["render_seconds"], 2) if manifest.get("render_seconds") else None,
         "validation_passed": manifest.get("checks_passed", False),
         "reused": reused,
-        "cost_usd": 0.0,
+        "cost_usd": 0.0,  # rendering calls no provider
+        **video_cost_metadata(store, partition),
         **file_meta(path),
     }
     loud = grouped.get("loudness", (None, None, {}))[2]

@@ -14,8 +14,10 @@ from ..executors import GPU_OP_TAGS
 from ..partitions import videos_partitions
 from ..resources.channels import ChannelsResource
 from ..resources.storage import MediaStorage
-from ..resources.voice import VoiceProvider
-from .common import MEDIA_BACKFILL, GROUP, VOICE, check_results, file_meta, load_script, load_voiceover, md_table, resolve_video
+from ..providers import provider_run
+from ..resources.chains import VoiceProviders
+from .common import (MEDIA_BACKFILL, GROUP, VOICE, check_results, file_meta, load_script, load_voiceover, md_table,
+                     record_cost, resolve_video, stage_cost)
 from .scripts import video_scripts
 
 
@@ -33,19 +35,27 @@ from .scripts import video_scripts
 )
 @user_errors
 def voiceovers(context: dg.AssetExecutionContext, channels: ChannelsResource, storage: MediaStorage,
-               voice: VoiceProvider):
+               voice: VoiceProviders):
     video = resolve_video(context.partition_key, channels, storage)
-    store, partition = video.store, video.partition
+    store, partition, ch = video.store, video.partition, video.channel
     script, script_manifest = load_script(store, partition)
-    fp = fingerprint("voice-v1", script_manifest["fingerprint"], voice.describe(video.channel.voice))
+    # the channel's voice chain (providers.voice, e.g. [elevenlabs, piper]) and each configured voice
+    chain = {name: (voice.get(name).describe(ch.voice) if voice.get(name) else None) for name in ch.providers.voice}
+    fp = fingerprint("voice-v2", script_manifest["fingerprint"], chain)
     reused = store.reusable(partition, VOICE, fp) is not None
+    run = provider_run(context, channels.config.pricing)
     if reused:
         context.log.info(f"reusing the voiceover already made for {partition}")
     else:
         started = time.perf_counter()
         with store.write_stage(partition, VOICE, fp) as w:
-            vo = voice.synthesize([b.narration for b in script.beats], w.path("voice.wav"), video.channel.voice)
+            texts = [b.narration for b in script.beats]
+            outcome = run.chain("voice", ch, voice,
+                                lambda provider: provider.synthesize(texts, w.path("voice.wav"), ch.voice, run.calls))
+            vo = outcome.value
             vo.wav_path = "voice.wav"
+            w.data["provider"] = outcome.provider
+            w.data["cost"] = run.meter.as_dict()
             write_json(w.path("voiceover.json"), vo)
             w.data["synthesis_seconds"] = round(time.perf_counter() - started, 2)
         context.log.info(f"synthesized {vo.duration:.1f} s of speech in {time.perf_counter() - started:.1f} s")
@@ -65,8 +75,10 @@ def voiceovers(context: dg.AssetExecutionContext, channels: ChannelsResource, st
             "beat_timings": dg.MetadataValue.md(md_table(["beat", "kind", "start s", "end s", "words", "text"], rows)),
             "words": sum(len(b.words) for b in vo.beats),
             "synthesis_seconds": manifest.get("synthesis_seconds"),
+            "provider": manifest.get("provider", "piper"),
             "reused": reused,
-            "cost_usd": 0.0,
+            **record_cost(context, channels, ch, "voiceovers", partition, run.meter),
+            "stage_cost_usd": stage_cost(manifest)["total_usd"],
             **file_meta(vo.wav_path),
         },
         check_results=check_results(checks, "voiceovers"),

@@ -13,6 +13,7 @@ from typing import Optional
 import dagster as dg
 
 from .script_writer import OfflineScriptWriter, OpenAIScriptWriter
+from .voice import ElevenLabsVoiceProvider, PiperVoiceProvider
 
 
 class _ProviderSet(dg.ConfigurableResource):
@@ -28,6 +29,14 @@ class ScriptWriters(_ProviderSet):
 
     offline: OfflineScriptWriter
     openai: Optional[OpenAIScriptWriter] = None
+
+
+
+class VoiceProviders(_ProviderSet):
+    """Voices: ``piper`` (always; espeak-ng as its own fallback) and ``elevenlabs`` (ELEVENLABS_API_KEY)."""
+
+    piper: PiperVoiceProvider
+    elevenlabs: Optional[ElevenLabsVoiceProvider] = None
 
 
 # -- built from the environment (secrets only as dagster.EnvVar) ------------------------------
@@ -56,3 +65,15 @@ def script_writers_from_env() -> ScriptWriters:
             requests_per_minute=int(_env_or("OPENAI_RPM", 0)),
         )
     return ScriptWriters(offline=OfflineScriptWriter(), openai=openai)
+
+
+def voice_providers_from_env() -> VoiceProviders:
+    """ELEVENLABS_API_KEY enables ``elevenlabs`` (ELEVENLABS_BASE_URL: another endpoint, e.g. a proxy)."""
+    elevenlabs = None
+    if _env("ELEVENLABS_API_KEY"):
+        elevenlabs = ElevenLabsVoiceProvider(
+            api_key=dg.EnvVar("ELEVENLABS_API_KEY"),
+            base_url=dg.EnvVar("ELEVENLABS_BASE_URL") if _env("ELEVENLABS_BASE_URL") else None,
+            requests_per_minute=int(_env_or("ELEVENLABS_RPM", 0)),
+        )
+    return VoiceProviders(piper=PiperVoiceProvider(), elevenlabs=elevenlabs)

@@ -112,3 +112,23 @@ def test_a_channel_asking_for_an_unconfigured_provider_uses_the_next(cloud_env, 
         result = materialize(instance, ["video_scripts"])
         assert meta(result, "video_scripts")["provider"] == "offline"
         assert "set OPENAI_API_KEY" in event_log_text(instance)
+
+
+def test_costs_command_prints_the_channels_day(cloud_env, monkeypatch, capsys):
+    import json
+
+    from pipeline_defs.cli import main
+
+    use_channels(cloud_env, monkeypatch, script=["openai", "offline"])
+    home = cloud_env / "dagster_home"
+    home.mkdir()
+    monkeypatch.setenv("DAGSTER_HOME", str(home))
+    with dg.DagsterInstance.get() as instance:
+        usd = meta(materialize(instance, ["video_scripts"]), "video_scripts")["cost_usd"]
+    assert main(["costs", "--channel", "curious-minds", "--json"]) == 0
+    [report] = json.loads(capsys.readouterr().out)
+    assert report["total_usd"] == pytest.approx(usd) and list(report["by_partition"]) == [KEY]
+    assert main(["costs"]) == 0
+    out = capsys.readouterr().out
+    assert "curious-minds on" in out and "openai-chat $" in out and KEY in out
+    assert main(["costs", "--day", "yesterday"]) == 2

@@ -16,7 +16,7 @@ from pipeline_defs.resources.images import ProceduralImageProvider
 from pipeline_defs.resources.music import SynthMusicProvider
 from pipeline_defs.resources.publisher import LocalFolderPublisher
 from pipeline_defs.resources.renderer import RendererSettings
-from pipeline_defs.resources.chains import ScriptWriters
+from pipeline_defs.resources.chains import ScriptWriters, VoiceProviders
 from pipeline_defs.resources.script_writer import OfflineScriptWriter
 from pipeline_defs.resources.storage import MediaStorage
 from pipeline_defs.resources.trends import OfflineTrendSource
@@ -32,7 +32,7 @@ def resources(tmp: Path, channels_file: Path, **renderer) -> dict:
         "storage": MediaStorage(root=str(tmp / "media")),
         "trend_source": OfflineTrendSource(),
         "script_writer": ScriptWriters(offline=OfflineScriptWriter()),
-        "voice": PiperVoiceProvider(),
+        "voice": VoiceProviders(piper=PiperVoiceProvider()),
         "images": ProceduralImageProvider(),
         "music_provider": SynthMusicProvider(),
         "renderer": RendererSettings(width=TEST_SIZE[0], height=TEST_SIZE[1], **renderer),
