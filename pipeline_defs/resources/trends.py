@@ -1,22 +1,111 @@
+"""Trend sources: the offline topics list, Google Trends and YouTube, behind one interface.
+
+Each source returns only its own candidates, scored for the channel; the asset merges them with
+the offline topics (``shortsmith.trends.collect_trends`` / ``merge_trends``). Cloud calls go
+through the asset's ``CallContext`` (rate limit, retries with Retry-After, cost meter); the
+clients' own retries are off.
+"""
+
 from __future__ import annotations
 
-from datetime import date
+from datetime import date, timedelta
+from typing import Optional
 
 import dagster as dg
+from pydantic import Field
 
 from shortsmith.config import Channel
+from shortsmith.resilience import CallContext, offline_calls
 from shortsmith.topics import ScoredTopic, score_topics
+from shortsmith.trends import (GOOGLE_TRENDS_URL, GoogleTrendsClient, YouTubeClient, google_trends_topics,
+                               niche_keywords, reference_time, youtube_topics)
 
 
 class TrendSource(dg.ConfigurableResource):
     """Finds and scores topics for a channel."""
 
-    def discover(self, channel: Channel, *, day: date, used_slugs: set[str]) -> list[ScoredTopic]:
+    def discover(self, channel: Channel, *, day: date, used_slugs: set[str],
+                 calls: CallContext | None = None) -> list[ScoredTopic]:
         raise NotImplementedError
+
+    @property
+    def provider(self) -> str:
+        return type(self).__name__
 
 
 class OfflineTrendSource(TrendSource):
     """The channel's topics list from channels.yaml, scored per day (no network)."""
 
-    def discover(self, channel: Channel, *, day: date, used_slugs: set[str]) -> list[ScoredTopic]:
+    def discover(self, channel: Channel, *, day: date, used_slugs: set[str],
+                 calls: CallContext | None = None) -> list[ScoredTopic]:
         return score_topics(channel, day=day, used_slugs=used_slugs)
+
+    @property
+    def provider(self) -> str:
+        return "offline"
+
+
+class GoogleTrendsSource(TrendSource):
+    """Google Trends via pytrends: rising and top related queries of the channel's niche keywords.
+
+    Google Trends has no key and no official API; it answers a burst of requests with 429, so keep
+    ``requests_per_minute`` low (a 429's Retry-After is honoured).
+    """
+
+    hl: str = Field(default="en-US", description="interface language, e.g. en-US")
+    tz: int = Field(default=0, description="timezone offset in minutes (pytrends' tz)")
+    geo: str = Field(default="", description="ISO country code ('US', 'GB', 'US-CA'); '' for worldwide")
+    timeframe: str = Field(default="now 7-d", description="e.g. 'now 7-d', 'today 1-m'")
+    timeout_s: float = 15.0
+    max_attempts: int = 3
+    requests_per_minute: int = 10
+    base_url: str = Field(default=GOOGLE_TRENDS_URL, description="only tests change this")
+
+    @property
+    def provider(self) -> str:
+        return "google_trends"
+
+    def client(self) -> GoogleTrendsClient:
+        return GoogleTrendsClient(hl=self.hl, tz=self.tz, geo=self.geo, timeframe=self.timeframe,
+                                  timeout_s=self.timeout_s, max_attempts=self.max_attempts,
+                                  requests_per_minute=self.requests_per_minute, base_url=self.base_url,
+                                  field_prefix="GoogleTrendsSource")
+
+    def discover(self, channel: Channel, *, day: date, used_slugs: set[str],
+                 calls: CallContext | None = None) -> list[ScoredTopic]:
+        calls = calls or offline_calls()
+        data = self.client().fetch(niche_keywords(channel), calls=calls)
+        return google_trends_topics(channel, data.related, data.interest, day=day, used_slugs=used_slugs)
+
+
+class YouTubeTrendSource(TrendSource):
+    """YouTube Data API v3 (API key): the week's most viewed Shorts for the niche and the category chart.
+
+    One discovery costs 102 quota units (search.list 100, two videos.list 1 each) of the
+    10,000 a project gets per day.
+    """
+
+    api_key: str = Field(default="", repr=False, description="YOUTUBE_API_KEY (set it with dagster.EnvVar)")
+    region_code: str = Field(default="US", description="ISO 3166-1 alpha-2; '' for no region")
+    root_url: Optional[str] = Field(default=None, description="only tests change this")
+    timeout_s: float = 15.0
+    max_attempts: int = 3
+    requests_per_minute: int = 30
+    max_results: int = 25
+
+    @property
+    def provider(self) -> str:
+        return "youtube"
+
+    def client(self) -> YouTubeClient:
+        return YouTubeClient(api_key=self.api_key, region_code=self.region_code, root_url=self.root_url,
+                             timeout_s=self.timeout_s, max_attempts=self.max_attempts,
+                             requests_per_minute=self.requests_per_minute, max_results=self.max_results,
+                             field_prefix="YouTubeTrendSource")
+
+    def discover(self, channel: Channel, *, day: date, used_slugs: set[str],
+                 calls: CallContext | None = None) -> list[ScoredTopic]:
+        calls = calls or offline_calls()
+        after = reference_time(day) - timedelta(days=7)
+        data = self.client().fetch(channel, niche_keywords(channel), published_after=after, calls=calls)
+        return youtube_topics(channel, data.search, data.videos, data.popular, day=day, used_slugs=used_slugs)
