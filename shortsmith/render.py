@@ -34,6 +34,16 @@ by one pixel) alternate and are cropped at even offsets (see :func:`scene_chains
 (a corner, an edge middle or the centre, whichever the integer steps allow). The price
 of exactness: the horizontal and vertical zoom rates are small integers (1:2 for 9:16),
 so the picture's aspect drifts by about +-1% over a scene (balanced around mid-scene).
+
+Video clips as scenes
+---------------------
+A scene may also be a video clip (a path ending in ``.mp4``, ``.mov`` or ``.webm``, e.g.
+stock footage): it is read with ``-stream_loop -1`` (so a clip shorter than its scene
+loops) and its own audio is not read (``-an``); its chain restarts its timestamps,
+converts it to the output fps, scales it to cover the output and centre-crops it, converts
+it to BT.709 yuv420p, and trims it to exactly its scene's frame count. There is no Ken
+Burns motion on a clip (it moves by itself); crossfades, captions, watermark and audio are
+the same as for stills.
 """
 
 from __future__ import annotations
@@ -90,9 +100,17 @@ class RenderSettings:
                              field="render.crossfade_s", fix="use 0.5 (or 0 for hard cuts)")
 
 
+VIDEO_SUFFIXES = (".mp4", ".mov", ".webm")
+
+
+def is_video(path: str | Path) -> bool:
+    """Whether a scene is a video clip (by its suffix) rather than a still image."""
+    return Path(path).suffix.lower() in VIDEO_SUFFIXES
+
+
 @dataclass
 class RenderInputs:
-    scene_images: list[Path]  # one PNG per beat, in beat order
+    scene_images: list[Path]  # one per beat, in beat order: a still (PNG) or a video clip (.mp4/.mov/.webm)
     voice_wav: Path
     voiceover: Voiceover
     music_wav: Path | None = None
@@ -173,7 +191,7 @@ class Motion:
     output size at ``(x0 + b*n, y0 + d*n)``. ``a == c == 0`` is a pan (no per-frame scale).
     """
 
-    kind: str  # "zoom_in", "zoom_out" or "pan"
+    kind: str  # "zoom_in", "zoom_out" or "pan" ("clip": a video scene, no motion)
     s0: int
     t0: int
     a: int
@@ -393,6 +411,24 @@ def scene_chain(input_label: str, motion: Motion, width: int, height: int, fps: 
     """All of :func:`scene_chains` joined, ending in ``[s0]`` (single-scene graphs, tests)."""
     return ";".join(scene_chains(0, input_label, motion, width, height, fps,
                                  source_size=source_size, flags=flags))
+
+
+def clip_chains(index: int, input_label: str, frames: int, width: int, height: int, fps: int, *,
+                sar: str = "0", out_label: str | None = None) -> list[str]:
+    """Filter chain from a video clip (read with ``-stream_loop -1``) to exactly ``frames``
+    yuv420p frames at ``fps``: cover-scaled, centre-cropped, BT.709, no Ken Burns motion.
+
+    ``sar`` is set to match the still scenes (PNG stills without a pHYs chunk have an unknown
+    SAR, 0:1; older ffmpeg's concat/xfade refuse inputs whose SARs differ).
+    """
+    out = out_label or f"[s{index}]"
+    return [
+        f"{input_label}setpts=PTS-STARTPTS,fps={fps},"
+        f"scale={width}:{height}:force_original_aspect_ratio=increase:flags=lanczos"
+        ":out_color_matrix=bt709:out_range=tv,"
+        f"crop={width}:{height},setsar={sar},format=yuv420p,"
+        f"trim=end_frame={frames},settb=1/{fps},setpts=N{out}"
+    ]
 
 
 def transition_chains(scene_frames: list[int], xf_frames: int, transition: str, fps: int,
@@ -616,6 +652,40 @@ def _image_size(path: Path) -> tuple[int, int]:
                          fix="re-run the scene_images step; the file is damaged") from exc
 
 
+def _still_sar(path: Path) -> str:
+    """The SAR ffmpeg's PNG decoder gives a still: 1 with a pHYs chunk, else unknown (0)."""
+    try:
+        from PIL import Image
+
+        with Image.open(path) as im:
+            return "1" if ("dpi" in im.info or "aspect" in im.info) else "0"
+    except Exception:  # noqa: BLE001 - _image_size reports unreadable stills
+        return "0"
+
+
+def _clip_info(path: Path) -> dict:
+    """Size and duration of a scene clip (ffprobe); a clear error when it is missing or has no video."""
+    from .ffmpeg import probe
+
+    if not path.exists():
+        raise InputError(f"scene clip {path} does not exist", field="scene_images",
+                         fix="re-run the scene_images step")
+    try:
+        info = probe(path)
+    except MediaError as exc:
+        raise InputError(f"scene clip {path} cannot be read: {exc.message}", field="scene_images",
+                         fix="re-run the scene_images step; the download is damaged") from exc
+    video = next((s for s in info.get("streams", []) if s.get("codec_type") == "video"), None)
+    if video is None or not video.get("width") or not video.get("height"):
+        raise InputError(f"scene clip {path} has no video stream", field="scene_images",
+                         fix="re-run the scene_images step; the file is not a video")
+    try:
+        duration = float(video.get("duration") or info.get("format", {}).get("duration") or 0.0)
+    except ValueError:
+        duration = 0.0
+    return {"width": int(video["width"]), "height": int(video["height"]), "duration": duration}
+
+
 def _watermark_filter(text: str, settings: RenderSettings) -> str:
     size = max(12, round(settings.height * 0.022))
     # top-left, below the Shorts top bar (~8% of the height), clear of the right-hand buttons
@@ -672,7 +742,13 @@ def build_command(inputs: RenderInputs, settings: RenderSettings, out_path: Path
 
     args: list[str] = ["-y"]
     for img in inputs.scene_images:
-        args += ["-framerate", str(fps), "-i", str(img)]
+        if is_video(img):
+            # loop a short clip; its own audio is never read
+            args += ["-stream_loop", "-1", "-an", "-i", str(img)]
+        else:
+            args += ["-framerate", str(fps), "-i", str(img)]
+    stills = [p for p in inputs.scene_images if not is_video(p)]
+    clip_sar = _still_sar(stills[0]) if check_images and stills else "0"
     voice_idx = len(inputs.scene_images)
     args += ["-i", str(inputs.voice_wav)]
     music_idx = None
@@ -685,9 +761,16 @@ def build_command(inputs: RenderInputs, settings: RenderSettings, out_path: Path
     frames: list[int] = []
     for i, (img, sc) in enumerate(zip(inputs.scene_images, scenes)):
         n = _frames(sc.end, fps) - _frames(sc.start, fps)
+        frames.append(n)
+        if is_video(img):
+            if check_images:
+                _clip_info(img)
+            # no Ken Burns on a clip: a still "motion" records its frame count
+            motions.append(Motion("clip", W, H, 0, 0, 0, 0, 0, 0, n))
+            chains += clip_chains(i, f"[{i}:v]", n, W, H, fps, sar=clip_sar)
+            continue
         motion = plan_motion(i, n, W, H)
         motions.append(motion)
-        frames.append(n)
         size = _image_size(img) if check_images else (W, H)
         chains += scene_chains(i, f"[{i}:v]", motion, W, H, fps, source_size=size,
                                flags=settings.zoom_scale)
@@ -774,8 +857,8 @@ def render_video(inputs: RenderInputs, settings: RenderSettings, out_path: Path,
 
 
 __all__ = [
-    "AudioPlan", "Motion", "RenderInputs", "RenderPlan", "RenderSettings", "analyse_audio",
-    "audio_chain", "build_command", "escape_graph", "escape_option", "filter_value",
+    "AudioPlan", "Motion", "RenderInputs", "RenderPlan", "RenderSettings", "VIDEO_SUFFIXES", "analyse_audio",
+    "audio_chain", "build_command", "clip_chains", "escape_graph", "escape_option", "filter_value", "is_video",
     "motion_filters", "parse_ebur128", "plan_motion", "render_video", "scene_chain",
     "scene_chains", "scene_timeline", "transition_chains", "video_duration",
 ]
