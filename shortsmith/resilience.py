@@ -41,14 +41,15 @@ class ProviderError(ShortsmithError):
         self.status = status
         self.retry_after = retry_after
         self.transient = transient
+        self.detail = message  # without the "<provider>: " prefix
         super().__init__(f"{provider}: {message}", field=field or f"providers.{provider}", fix=fix)
 
 
 class ProviderUnavailable(ProviderError):
     """The provider is not configured here (no key) or its circuit is open; try the next one."""
 
-    def __init__(self, message: str, *, provider: str, fix: str | None = None):
-        super().__init__(message, provider=provider, transient=True, fix=fix)
+    def __init__(self, message: str, *, provider: str, fix: str | None = None, field: str | None = None, **_: object):
+        super().__init__(message, provider=provider, transient=True, fix=fix, field=field)
 
 
 def retry_after_seconds(headers: Any, now: float | None = None) -> float | None:
@@ -125,15 +126,16 @@ def call_with_retries(fn: Callable[[], T], *, provider: str, classify: Callable[
             raise err from None
         if err.retry_after is not None and err.retry_after > policy.max_retry_after_s:
             raise ProviderError(f"asked to wait {err.retry_after:.0f} s (limit {policy.max_retry_after_s:.0f} s): "
-                                f"{err.message}", provider=provider, status=err.status, retry_after=err.retry_after,
-                                transient=True, fix="try again later, or raise the provider's rate limit") from None
+                                f"{err.detail}", provider=provider, status=err.status, retry_after=err.retry_after,
+                                transient=True, field=err.field,
+                                fix="try again later, or raise the provider's rate limit") from None
         if attempt >= policy.max_attempts:
-            raise ProviderError(f"gave up after {attempt} attempts: {err.message}", provider=provider,
-                                status=err.status, transient=True,
+            raise ProviderError(f"gave up after {attempt} attempts: {err.detail}", provider=provider,
+                                status=err.status, transient=True, field=err.field,
                                 fix="the provider keeps failing; check its status page or configure a fallback") from None
         wait = policy.delay(attempt, err.retry_after)
         if log:
-            log(f"{provider}: attempt {attempt} failed ({err.message}); retrying in {wait:.2f} s")
+            log(f"{provider}: attempt {attempt} failed ({err.detail}); retrying in {wait:.2f} s")
         sleep(wait)
 
 
@@ -148,8 +150,9 @@ def scrub_error(err: ProviderError, secrets: Iterable[str]) -> ProviderError:
     secrets = [s for s in secrets if s]
     if not secrets or not any(s in str(err) for s in secrets):
         return err
-    return ProviderError(scrub(err.message, secrets), provider=err.provider, status=err.status,
-                         retry_after=err.retry_after, transient=err.transient, fix=err.fix)
+    cls = ProviderUnavailable if isinstance(err, ProviderUnavailable) else ProviderError
+    return cls(scrub(err.detail, secrets), provider=err.provider, status=err.status, retry_after=err.retry_after,
+               transient=err.transient, field=err.field, fix=scrub(err.fix or "", secrets) or None)
 
 
 def http_error(provider: str, status: int | None, body: str = "", headers: Any = None, *,

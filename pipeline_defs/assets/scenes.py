@@ -1,27 +1,52 @@
-"""scene_images: one 9:16 image per beat."""
+"""scene_images: one 9:16 visual per beat: a still image, or a stock video clip."""
 
 
+import shutil
+import tempfile
 import time
+from pathlib import Path
 
 import dagster as dg
 from PIL import Image
 
 from shortsmith.art import contact_sheet, image_to_markdown
+from shortsmith.frames import frame_at
+from shortsmith.script import PAUSE_BETWEEN_BEATS_S, spoken_seconds
 from shortsmith.storage import fingerprint
 
 from .errors import user_errors
 from ..executors import GPU_OP_TAGS
 from ..partitions import videos_partitions
+from ..providers import provider_run
 from ..resources.channels import ChannelsResource
-from ..resources.images import ImageProvider
+from ..resources.chains import VisualProviders
 from ..resources.renderer import RendererSettings
 from ..resources.storage import MediaStorage
-from .common import MEDIA_BACKFILL, GROUP, SCENES, load_script, resolve_video
+from .common import MEDIA_BACKFILL, GROUP, SCENES, load_script, record_cost, resolve_video, stage_cost
 from .scripts import video_scripts
 
+CLIP_SUFFIXES = (".mp4", ".mov", ".webm")
 
-def scene_name(index: int) -> str:
-    return f"scene_{index:02d}.png"
+
+def scene_name(index: int, suffix: str = ".png") -> str:
+    return f"scene_{index:02d}{suffix}"
+
+
+def scene_files(manifest: dict, beats: int) -> list[str]:
+    """The file of each beat's scene (stills: scene_NN.png, clips: scene_NN.mp4), in beat order."""
+    return list(manifest.get("scenes") or [scene_name(i) for i in range(beats)])
+
+
+def scene_seconds(beat, wpm: float) -> float:
+    """About how long the beat's scene is on screen (its speech and the pause after it)."""
+    return spoken_seconds(beat.narration, wpm) + PAUSE_BETWEEN_BEATS_S
+
+
+def scene_still(path: Path, *, width: int = 360) -> Image.Image:
+    """A still of a scene for previews and thumbnails (a clip's frame at 1 s)."""
+    if path.suffix.lower() in CLIP_SUFFIXES:
+        return frame_at(path, 1.0, width=width)
+    return Image.open(path).convert("RGB")
 
 
 @dg.asset(
@@ -32,38 +57,61 @@ def scene_name(index: int) -> str:
     kinds={"python", "pillow"},
     pool="gpu",
     op_tags=GPU_OP_TAGS,  # the Celery gpu queue / a GPU pod on Kubernetes
-    description="One 1080x1920 scene image per beat from the beat's visual prompt and the channel's style.",
+    description="One 9:16 visual per beat from the beat's visual prompt and keywords and the channel's style: "
+                "stock clips, generated or procedural stills (providers.visuals, per beat with fallback).",
 )
 @user_errors
 def scene_images(context: dg.AssetExecutionContext, channels: ChannelsResource, storage: MediaStorage,
-                 images: ImageProvider, renderer: RendererSettings) -> dg.MaterializeResult:
+                 images: VisualProviders, renderer: RendererSettings) -> dg.MaterializeResult:
     video = resolve_video(context.partition_key, channels, storage)
-    store, partition = video.store, video.partition
+    store, partition, ch = video.store, video.partition, video.channel
     script, script_manifest = load_script(store, partition)
     size = (renderer.width, renderer.height)
-    style = video.channel.style
-    fp = fingerprint("scenes-v1", [b.__dict__ for b in script.beats], style.__dict__, size, images.provider)
+    style = ch.style
+    chain = {name: (images.get(name).describe() if images.get(name) else None) for name in ch.providers.visuals}
+    fp = fingerprint("scenes-v2", [b.__dict__ for b in script.beats], style.__dict__, size, chain)
     reused = store.reusable(partition, SCENES, fp) is not None
+    run = provider_run(context, channels.config.pricing)
     if reused:
-        context.log.info(f"reusing the {len(script.beats)} scene images already made for {partition}")
+        context.log.info(f"reusing the {len(script.beats)} scenes already made for {partition}")
     else:
         started = time.perf_counter()
-        with store.write_stage(partition, SCENES, fp, {"provider": images.provider}) as w:
+        names, made_by = [], []
+        with store.write_stage(partition, SCENES, fp) as w, tempfile.TemporaryDirectory(prefix="scenes-") as tmp:
             for i, beat in enumerate(script.beats):
-                img = images.scene(beat, style=style, seed=partition, index=i, total=len(script.beats), size=size)
-                img.save(w.path(scene_name(i)), optimize=False, compress_level=1)
-                context.log.info(f"scene {i + 1}/{len(script.beats)} ({beat.kind}) drawn")
-            w.data["render_seconds"] = round(time.perf_counter() - started, 2)
+                workdir = Path(tmp) / f"beat{i:02d}"
+                workdir.mkdir()
+                outcome = run.chain("visuals", ch, images, lambda provider: provider.scene(
+                    beat, style=style, seed=partition, index=i, total=len(script.beats), size=size,
+                    calls=run.calls, workdir=workdir, seconds=scene_seconds(beat, ch.words_per_minute)))
+                if isinstance(outcome.value, Image.Image):
+                    name = scene_name(i)
+                    outcome.value.save(w.path(name), optimize=False, compress_level=1)
+                else:  # a downloaded clip
+                    clip = Path(outcome.value)
+                    name = scene_name(i, clip.suffix.lower() if clip.suffix.lower() in CLIP_SUFFIXES else ".mp4")
+                    shutil.move(str(clip), w.path(name))
+                names.append(name)
+                made_by.append(outcome.provider)
+                context.log.info(f"scene {i + 1}/{len(script.beats)} ({beat.kind}) by {outcome.provider}: {name}")
+            w.data.update({"scenes": names, "providers": made_by, "cost": run.meter.as_dict(),
+                           "provider": ",".join(sorted(set(made_by))),
+                           "render_seconds": round(time.perf_counter() - started, 2)})
     manifest = store.require(partition, SCENES)
-    paths = [store.file(partition, SCENES, scene_name(i)) for i in range(len(script.beats))]
-    sheet = contact_sheet([Image.open(p) for p in paths], columns=min(5, len(paths)))
+    files = scene_files(manifest, len(script.beats))
+    paths = [store.file(partition, SCENES, name) for name in files]
+    sheet = contact_sheet([scene_still(p) for p in paths], columns=min(5, len(paths)))
+    made_by = manifest.get("providers") or ["procedural"] * len(paths)
     return dg.MaterializeResult(metadata={
         "scenes": len(paths),
+        "clips": sum(1 for p in paths if p.suffix.lower() in CLIP_SUFFIXES),
         "size": f"{size[0]}x{size[1]}",
-        "provider": manifest.get("provider", images.provider),
+        "provider": manifest.get("provider", "procedural"),
+        "providers_per_scene": dg.MetadataValue.json({f: p for f, p in zip(files, made_by)}),
         "preview": dg.MetadataValue.md(image_to_markdown(sheet, max_width=600, alt="scenes")),
         "folder": dg.MetadataValue.path(str(paths[0].parent)),
         "render_seconds": manifest.get("render_seconds"),
         "reused": reused,
-        "cost_usd": 0.0,
+        **record_cost(context, channels, ch, "scene_images", partition, run.meter),
+        "stage_cost_usd": stage_cost(manifest)["total_usd"],
     })

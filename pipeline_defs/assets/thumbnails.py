@@ -13,7 +13,7 @@ from ..resources.channels import ChannelsResource
 from ..resources.images import visual_style
 from ..resources.storage import MediaStorage
 from .common import MEDIA_BACKFILL, GROUP, SCENES, THUMBNAIL, VIDEO, file_meta, load_script, resolve_video
-from .scenes import scene_name
+from .scenes import scene_files, scene_still
 from .videos import assembled_videos
 
 
@@ -32,12 +32,14 @@ def thumbnails(context: dg.AssetExecutionContext, channels: ChannelsResource,
     store, partition = video.store, video.partition
     script, script_manifest = load_script(store, partition)
     store.require(partition, VIDEO)
-    scenes_fp = store.require(partition, SCENES)["fingerprint"]
+    scenes_manifest = store.require(partition, SCENES)
+    scenes_fp = scenes_manifest["fingerprint"]
     style = video.channel.style
     fp = fingerprint("thumb-v1", script.title, scenes_fp, style.__dict__)
     reused = store.reusable(partition, THUMBNAIL, fp) is not None
     if not reused:
-        scene = Image.open(store.file(partition, SCENES, scene_name(0))).convert("RGB")
+        first = store.file(partition, SCENES, scene_files(scenes_manifest, len(script.beats))[0])
+        scene = scene_still(first, width=1080)
         img = render_thumbnail(script.title, scene=scene, style=visual_style(style), size=(1280, 720))
         with store.write_stage(partition, THUMBNAIL, fp) as w:
             save_jpeg(img, w.path("thumbnail.jpg"), quality=90)

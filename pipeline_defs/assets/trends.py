@@ -1,15 +1,18 @@
-"""trending_topics: scored topic candidates for every channel."""
+"""trending_topics: scored topic candidates for every channel, from its trend sources merged."""
 
 
 from datetime import datetime, timezone
 
 import dagster as dg
 
+from shortsmith.trends import collect_trends
+
 from .errors import user_errors
+from ..providers import UNCONFIGURED_FIX, provider_run
 from ..resources.channels import ChannelsResource
+from ..resources.chains import TrendSources
 from ..resources.storage import MediaStorage
-from ..resources.trends import TrendSource
-from .common import GROUP, md_table
+from .common import GROUP, md_table, record_cost
 
 
 class TrendsConfig(dg.Config):
@@ -17,28 +20,47 @@ class TrendsConfig(dg.Config):
     top_n: int = 10
 
 
-@dg.asset(group_name=GROUP, kinds={"python"}, description="Scored topic candidates per channel (offline: the channel's topics list).")
+@dg.asset(group_name=GROUP, kinds={"python", "youtube"},
+          description="Scored topic candidates per channel: its providers.trends (Google Trends, YouTube search "
+                      "and mostPopular) merged and scored per niche, with the channel's topics list as the fallback.")
 @user_errors
 def trending_topics(context: dg.AssetExecutionContext, config: TrendsConfig, channels: ChannelsResource,
-                    storage: MediaStorage, trend_source: TrendSource) -> dg.MaterializeResult:
+                    storage: MediaStorage, trend_source: TrendSources) -> dg.MaterializeResult:
     store = storage.store()
     day = datetime.now(timezone.utc).date()
     names = config.channels or channels.config.names
-    rows, summary = [], {}
+    rows, summary, sources, total_cost, quota_units = [], {}, {}, 0.0, 0.0
+    fixes = {name: fix for (cap, name), fix in UNCONFIGURED_FIX.items() if cap == "trends"}
     for name in names:
         channel = channels.get(name)
+        run = provider_run(context, channels.config.pricing)
         published = store.read_record("used-topics", channel.name) or {}
-        scored = trend_source.discover(channel, day=day, used_slugs=set(published.get("slugs", [])))[: config.top_n]
+        used = set(published.get("slugs", []))
+        fetchers = {}
+        for source in channel.providers.trends:
+            impl = trend_source.get(source) if source != "offline" else None
+            fetchers[source] = ((lambda s=impl: s.discover(channel, day=day, used_slugs=used, calls=run.calls))
+                                if impl is not None else None)
+        outcome = collect_trends(channel, fetchers, day=day, used_slugs=used, breaker=run.breaker, log=run.log,
+                                 unconfigured_fix=fixes)
+        scored = outcome.topics[: config.top_n]
+        info = outcome.metadata()
         store.write_record("trends", channel.name, {
-            "channel": channel.name, "day": day.isoformat(), "source": type(trend_source).__name__,
+            "channel": channel.name, "day": day.isoformat(), "source": info.get("sources_used"),
             "topics": [t.__dict__ for t in scored],
         })
         summary[channel.name] = len(scored)
-        rows += [[channel.name, t.topic, f"{t.score:.1f}", t.partition_key] for t in scored]
+        sources[channel.name] = info
+        rows += [[channel.name, t.topic, f"{t.score:.1f}", t.source, t.partition_key] for t in scored]
         context.log.info(f"{channel.name}: {len(scored)} topics, top: {scored[0].topic if scored else '-'}")
+        cost = record_cost(context, channels, channel, "trending_topics", f"trends-{day.isoformat()}", run.meter)
+        total_cost += cost["cost_usd"]
+        quota_units += sum(i.units.get("unit", 0.0) for i in run.meter.items if i.provider == "youtube")
     return dg.MaterializeResult(metadata={
         "day": day.isoformat(),
         "topics_per_channel": summary,
-        "topics": dg.MetadataValue.md(md_table(["channel", "topic", "score", "partition"], rows)),
-        "cost_usd": 0.0,
+        "sources": dg.MetadataValue.json(sources),
+        "topics": dg.MetadataValue.md(md_table(["channel", "topic", "score", "source", "partition"], rows)),
+        "youtube_quota_units": quota_units,
+        "cost_usd": round(total_cost, 6),
     })

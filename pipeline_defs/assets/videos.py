@@ -22,7 +22,7 @@ from .captions import captions
 from .common import (MEDIA_BACKFILL, CAPTIONS, GROUP, MUSIC, SCENES, SCRIPT, VIDEO, VOICE, check_results, file_meta,
                      load_script, load_voiceover, resolve_video, stage_cost)
 from .music import music
-from .scenes import scene_images, scene_name
+from .scenes import scene_files, scene_images
 
 # Blocking checks: a failure stops thumbnails and publishing in the same run.
 VIDEO_CHECKS = {
@@ -110,7 +110,8 @@ def assembled_videos(context: dg.AssetExecutionContext, channels: ChannelsResour
         context.log.info(f"reusing the validated video already assembled for {partition}")
     else:
         inputs = RenderInputs(
-            scene_images=[store.file(partition, SCENES, scene_name(i)) for i in range(len(script.beats))],
+            scene_images=[store.file(partition, SCENES, name)  # stills and clips
+                          for name in scene_files(store.require(partition, SCENES), len(script.beats))],
             voice_wav=store.file(partition, "voice", "voice.wav"),
             voiceover=vo,
             music_wav=store.file(partition, MUSIC, "music.wav"),

@@ -26,10 +26,11 @@ from .scripts import video_scripts
     backfill_policy=MEDIA_BACKFILL,
     deps=[video_scripts],
     group_name=GROUP,
-    kinds={"python", "onnx"},
+    kinds={"python", "onnx", "elevenlabs"},
     pool="gpu",
     op_tags=GPU_OP_TAGS,  # the Celery gpu queue / a GPU pod on Kubernetes
-    description="Neural TTS per beat (Piper offline), joined into one track, with word-level timings.",
+    description="TTS per beat (the channel's providers.voice: Piper offline, or ElevenLabs with timestamps), "
+                "joined into one track, with word-level timings.",
     check_specs=[dg.AssetCheckSpec("hook_spoken_within_3s", asset="voiceovers", blocking=True,
                                    description="The spoken hook ends within 3 seconds of its start.")],
 )

@@ -12,7 +12,9 @@ from typing import Optional
 
 import dagster as dg
 
+from .images import DiffusersImageProvider, OpenAIImageProvider, PexelsClipProvider, ProceduralImageProvider
 from .script_writer import OfflineScriptWriter, OpenAIScriptWriter
+from .trends import GoogleTrendsSource, OfflineTrendSource, YouTubeTrendSource
 from .voice import ElevenLabsVoiceProvider, PiperVoiceProvider
 
 
@@ -37,6 +39,26 @@ class VoiceProviders(_ProviderSet):
 
     piper: PiperVoiceProvider
     elevenlabs: Optional[ElevenLabsVoiceProvider] = None
+
+
+
+class VisualProviders(_ProviderSet):
+    """Scene visuals, chosen per beat: ``procedural`` (always), ``pexels`` stock clips (PEXELS_API_KEY),
+    ``openai`` images (OPENAI_API_KEY / OPENAI_BASE_URL) and local ``diffusers`` (SHORTSMITH_DIFFUSERS=1)."""
+
+    procedural: ProceduralImageProvider
+    pexels: Optional[PexelsClipProvider] = None
+    openai: Optional[OpenAIImageProvider] = None
+    diffusers: Optional[DiffusersImageProvider] = None
+
+
+class TrendSources(_ProviderSet):
+    """Trend sources, merged (not a fallback chain): ``offline`` (always), ``google_trends``
+    (SHORTSMITH_GOOGLE_TRENDS=1) and ``youtube`` (YOUTUBE_API_KEY)."""
+
+    offline: OfflineTrendSource
+    google_trends: Optional[GoogleTrendsSource] = None
+    youtube: Optional[YouTubeTrendSource] = None
 
 
 # -- built from the environment (secrets only as dagster.EnvVar) ------------------------------
@@ -77,3 +99,37 @@ def voice_providers_from_env() -> VoiceProviders:
             requests_per_minute=int(_env_or("ELEVENLABS_RPM", 0)),
         )
     return VoiceProviders(piper=PiperVoiceProvider(), elevenlabs=elevenlabs)
+
+
+def trend_sources_from_env() -> TrendSources:
+    """SHORTSMITH_GOOGLE_TRENDS=1 enables ``google_trends`` (GOOGLE_TRENDS_GEO/_HL); YOUTUBE_API_KEY enables
+    ``youtube`` (YOUTUBE_REGION, default US)."""
+    google = None
+    if _env_or("SHORTSMITH_GOOGLE_TRENDS", "0") not in ("0", "false", "no", "off"):
+        google = GoogleTrendsSource(geo=_env_or("GOOGLE_TRENDS_GEO", ""), hl=_env_or("GOOGLE_TRENDS_HL", "en-US"),
+                                    requests_per_minute=int(_env_or("GOOGLE_TRENDS_RPM", 10)))
+    youtube = None
+    if _env("YOUTUBE_API_KEY"):
+        youtube = YouTubeTrendSource(api_key=dg.EnvVar("YOUTUBE_API_KEY"), region_code=_env_or("YOUTUBE_REGION", "US"))
+    return TrendSources(offline=OfflineTrendSource(), google_trends=google, youtube=youtube)
+
+
+def visual_providers_from_env() -> VisualProviders:
+    """PEXELS_API_KEY enables ``pexels``; OPENAI_API_KEY / OPENAI_BASE_URL enable ``openai`` (OPENAI_IMAGE_MODEL,
+    default gpt-image-1); SHORTSMITH_DIFFUSERS=1 enables ``diffusers`` (a GPU worker with local weights)."""
+    pexels = None
+    if _env("PEXELS_API_KEY"):
+        pexels = PexelsClipProvider(api_key=dg.EnvVar("PEXELS_API_KEY"),
+                                    requests_per_minute=int(_env_or("PEXELS_RPM", 0)))
+    openai = None
+    if _env("OPENAI_API_KEY") or _env("OPENAI_BASE_URL"):
+        openai = OpenAIImageProvider(
+            api_key=dg.EnvVar("OPENAI_API_KEY") if _env("OPENAI_API_KEY") else "",
+            base_url=dg.EnvVar("OPENAI_BASE_URL") if _env("OPENAI_BASE_URL") else None,
+            model=_env_or("OPENAI_IMAGE_MODEL", "gpt-image-1"),
+            requests_per_minute=int(_env_or("OPENAI_IMAGES_RPM", 0)),
+        )
+    diffusers = None
+    if _env_or("SHORTSMITH_DIFFUSERS", "0") not in ("0", "false", "no", "off"):
+        diffusers = DiffusersImageProvider()
+    return VisualProviders(procedural=ProceduralImageProvider(), pexels=pexels, openai=openai, diffusers=diffusers)

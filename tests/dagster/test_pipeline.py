@@ -16,7 +16,7 @@ from pipeline_defs.resources.images import ProceduralImageProvider
 from pipeline_defs.resources.music import SynthMusicProvider
 from pipeline_defs.resources.publisher import LocalFolderPublisher
 from pipeline_defs.resources.renderer import RendererSettings
-from pipeline_defs.resources.chains import ScriptWriters, VoiceProviders
+from pipeline_defs.resources.chains import ScriptWriters, TrendSources, VisualProviders, VoiceProviders
 from pipeline_defs.resources.script_writer import OfflineScriptWriter
 from pipeline_defs.resources.storage import MediaStorage
 from pipeline_defs.resources.trends import OfflineTrendSource
@@ -30,10 +30,10 @@ def resources(tmp: Path, channels_file: Path, **renderer) -> dict:
     return {
         "channels": ChannelsResource(path=str(channels_file)),
         "storage": MediaStorage(root=str(tmp / "media")),
-        "trend_source": OfflineTrendSource(),
+        "trend_source": TrendSources(offline=OfflineTrendSource()),
         "script_writer": ScriptWriters(offline=OfflineScriptWriter()),
         "voice": VoiceProviders(piper=PiperVoiceProvider()),
-        "images": ProceduralImageProvider(),
+        "images": VisualProviders(procedural=ProceduralImageProvider()),
         "music_provider": SynthMusicProvider(),
         "renderer": RendererSettings(width=TEST_SIZE[0], height=TEST_SIZE[1], **renderer),
         "publisher": LocalFolderPublisher(root=str(tmp / "channel")),

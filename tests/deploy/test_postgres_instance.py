@@ -21,7 +21,7 @@ from pipeline_defs.resources.images import ProceduralImageProvider
 from pipeline_defs.resources.music import SynthMusicProvider
 from pipeline_defs.resources.publisher import LocalFolderPublisher
 from pipeline_defs.resources.renderer import RendererSettings
-from pipeline_defs.resources.chains import ScriptWriters, VoiceProviders
+from pipeline_defs.resources.chains import ScriptWriters, VisualProviders, VoiceProviders
 from pipeline_defs.resources.script_writer import OfflineScriptWriter
 from pipeline_defs.resources.storage import storage_from_env
 from pipeline_defs.resources.voice import PiperVoiceProvider
@@ -81,7 +81,7 @@ def test_full_partition_on_postgres_with_s3_media(deploy_home, pg_database, s3_e
         "trend_source": None,
         "script_writer": ScriptWriters(offline=OfflineScriptWriter()),
         "voice": VoiceProviders(piper=PiperVoiceProvider()),
-        "images": ProceduralImageProvider(),
+        "images": VisualProviders(procedural=ProceduralImageProvider()),
         "music_provider": SynthMusicProvider(),
         "renderer": RendererSettings(width=TEST_SIZE[0], height=TEST_SIZE[1]),
         "publisher": LocalFolderPublisher(root=str(tmp_path / "channel")),
