@@ -1,36 +1,394 @@
+"""Scene visuals: procedural art (offline default), OpenAI images, Pexels stock clips, local diffusers.
+
+Every provider has the same method::
+
+    scene(beat, *, style, seed, index, total, size, calls=None, workdir=None, seconds=None)
+        -> PIL.Image.Image | Path
+
+A still comes back as an image of exactly ``size``; a stock clip comes back as the path of an
+MP4 downloaded into ``workdir`` (``scene_{index:02d}.mp4``, with its attribution beside it in
+``scene_{index:02d}.credit.json``). The renderer takes either (``shortsmith.render``).
+The logic lives in ``shortsmith.visuals``; these classes only hold configuration and make the
+calls through ``calls.call`` (rate limit, retries with Retry-After, secret scrubbing).
+"""
+
 from __future__ import annotations
+
+import hashlib
+import importlib.util
+import os
+import threading
+from pathlib import Path
+from typing import Any, Optional
 
 import dagster as dg
 from PIL import Image
+from pydantic import Field
 
 from shortsmith.art import VisualStyle, render_scene
 from shortsmith.config import StyleConfig
+from shortsmith.errors import ConfigError, InputError, ToolMissingError
 from shortsmith.model import Beat
+from shortsmith.resilience import CallContext, ProviderError, ProviderUnavailable, RetryPolicy, offline_calls
+from shortsmith.visuals import (ClipCredit, ClipTooLarge, build_image_prompt, choose_clips, classify_http, cover_fit,
+                                credit_path, decode_image, download_clip, estimate_scene_seconds, pexels_search,
+                                search_queries, used_video_ids)
 
 
 def visual_style(style: StyleConfig) -> VisualStyle:
     return VisualStyle.from_dict({"name": style.name, "palette": list(style.palette)})
 
 
+def clip_name(index: int) -> str:
+    """The file name a stock clip of scene ``index`` is downloaded to inside ``workdir``."""
+    return f"scene_{index:02d}.mp4"
+
+
 class ImageProvider(dg.ConfigurableResource):
-    """Makes one 9:16 scene image per beat."""
+    """Makes one 9:16 scene per beat: a still image of exactly ``size``, or a video clip (a Path
+    inside ``workdir``)."""
 
     def scene(self, beat: Beat, *, style: StyleConfig, seed: str, index: int, total: int,
-              size: tuple[int, int]) -> Image.Image:
+              size: tuple[int, int], calls: CallContext | None = None, workdir: Path | None = None,
+              seconds: float | None = None) -> Image.Image | Path:
         raise NotImplementedError
 
     @property
     def provider(self) -> str:
         return type(self).__name__
 
+    def describe(self) -> dict:
+        """What the cache fingerprint of the scenes depends on."""
+        return {"provider": self.provider}
+
 
 class ProceduralImageProvider(ImageProvider):
     """Procedural scene art drawn with Pillow and numpy from the palette and the beat's prompt."""
 
     def scene(self, beat: Beat, *, style: StyleConfig, seed: str, index: int, total: int,
-              size: tuple[int, int]) -> Image.Image:
+              size: tuple[int, int], calls: CallContext | None = None, workdir: Path | None = None,
+              seconds: float | None = None) -> Image.Image:
         return render_scene(beat, style=visual_style(style), seed=seed, index=index, total=total, size=size)
 
     @property
     def provider(self) -> str:
         return "procedural"
+
+
+# ----------------------------------------------------------------------------- OpenAI images
+
+
+def classify_openai_images(exc: BaseException, *, index: int = 0) -> ProviderError | None:
+    """An openai SDK exception as a ProviderError; request errors name the field to fix."""
+    import openai
+
+    from shortsmith.resilience import http_error
+
+    provider = "openai-images"
+    if isinstance(exc, openai.APITimeoutError):
+        return ProviderError("the request timed out", provider=provider, transient=True)
+    if isinstance(exc, openai.APIConnectionError):
+        return ProviderError(f"connection failed ({type(exc.__cause__ or exc).__name__})", provider=provider,
+                             transient=True)
+    if isinstance(exc, openai.APIStatusError):
+        status = exc.status_code
+        if status in (401, 403):
+            return ProviderError(f"HTTP {status} (the key was refused): {exc.message}", provider=provider,
+                                 status=status, field="OPENAI_API_KEY",
+                                 fix="set OPENAI_API_KEY to a valid key (or point OPENAI_BASE_URL at your server)")
+        err = http_error(provider, status, exc.message, exc.response.headers)
+        if err.transient:
+            return err
+        code = getattr(exc, "code", None) or ""
+        param = getattr(exc, "param", None) or ""
+        if code == "moderation_blocked" or "safety" in str(exc.message).lower():
+            return ProviderError(f"HTTP {status}: the prompt was blocked by the safety system: {exc.message}",
+                                 provider=provider, status=status, field=f"beats[{index}].visual_prompt",
+                                 fix="rephrase the beat's visual_prompt (or the style's image_prompt) and re-run")
+        field = {"size": "images.image_size", "quality": "images.quality", "model": "images.model",
+                 "prompt": f"beats[{index}].visual_prompt"}.get(param, f"images ({param or 'request'})")
+        return ProviderError(f"HTTP {status}: {exc.message}", provider=provider, status=status, field=field,
+                             fix="correct the named setting: gpt-image-1 takes size 1024x1536 and quality "
+                                 "low/medium/high/auto; dall-e-3 takes 1024x1792 and standard/hd")
+    if isinstance(exc, (openai.APIResponseValidationError, ValueError)):
+        return ProviderError(f"the response was malformed ({type(exc).__name__})", provider=provider, transient=True)
+    return None
+
+
+class OpenAIImageProvider(ImageProvider):
+    """OpenAI images (gpt-image-1 or dall-e-3), or any OpenAI-compatible server via ``base_url``.
+
+    The prompt is the beat's visual prompt inside the channel's ``style.image_prompt`` template,
+    with the style's look and palette in words; the portrait answer is cover-fitted to the exact
+    output size. One image costs ``pricing.openai-images.image`` (counted per answer).
+    """
+
+    api_key: str = Field(default="", description="OPENAI_API_KEY (a local server may not need one)")
+    base_url: Optional[str] = Field(default=None, description="OPENAI_BASE_URL, e.g. http://127.0.0.1:8000/v1")
+    model: str = "gpt-image-1"
+    quality: Optional[str] = Field(default="medium",
+                                   description="gpt-image-1: low|medium|high|auto; dall-e-3: standard|hd; None: omit")
+    image_size: str = Field(default="1024x1536", description="portrait size to ask for (dall-e-3: 1024x1792)")
+    timeout_s: float = 120.0
+    max_attempts: int = 3
+    requests_per_minute: int = 0  # 0: no limit of our own (the provider's 429s are still honoured)
+
+    @property
+    def provider(self) -> str:
+        return "openai"
+
+    def describe(self) -> dict:
+        return {"provider": self.provider, "model": self.model, "quality": self.quality, "size": self.image_size,
+                "base_url": self.base_url or "openai"}
+
+    def _check(self) -> None:
+        try:
+            w, h = (int(v) for v in self.image_size.lower().split("x"))
+        except ValueError:
+            raise ConfigError(f"image_size {self.image_size!r} is not WIDTHxHEIGHT", field="images.image_size",
+                              fix="use 1024x1536 (gpt-image-1) or 1024x1792 (dall-e-3)") from None
+        if h <= w:
+            raise ConfigError(f"image_size {self.image_size} is not portrait", field="images.image_size",
+                              fix="Shorts are 9:16: use 1024x1536 (gpt-image-1) or 1024x1792 (dall-e-3)")
+        if not self.api_key and not self.base_url:
+            raise ConfigError("no OpenAI key", field="OPENAI_API_KEY",
+                              fix="set OPENAI_API_KEY, or OPENAI_BASE_URL for a local OpenAI-compatible server")
+
+    def _client(self):
+        import openai
+
+        self._check()
+        return openai.OpenAI(api_key=self.api_key or "not-needed", base_url=self.base_url, timeout=self.timeout_s,
+                             max_retries=0)
+
+    def scene(self, beat: Beat, *, style: StyleConfig, seed: str, index: int, total: int,
+              size: tuple[int, int], calls: CallContext | None = None, workdir: Path | None = None,
+              seconds: float | None = None) -> Image.Image:
+        calls = calls or offline_calls()
+        client = self._client()
+        limit = 1000 if self.model.startswith("dall-e-2") else 4000
+        prompt = build_image_prompt(beat, style, index=index, max_chars=limit)
+        kwargs: dict[str, Any] = {"model": self.model, "prompt": prompt, "size": self.image_size, "n": 1}
+        if self.quality:
+            kwargs["quality"] = self.quality
+        if self.model.startswith("dall-e"):
+            kwargs["response_format"] = "b64_json"  # gpt-image models always answer in base64
+
+        def generate() -> Image.Image:
+            result = client.images.generate(**kwargs)
+            calls.meter.add("openai-images", "scene", image=1)  # billed once an answer arrives
+            data = getattr(result, "data", None) or []
+            return decode_image(getattr(data[0], "b64_json", None) if data else None, provider="openai-images")
+
+        img = calls.call(generate, provider="openai-images", classify=lambda e: classify_openai_images(e, index=index),
+                         policy=RetryPolicy(max_attempts=self.max_attempts), per_minute=self.requests_per_minute,
+                         secrets=[self.api_key])
+        calls.log(f"openai-images: scene {index + 1}/{total} drawn by {self.model} ({img.size[0]}x{img.size[1]})")
+        return cover_fit(img, size)
+
+
+# ----------------------------------------------------------------------------- Pexels clips
+
+
+class PexelsClipProvider(ImageProvider):
+    """Portrait stock clips from Pexels for a beat's keywords, streamed to ``workdir`` under a size cap.
+
+    When no portrait clip fits (no results, all too short/long/small/large) the provider is
+    *unavailable* for that scene and the channel's chain moves on to the next visual provider.
+    """
+
+    api_key: str = Field(default="", description="PEXELS_API_KEY")
+    base_url: str = "https://api.pexels.com"
+    max_clip_mb: float = 40.0
+    min_clip_seconds: float = 3.0
+    max_clip_seconds: float = 60.0
+    per_page: int = 15
+    timeout_s: float = 30.0  # per connect/read
+    download_timeout_s: float = 180.0  # the whole download
+    max_attempts: int = 3
+    requests_per_minute: int = 0  # Pexels allows 200 requests/hour by default; 429s are honoured
+    max_downloads: int = 3  # files tried per scene when one is refused for its size
+
+    @property
+    def provider(self) -> str:
+        return "pexels"
+
+    def describe(self) -> dict:
+        return {"provider": self.provider, "max_clip_mb": self.max_clip_mb,
+                "clip_seconds": [self.min_clip_seconds, self.max_clip_seconds]}
+
+    def scene(self, beat: Beat, *, style: StyleConfig, seed: str, index: int, total: int,
+              size: tuple[int, int], calls: CallContext | None = None, workdir: Path | None = None,
+              seconds: float | None = None) -> Path:
+        import httpx
+
+        if not self.api_key:
+            raise ConfigError("no Pexels key", field="PEXELS_API_KEY",
+                              fix="set PEXELS_API_KEY (free at https://www.pexels.com/api/)")
+        if workdir is None:
+            raise InputError("a stock clip needs a folder to be downloaded to", field="workdir",
+                             fix="pass workdir= (the scenes stage folder) to scene()")
+        calls = calls or offline_calls()
+        workdir = Path(workdir)
+        seconds = seconds or estimate_scene_seconds(beat)
+        queries = search_queries(beat)
+        if not queries:
+            raise ProviderUnavailable(f"beat {index} has no keywords to search for", provider="pexels",
+                                      fix="give the beat keywords (or a visual_prompt) to search stock footage")
+        max_bytes = int(self.max_clip_mb * 1e6)
+        policy = RetryPolicy(max_attempts=self.max_attempts)
+        exclude = used_video_ids(workdir, skip=credit_path(workdir / clip_name(index)))
+        classify = lambda e: classify_http(e, "pexels")  # noqa: E731
+        tried: list[str] = []
+        timeout = httpx.Timeout(self.timeout_s)
+        # the key goes on the search request only: never to the file host
+        with httpx.Client(timeout=timeout, follow_redirects=True,
+                          headers={"User-Agent": "shortsmith (+https://github.com/)"}) as client:
+            for query in queries:
+                videos = calls.call(
+                    lambda q=query: pexels_search(
+                        client, self.base_url, self.api_key, q, per_page=self.per_page,
+                        size="medium" if size[0] >= 1080 else "small",
+                        min_duration=int(self.min_clip_seconds), max_duration=self.max_clip_seconds, index=index),
+                    provider="pexels", classify=classify, policy=policy, per_minute=self.requests_per_minute,
+                    secrets=[self.api_key])
+                calls.meter.add("pexels", "search", request=1)
+                choices = choose_clips(videos, size=size, scene_seconds=seconds, min_seconds=self.min_clip_seconds,
+                                       max_seconds=self.max_clip_seconds, max_bytes=max_bytes, exclude_ids=exclude)
+                if not choices:
+                    tried.append(f"{query!r}: {len(videos)} result(s), none a usable portrait clip")
+                    continue
+                for choice in choices[:self.max_downloads]:
+                    dest = workdir / clip_name(index)
+                    try:
+                        nbytes = calls.call(
+                            lambda c=choice: download_clip(client, c.file.link, dest, max_bytes=max_bytes,
+                                                           deadline_s=self.download_timeout_s),
+                            provider="pexels", classify=classify, policy=policy, secrets=[self.api_key])
+                    except ClipTooLarge as exc:
+                        calls.log(f"pexels: clip {choice.video.id} refused: {getattr(exc, 'detail', exc.message)}")
+                        tried.append(f"{query!r}: video {choice.video.id} over the {self.max_clip_mb:g} MB cap")
+                        continue
+                    ClipCredit(provider="pexels", video_id=choice.video.id, video_url=choice.video.url,
+                               author=choice.video.user_name, author_url=choice.video.user_url,
+                               file_id=choice.file.id, width=choice.file.width or 0, height=choice.file.height or 0,
+                               duration=choice.video.duration, query=query, bytes=nbytes,
+                               extra={"loops": choice.loops, "upscale": choice.upscale}).write(credit_path(dest))
+                    calls.log(f"pexels: scene {index + 1}/{total}: video {choice.video.id} "
+                              f"({choice.file.width}x{choice.file.height}, {choice.video.duration:g} s, "
+                              f"{nbytes / 1e6:.1f} MB) by {choice.video.user_name or 'unknown'} for {query!r}")
+                    return dest
+        raise ProviderUnavailable(
+            f"no portrait clip fits scene {index} ({'; '.join(tried)})", provider="pexels",
+            fix="give the beat more concrete keywords, raise max_clip_mb or max_clip_seconds, or let the next "
+                "visual provider draw this scene")
+
+
+# ----------------------------------------------------------------------------- local diffusers
+
+
+class DiffusersUnavailable(ProviderUnavailable, ToolMissingError):
+    """diffusers cannot run here (not installed, no CUDA device, no local weights): the chain moves on."""
+
+    def __init__(self, message: str, *, field: str, fix: str):
+        ProviderError.__init__(self, message, provider="diffusers", transient=True, field=field, fix=fix)
+
+
+_PIPELINES: dict[tuple, Any] = {}
+_PIPELINES_LOCK = threading.Lock()
+
+
+class DiffusersImageProvider(ImageProvider):
+    """A local diffusers pipeline (SDXL, SD 1.5, ...) on a GPU worker, from ``style.diffusers_model``.
+
+    Runs only with diffusers and torch installed, a CUDA device and the model folder on disk;
+    it is loaded with ``local_files_only=True`` (and the Hub offline), so nothing is ever
+    downloaded at run time. Otherwise the provider is unavailable and the chain moves on.
+    """
+
+    device: str = "cuda"
+    steps: int = 30
+    guidance: float = 6.0
+    width: int = 768  # generation size (multiples of 64); the result is cover-fitted to the output
+    height: int = 1344
+    dtype: str = "float16"
+    negative_prompt: str = "text, letters, watermark, logo, blurry, low quality, deformed"
+
+    @property
+    def provider(self) -> str:
+        return "diffusers"
+
+    def describe(self) -> dict:
+        return {"provider": self.provider, "steps": self.steps, "guidance": self.guidance,
+                "size": f"{self.width}x{self.height}"}
+
+    def _pipeline(self, style: StyleConfig):
+        missing = [m for m in ("torch", "diffusers") if importlib.util.find_spec(m) is None]
+        if missing:
+            raise DiffusersUnavailable(f"{' and '.join(missing)} not installed on this worker", field="diffusers",
+                                       fix="pip install torch diffusers transformers accelerate on the GPU worker, "
+                                           "or drop 'diffusers' from the channel's providers.visuals")
+        import torch
+
+        if self.device.startswith("cuda") and not torch.cuda.is_available():
+            raise DiffusersUnavailable("no CUDA device on this worker", field="images.device",
+                                       fix="run scene_images on a GPU worker (the gpu queue), or set device=cpu "
+                                           "(very slow)")
+        folder = style.diffusers_model
+        if not folder:
+            raise DiffusersUnavailable("the channel's style names no local model", field="style.diffusers_model",
+                                       fix="set style.diffusers_model to a diffusers model folder on the worker "
+                                           "(downloaded beforehand, e.g. with huggingface-cli download)")
+        path = Path(folder).expanduser()
+        if not (path / "model_index.json").is_file():
+            raise DiffusersUnavailable(f"{path} is not a local diffusers model folder (no model_index.json)",
+                                       field="style.diffusers_model",
+                                       fix="download the model to that folder beforehand; nothing is downloaded "
+                                           "at run time")
+        key = (str(path.resolve()), self.device, self.dtype)
+        with _PIPELINES_LOCK:
+            pipe = _PIPELINES.get(key)
+            if pipe is None:
+                from diffusers import DiffusionPipeline
+
+                saved = {k: os.environ.get(k) for k in ("HF_HUB_OFFLINE", "TRANSFORMERS_OFFLINE")}
+                os.environ.update({"HF_HUB_OFFLINE": "1", "TRANSFORMERS_OFFLINE": "1"})
+                try:
+                    pipe = DiffusionPipeline.from_pretrained(str(path), local_files_only=True,
+                                                             torch_dtype=getattr(torch, self.dtype))
+                except (OSError, ValueError) as exc:
+                    raise DiffusersUnavailable(f"the model in {path} cannot be loaded: {exc}",
+                                               field="style.diffusers_model",
+                                               fix="re-download the complete model folder") from None
+                finally:
+                    for k, v in saved.items():
+                        if v is None:
+                            os.environ.pop(k, None)
+                        else:
+                            os.environ[k] = v
+                pipe = pipe.to(self.device)
+                _PIPELINES[key] = pipe
+        return pipe
+
+    def scene(self, beat: Beat, *, style: StyleConfig, seed: str, index: int, total: int,
+              size: tuple[int, int], calls: CallContext | None = None, workdir: Path | None = None,
+              seconds: float | None = None) -> Image.Image:
+        calls = calls or offline_calls()
+        pipe = self._pipeline(style)
+        import torch
+
+        prompt = build_image_prompt(beat, style, index=index, max_chars=1000)
+        number = int.from_bytes(hashlib.sha256(f"{seed}|{index}".encode()).digest()[:8], "big") % (2 ** 63)
+        generator = torch.Generator(device=self.device).manual_seed(number)
+        try:
+            out = pipe(prompt=prompt, negative_prompt=self.negative_prompt, num_inference_steps=self.steps,
+                       guidance_scale=self.guidance, width=self.width, height=self.height, generator=generator)
+        except RuntimeError as exc:  # CUDA out of memory and friends
+            raise ProviderError(f"the pipeline failed: {str(exc)[:300]}", provider="diffusers", transient=True,
+                                fix="lower images.width/height or steps, or free the GPU") from None
+        calls.log(f"diffusers: scene {index + 1}/{total} drawn in {self.steps} steps on {self.device}")
+        return cover_fit(out.images[0], size)
+
+
+__all__ = ["DiffusersImageProvider", "DiffusersUnavailable", "ImageProvider", "OpenAIImageProvider",
+           "PexelsClipProvider", "ProceduralImageProvider", "classify_openai_images", "clip_name", "visual_style"]

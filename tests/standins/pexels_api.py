@@ -41,9 +41,12 @@ class VideoSpec:
     colour_a: str = "0x22aa44"
     colour_b: str = "0x2244cc"
     user: dict = field(default_factory=dict)
+    original: tuple[int, int] | None = None  # the video's own size (default: its largest file)
 
     @property
     def size(self) -> tuple[int, int]:
+        if self.original:
+            return self.original
         sized = [(f[2], f[3]) for f in self.files if f[2]]
         return max(sized, key=lambda wh: wh[0] * wh[1]) if sized else (0, 0)
 
