@@ -225,6 +225,9 @@ class PexelsClipProvider(ImageProvider):
         if not self.api_key:
             raise ConfigError("no Pexels key", field="PEXELS_API_KEY",
                               fix="set PEXELS_API_KEY (free at https://www.pexels.com/api/)")
+        if not 1 <= self.per_page <= 80:
+            raise ConfigError(f"per_page {self.per_page} is outside 1-80", field="images.pexels.per_page",
+                              fix="Pexels answers at most 80 results a page; use 15")
         if workdir is None:
             raise InputError("a stock clip needs a folder to be downloaded to", field="workdir",
                              fix="pass workdir= (the scenes stage folder) to scene()")

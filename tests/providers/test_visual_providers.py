@@ -285,6 +285,10 @@ def test_pexels_request_errors_are_clear_and_never_show_the_key(pexels_api, tmp_
     with pytest.raises(ConfigError) as err:
         scene(PexelsClipProvider(base_url=pexels_api.url), workdir=tmp_path)
     assert err.value.field == "PEXELS_API_KEY"
+    with pytest.raises(ConfigError) as err:
+        scene(pexels(pexels_api, per_page=100), workdir=tmp_path)
+    assert err.value.field == "images.pexels.per_page"
+    assert len(pexels_api.seen("/videos/search")) == 4  # the configuration errors made no request
 
 
 # ============================================================================= local diffusers

@@ -73,6 +73,20 @@ def default_library() -> list[VideoSpec]:
     ]
 
 
+def quiet_resets(server) -> None:
+    """A client that aborts a download (over the size cap) resets the connection: not a stand-in error."""
+    import sys
+
+    default = server.handle_error
+
+    def handle_error(request, client_address):
+        if isinstance(sys.exc_info()[1], (ConnectionResetError, BrokenPipeError)):
+            return
+        default(request, client_address)
+
+    server.handle_error = handle_error
+
+
 _FILE_RE = re.compile(r"^/video-files/(\d+)/(\d+)-(\w+)_(\d+)_(\d+)_(\d+)fps\.mp4$")
 
 
@@ -84,6 +98,7 @@ class PexelsStandIn(StandIn):
         self._files: dict[tuple[int, int], bytes] = {}
         self._gen_lock = threading.Lock()
         super().__init__()
+        quiet_resets(self.server)
 
     # -- helpers -------------------------------------------------------------------
     def video(self, video_id: int) -> VideoSpec:
