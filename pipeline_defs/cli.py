@@ -4,6 +4,7 @@
     shortsmith trends
     shortsmith add --channel curious-minds --topic "How bees make honey"   # partition only
     shortsmith backfill --from voiceovers --channel curious-minds          # voiceovers* for a channel
+    shortsmith youtube-auth --channel curious-minds    # authorize uploads once (writes the 0600 token file)
 
 Runs are recorded in the Dagster instance at $DAGSTER_HOME (default .shortsmith/dagster_home),
 so they show up in `dagster dev` started with the same DAGSTER_HOME.
@@ -254,6 +255,13 @@ def main(argv: list[str] | None = None) -> int:
     c.add_argument("--channel", help="one channel (default: every channel)")
     c.add_argument("--day", help="the channel-local day, YYYY-MM-DD (default: today)")
     c.add_argument("--json", action="store_true", help="machine-readable output")
+    y = sub.add_parser("youtube-auth", help="authorize a channel's YouTube uploads once (OAuth in the browser); "
+                                            "writes its credentials file (0600) and prints only the path")
+    y.add_argument("--channel", required=True, help="channel name from channels.yaml")
+    y.add_argument("--output", help="write the token JSON here instead of the channel's youtube.credentials "
+                                    "(for credentials_env: copy it into the variable, then delete the file)")
+    y.add_argument("--port", type=int, default=0, help="port of the local redirect server (default: any free)")
+    y.add_argument("--no-browser", action="store_true", help="print the consent URL instead of opening a browser")
     args = parser.parse_args(argv)
     try:
         if args.command == "costs":
@@ -263,6 +271,10 @@ def main(argv: list[str] | None = None) -> int:
         if args.command == "add":
             print(add_video(args.channel, args.topic))
             return 0
+        if args.command == "youtube-auth":
+            from .youtube_auth import main as youtube_auth
+
+            return youtube_auth(args.channel, output=args.output, port=args.port, no_browser=args.no_browser)
         if args.command == "backfill":
             return run_backfill(args.start, [p for p in args.partitions.split(",") if p.strip()], args.channel,
                                 args.remote)

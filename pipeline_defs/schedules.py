@@ -6,7 +6,10 @@
   requests the day's videos: deferred videos first, then the best unused topics, never more
   than ``videos_per_day - published today - pending today``.
 
-An hourly statistics refresh needs the ``video_statistics`` asset, which does not exist yet.
+and one for all channels:
+
+- ``refresh_video_statistics``: hourly, materializes ``video_statistics`` (views, likes and comments
+  of every video published to YouTube; channels without YouTube videos cost nothing).
 """
 
 from __future__ import annotations
@@ -126,9 +129,28 @@ def trends_schedule(channel: Channel) -> dg.ScheduleDefinition:
     )
 
 
+STATISTICS_CRON = "17 * * * *"  # hourly, off the top of the hour
+
+refresh_statistics_job = dg.define_asset_job(
+    "refresh_video_statistics", selection=dg.AssetSelection.assets("video_statistics"),
+    description="Refresh views, likes and comments of every published YouTube video.",
+)
+
+
+def statistics_schedule() -> dg.ScheduleDefinition:
+    return dg.ScheduleDefinition(
+        name="refresh_video_statistics",
+        cron_schedule=STATISTICS_CRON,
+        job=refresh_statistics_job,
+        default_status=_status(),
+        description="Hourly: video_statistics for every video published to YouTube (50 ids per API call).",
+    )
+
+
 def build_schedules(config: ChannelsConfig | None = None) -> list[dg.ScheduleDefinition]:
     config = config or load_channels(settings.channels_path())
     out = []
     for channel in config.channels:
         out += [trends_schedule(channel), production_schedule(channel)]
+    out.append(statistics_schedule())
     return out

@@ -3,6 +3,7 @@ from .music import music
 from .publishing import published_uploads
 from .scenes import scene_images
 from .scripts import video_scripts
+from .statistics import video_statistics
 from .thumbnails import thumbnails
 from .trends import trending_topics
 from .videos import assembled_videos
@@ -10,4 +11,4 @@ from .voiceovers import voiceovers
 
 VIDEO_ASSETS = [video_scripts, voiceovers, scene_images, captions, music, assembled_videos, thumbnails,
                 published_uploads]
-ALL_ASSETS = [trending_topics, *VIDEO_ASSETS]
+ALL_ASSETS = [trending_topics, *VIDEO_ASSETS, video_statistics]
