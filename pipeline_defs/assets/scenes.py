@@ -1,6 +1,7 @@
 """scene_images: one 9:16 visual per beat: a still image, or a stock video clip."""
 
 
+import json
 import shutil
 import tempfile
 import time
@@ -76,11 +77,10 @@ def scene_images(context: dg.AssetExecutionContext, channels: ChannelsResource, 
         context.log.info(f"reusing the {len(script.beats)} scenes already made for {partition}")
     else:
         started = time.perf_counter()
-        names, made_by = [], []
+        names, made_by, credits = [], [], []
         with store.write_stage(partition, SCENES, fp) as w, tempfile.TemporaryDirectory(prefix="scenes-") as tmp:
+            workdir = Path(tmp)  # shared: Pexels reads the credits already there so a Short never repeats a clip
             for i, beat in enumerate(script.beats):
-                workdir = Path(tmp) / f"beat{i:02d}"
-                workdir.mkdir()
                 outcome = run.chain("visuals", ch, images, lambda provider: provider.scene(
                     beat, style=style, seed=partition, index=i, total=len(script.beats), size=size,
                     calls=run.calls, workdir=workdir, seconds=scene_seconds(beat, ch.words_per_minute)))
@@ -91,10 +91,14 @@ def scene_images(context: dg.AssetExecutionContext, channels: ChannelsResource, 
                     clip = Path(outcome.value)
                     name = scene_name(i, clip.suffix.lower() if clip.suffix.lower() in CLIP_SUFFIXES else ".mp4")
                     shutil.move(str(clip), w.path(name))
+                    credit = clip.with_suffix(".credit.json")  # who made the clip (attribution)
+                    if credit.is_file():
+                        shutil.move(str(credit), w.path(Path(name).with_suffix(".credit.json").name))
+                        credits.append(json.loads(w.path(Path(name).with_suffix(".credit.json").name).read_text()))
                 names.append(name)
                 made_by.append(outcome.provider)
                 context.log.info(f"scene {i + 1}/{len(script.beats)} ({beat.kind}) by {outcome.provider}: {name}")
-            w.data.update({"scenes": names, "providers": made_by, "cost": run.meter.as_dict(),
+            w.data.update({"scenes": names, "providers": made_by, "cost": run.meter.as_dict(), "credits": credits,
                            "provider": ",".join(sorted(set(made_by))),
                            "render_seconds": round(time.perf_counter() - started, 2)})
     manifest = store.require(partition, SCENES)
@@ -111,6 +115,7 @@ def scene_images(context: dg.AssetExecutionContext, channels: ChannelsResource, 
         "preview": dg.MetadataValue.md(image_to_markdown(sheet, max_width=600, alt="scenes")),
         "folder": dg.MetadataValue.path(str(paths[0].parent)),
         "render_seconds": manifest.get("render_seconds"),
+        "clip_credits": dg.MetadataValue.json(manifest.get("credits") or []),
         "reused": reused,
         **record_cost(context, channels, ch, "scene_images", partition, run.meter),
         "stage_cost_usd": stage_cost(manifest)["total_usd"],

@@ -107,10 +107,13 @@ def trend_sources_from_env() -> TrendSources:
     google = None
     if _env_or("SHORTSMITH_GOOGLE_TRENDS", "0") not in ("0", "false", "no", "off"):
         google = GoogleTrendsSource(geo=_env_or("GOOGLE_TRENDS_GEO", ""), hl=_env_or("GOOGLE_TRENDS_HL", "en-US"),
+                                    **({"base_url": _env_or("GOOGLE_TRENDS_BASE_URL", "")}
+                                       if _env("GOOGLE_TRENDS_BASE_URL") else {}),
                                     requests_per_minute=int(_env_or("GOOGLE_TRENDS_RPM", 10)))
     youtube = None
     if _env("YOUTUBE_API_KEY"):
-        youtube = YouTubeTrendSource(api_key=dg.EnvVar("YOUTUBE_API_KEY"), region_code=_env_or("YOUTUBE_REGION", "US"))
+        youtube = YouTubeTrendSource(api_key=dg.EnvVar("YOUTUBE_API_KEY"), region_code=_env_or("YOUTUBE_REGION", "US"),
+                                     root_url=_env_or("YOUTUBE_API_ROOT_URL", None))
     return TrendSources(offline=OfflineTrendSource(), google_trends=google, youtube=youtube)
 
 
@@ -120,7 +123,8 @@ def visual_providers_from_env() -> VisualProviders:
     pexels = None
     if _env("PEXELS_API_KEY"):
         pexels = PexelsClipProvider(api_key=dg.EnvVar("PEXELS_API_KEY"),
-                                    requests_per_minute=int(_env_or("PEXELS_RPM", 0)))
+                                    base_url=_env_or("PEXELS_BASE_URL", "https://api.pexels.com"),
+                                    requests_per_minute=int(_env_or("PEXELS_RPM", 3)))  # ~200/hour by default
     openai = None
     if _env("OPENAI_API_KEY") or _env("OPENAI_BASE_URL"):
         openai = OpenAIImageProvider(

@@ -132,3 +132,83 @@ def test_costs_command_prints_the_channels_day(cloud_env, monkeypatch, capsys):
     out = capsys.readouterr().out
     assert "curious-minds on" in out and "openai-chat $" in out and KEY in out
     assert main(["costs", "--day", "yesterday"]) == 2
+
+
+# -- every cloud provider at once -------------------------------------------------------------
+
+ELEVEN_KEY = "sk_fake_ELEVEN_0123456789abcdef"
+PEXELS_KEY = "fake-PEXELS-563492ad6f91700001"
+YOUTUBE_KEY = "AIzaSy-fake-YOUTUBE-3f9a1c77d2"
+
+
+@pytest.fixture
+def all_cloud(cloud_env, monkeypatch, openai_api):
+    from tests.providers.test_trend_sources import INTEREST, RELATED, VIDEOS
+    from tests.standins.elevenlabs_api import ElevenLabsStandIn
+    from tests.standins.google_trends import GoogleTrendsStandIn
+    from tests.standins.pexels_api import PexelsStandIn
+    from tests.standins.youtube_search import YouTubeStandIn
+
+    with ElevenLabsStandIn(api_key=ELEVEN_KEY) as eleven, PexelsStandIn(api_key=PEXELS_KEY) as pexels, \
+            GoogleTrendsStandIn(RELATED, INTEREST) as trends, YouTubeStandIn(VIDEOS, api_key=YOUTUBE_KEY) as youtube:
+        for name, value in {
+            "ELEVENLABS_API_KEY": ELEVEN_KEY, "ELEVENLABS_BASE_URL": eleven.url,
+            "PEXELS_API_KEY": PEXELS_KEY, "PEXELS_BASE_URL": pexels.url, "PEXELS_RPM": "0",
+            "SHORTSMITH_GOOGLE_TRENDS": "1", "GOOGLE_TRENDS_BASE_URL": trends.url + "/trends", "GOOGLE_TRENDS_GEO": "US",
+            "YOUTUBE_API_KEY": YOUTUBE_KEY, "YOUTUBE_API_ROOT_URL": youtube.url,
+        }.items():
+            monkeypatch.setenv(name, value)
+        use_channels(cloud_env, monkeypatch, script=["openai", "offline"], voice=["elevenlabs", "piper"],
+                     visuals=["pexels", "openai", "procedural"], trends=["google_trends", "youtube", "offline"])
+        yield {"openai": openai_api, "elevenlabs": eleven, "pexels": pexels, "trends": trends, "youtube": youtube}
+
+
+def test_a_partition_made_entirely_by_cloud_providers(all_cloud):
+    from pipeline_defs.assets import trending_topics
+    from pipeline_defs.definitions import offline_resources
+    from shortsmith.ffmpeg import probe
+
+    apis = all_cloud
+    with dg.instance_for_test() as instance:
+        trends = dg.materialize([trending_topics], resources=offline_resources(), instance=instance)
+        sources = meta(trends, "trending_topics")["sources"]["curious-minds"]
+        assert set(sources["sources_used"]) >= {"google_trends", "youtube"}
+        assert meta(trends, "trending_topics")["youtube_quota_units"] > 0
+
+        result = materialize(instance, ["video_scripts", "voiceovers", "scene_images", "captions", "music",
+                                        "assembled_videos", "thumbnails"])
+        assert meta(result, "video_scripts")["provider"] == "openai"
+        voice = meta(result, "voiceovers")
+        assert voice["provider"] == "elevenlabs" and voice["engine"].startswith("elevenlabs:")
+        assert voice["timing_source"] == "alignment"
+        scenes = meta(result, "scene_images")
+        per_scene = scenes["providers_per_scene"]
+        assert set(per_scene.values()) <= {"pexels", "openai"} and "pexels" in per_scene.values()
+        assert scenes["clips"] >= 1 and scenes["clip_credits"]
+        video = meta(result, "assembled_videos")
+        assert video["validation_passed"] is True
+        by_provider = video["video_cost_by_provider"]
+        assert by_provider["openai-chat"] > 0 and by_provider["elevenlabs"] > 0
+        assert video["video_cost_usd"] == pytest.approx(sum(by_provider.values()), abs=1e-6)
+        assert video["providers"]["voice"] == "elevenlabs"
+        info = probe(video["path"])
+        assert [(s["width"], s["height"]) for s in info["streams"] if s["codec_type"] == "video"] == [(180, 320)]
+        assert any(s["codec_type"] == "audio" for s in info["streams"])
+
+        # the requests each provider received carried its own key, and only there
+        assert apis["elevenlabs"].seen("/v1/text-to-speech")[0].headers["xi-api-key"] == ELEVEN_KEY
+        assert apis["pexels"].seen("/videos/search")[0].headers["authorization"] == PEXELS_KEY
+        assert apis["openai"].seen("/v1/chat/completions")[0].headers["authorization"] == f"Bearer {OPENAI_KEY}"
+
+        # a second run reuses every stage: no provider is called again
+        counts = {name: len(api.requests) for name, api in apis.items()}
+        again = materialize(instance, ["video_scripts", "voiceovers", "scene_images", "assembled_videos"])
+        assert all(meta(again, a)["reused"] for a in ("video_scripts", "voiceovers", "scene_images", "assembled_videos"))
+        assert {name: len(api.requests) for name, api in apis.items()} == counts
+
+        # no key anywhere in the event log: messages, metadata, failures
+        log = event_log_text(instance)
+        for secret in (OPENAI_KEY, ELEVEN_KEY, PEXELS_KEY, YOUTUBE_KEY):
+            assert secret not in log
+        day = datetime.now(timezone.utc).date()
+        assert Ledger(instance).costs("curious-minds", day)["total_usd"] == pytest.approx(video["video_cost_usd"])
