@@ -7,7 +7,7 @@ from .assets import ALL_ASSETS
 from .jobs import discover_trends_job, make_video_job
 from .resources.channels import ChannelsResource
 from .resources.music import SynthMusicProvider
-from .resources.publisher import LocalFolderPublisher
+from .resources.publisher import publisher_from_env
 from .resources.renderer import RendererSettings
 from .resources.chains import (script_writers_from_env, trend_sources_from_env, visual_providers_from_env,
                                voice_providers_from_env)
@@ -27,7 +27,8 @@ def offline_resources() -> dict:
         "images": visual_providers_from_env(),  # procedural; + pexels, openai, diffusers (see README)
         "music_provider": SynthMusicProvider(),
         "renderer": RendererSettings(width=settings.render_size()[0], height=settings.render_size()[1]),
-        "publisher": LocalFolderPublisher(root=settings.channel_dir()),
+        # the offline channel folder; YouTube for channels with a youtube: block (README "Publishing to YouTube")
+        "publisher": publisher_from_env(settings.channel_dir()),
     }
 
 

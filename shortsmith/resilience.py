@@ -25,7 +25,7 @@ import time
 from dataclasses import dataclass
 from datetime import datetime, timezone
 from pathlib import Path
-from typing import Any, Callable, ContextManager, Iterable, Protocol, TypeVar
+from typing import Any, Callable, ContextManager, Iterable, Mapping, Protocol, TypeVar
 
 from .errors import ShortsmithError
 
@@ -382,47 +382,56 @@ class ChainOutcome:
     skipped: list[tuple[str, str]]  # (provider, why) for every provider tried or skipped before
 
 
+def try_provider(capability: str, name: str, fn: Callable[[], Any] | None, skipped: list[tuple[str, str]], *,
+                 breaker: CircuitBreaker | None = None, log: Callable[[str], None] = lambda m: None,
+                 unconfigured_fix: Mapping[str, str] | None = None) -> tuple[bool, Any]:
+    """One provider of a chain: ``(True, value)``, or ``(False, None)`` with the reason added to ``skipped``.
+
+    ``fn`` None means the provider is not configured here. Transient failures (after that
+    provider's own retries) count toward its circuit breaker; an error caused by the request or
+    the configuration (bad key, invalid input) is raised at once, so a mistake is never hidden
+    behind a fallback. ``ProviderUnavailable`` (nothing suitable, no GPU) is not a failure.
+    """
+    if fn is None:
+        fix = (unconfigured_fix or {}).get(name)
+        skipped.append((name, "not configured" + (f" ({fix})" if fix else "")))
+        log(f"{capability}: skipping {name}: {skipped[-1][1]}")
+        return False, None
+    if breaker is not None:
+        ok, why = breaker.allow(name)
+        if not ok:
+            skipped.append((name, f"circuit open: {why}"))
+            log(f"{capability}: skipping {name}: {why}")
+            return False, None
+    try:
+        value = fn()
+    except ProviderUnavailable as exc:
+        skipped.append((name, exc.message))
+        log(f"{capability}: {name} unavailable: {exc.message}")
+        return False, None
+    except ProviderError as exc:
+        if not exc.transient:
+            raise
+        if breaker is not None:
+            breaker.record_failure(name, exc.message)
+        skipped.append((name, exc.message))
+        log(f"{capability}: {name} failed, trying the next provider: {exc.message}")
+        return False, None
+    if breaker is not None:
+        breaker.record_success(name)
+    return True, value
+
+
 def run_chain(capability: str, candidates: list[tuple[str, Callable[[], Any] | None]], *,
               breaker: CircuitBreaker | None = None, log: Callable[[str], None] = lambda m: None,
-              unconfigured_fix: dict[str, str] | None = None) -> ChainOutcome:
-    """Try providers in order until one produces the output.
-
-    A candidate of None is not configured here. Transient failures (after that provider's own
-    retries) count toward its circuit breaker and fall through to the next provider; an error
-    caused by the request or the configuration (bad key, invalid input) is raised at once, so a
-    mistake is never hidden behind a fallback.
-    """
+              unconfigured_fix: Mapping[str, str] | None = None) -> ChainOutcome:
+    """Try providers in order until one produces the output (see :func:`try_provider`)."""
     skipped: list[tuple[str, str]] = []
     for name, fn in candidates:
-        if fn is None:
-            why = "not configured" + (f" ({unconfigured_fix[name]})" if unconfigured_fix and name in unconfigured_fix
-                                      else "")
-            skipped.append((name, why))
-            log(f"{capability}: skipping {name}: {why}")
-            continue
-        if breaker is not None:
-            ok, why = breaker.allow(name)
-            if not ok:
-                skipped.append((name, f"circuit open: {why}"))
-                log(f"{capability}: skipping {name}: {why}")
-                continue
-        try:
-            value = fn()
-        except ProviderUnavailable as exc:
-            skipped.append((name, exc.message))
-            log(f"{capability}: {name} unavailable: {exc.message}")
-            continue
-        except ProviderError as exc:
-            if not exc.transient:
-                raise
-            if breaker is not None:
-                breaker.record_failure(name, exc.message)
-            skipped.append((name, exc.message))
-            log(f"{capability}: {name} failed, trying the next provider: {exc.message}")
-            continue
-        if breaker is not None:
-            breaker.record_success(name)
-        return ChainOutcome(value, name, skipped)
+        ok, value = try_provider(capability, name, fn, skipped, breaker=breaker, log=log,
+                                 unconfigured_fix=unconfigured_fix)
+        if ok:
+            return ChainOutcome(value, name, skipped)
     detail = "; ".join(f"{n}: {w}" for n, w in skipped)
     raise ProviderError(f"no {capability} provider could produce the output ({detail})", provider=capability,
                         field=f"providers.{capability}",

@@ -48,7 +48,8 @@ from typing import Any, Callable, Iterable, Mapping, Sequence
 
 from .config import Channel
 from .errors import InputError
-from .resilience import CircuitBreaker, ProviderError, ProviderUnavailable, RetryPolicy, http_error, scrub
+from .resilience import (CircuitBreaker, ProviderError, ProviderUnavailable, RetryPolicy, http_error, scrub,
+                         try_provider)
 from .topics import KEY_SEPARATOR, ScoredTopic, clean_topic, score_topics, slugify
 
 SOURCES = ("google_trends", "youtube")
@@ -474,30 +475,10 @@ def collect_trends(channel: Channel, fetchers: Mapping[str, Callable[[], list[Sc
     for name in channel.providers.trends:
         if name == "offline":
             continue
-        fn = fetchers.get(name)
-        if fn is None:
-            fix = (unconfigured_fix or {}).get(name)
-            skipped.append((name, "not configured" + (f" ({fix})" if fix else "")))
-            log(f"trends for {channel.name}: skipping {name}: {skipped[-1][1]}")
+        ok, found = try_provider(f"trends for {channel.name}", name, fetchers.get(name), skipped, breaker=breaker,
+                                 log=log, unconfigured_fix=unconfigured_fix)
+        if not ok:
             continue
-        if breaker is not None:
-            ok, why = breaker.allow(name)
-            if not ok:
-                skipped.append((name, f"circuit open: {why}"))
-                log(f"trends for {channel.name}: skipping {name}: {why}")
-                continue
-        try:
-            found = fn()
-        except ProviderError as exc:
-            if not exc.transient:
-                raise
-            if breaker is not None and not isinstance(exc, ProviderUnavailable):
-                breaker.record_failure(name, exc.message)
-            skipped.append((name, exc.message))
-            log(f"trends for {channel.name}: {name} failed, using the other sources: {exc.message}")
-            continue
-        if breaker is not None:
-            breaker.record_success(name)
         by_source[name] = list(found)
         counts[name] = len(found)
     offline = score_topics(channel, day=day, used_slugs=used_slugs)

@@ -75,13 +75,17 @@ def _env_or(name: str, default):
     return os.environ.get(name) or default
 
 
+def _openai_connection() -> dict:
+    return {"api_key": dg.EnvVar("OPENAI_API_KEY") if _env("OPENAI_API_KEY") else "",
+            "base_url": dg.EnvVar("OPENAI_BASE_URL") if _env("OPENAI_BASE_URL") else None}
+
+
 def script_writers_from_env() -> ScriptWriters:
     """OPENAI_API_KEY and/or OPENAI_BASE_URL enable ``openai``; OPENAI_MODEL picks the model."""
     openai = None
     if _env("OPENAI_API_KEY") or _env("OPENAI_BASE_URL"):
         openai = OpenAIScriptWriter(
-            api_key=dg.EnvVar("OPENAI_API_KEY") if _env("OPENAI_API_KEY") else "",
-            base_url=dg.EnvVar("OPENAI_BASE_URL") if _env("OPENAI_BASE_URL") else None,
+            **_openai_connection(),
             model=_env_or("OPENAI_MODEL", "gpt-4o-mini"),
             response_format=_env_or("OPENAI_RESPONSE_FORMAT", "json_schema"),
             requests_per_minute=int(_env_or("OPENAI_RPM", 0)),
@@ -128,8 +132,7 @@ def visual_providers_from_env() -> VisualProviders:
     openai = None
     if _env("OPENAI_API_KEY") or _env("OPENAI_BASE_URL"):
         openai = OpenAIImageProvider(
-            api_key=dg.EnvVar("OPENAI_API_KEY") if _env("OPENAI_API_KEY") else "",
-            base_url=dg.EnvVar("OPENAI_BASE_URL") if _env("OPENAI_BASE_URL") else None,
+            **_openai_connection(),
             model=_env_or("OPENAI_IMAGE_MODEL", "gpt-image-1"),
             requests_per_minute=int(_env_or("OPENAI_IMAGES_RPM", 0)),
         )

@@ -150,16 +150,12 @@ class OpenAIImageProvider(ImageProvider):
         if h <= w:
             raise ConfigError(f"image_size {self.image_size} is not portrait", field="images.image_size",
                               fix="Shorts are 9:16: use 1024x1536 (gpt-image-1) or 1024x1792 (dall-e-3)")
-        if not self.api_key and not self.base_url:
-            raise ConfigError("no OpenAI key", field="OPENAI_API_KEY",
-                              fix="set OPENAI_API_KEY, or OPENAI_BASE_URL for a local OpenAI-compatible server")
 
     def _client(self):
-        import openai
+        from .script_writer import openai_client
 
         self._check()
-        return openai.OpenAI(api_key=self.api_key or "not-needed", base_url=self.base_url, timeout=self.timeout_s,
-                             max_retries=0)
+        return openai_client(self.api_key, self.base_url, self.timeout_s)
 
     def scene(self, beat: Beat, *, style: StyleConfig, seed: str, index: int, total: int,
               size: tuple[int, int], calls: CallContext | None = None, workdir: Path | None = None,

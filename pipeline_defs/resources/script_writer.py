@@ -63,6 +63,16 @@ def classify_openai(exc: BaseException, provider: str, *, key_env: str = "OPENAI
     return None
 
 
+def openai_client(api_key: str, base_url: str | None, timeout_s: float):
+    """The official client with its own retries off (``calls.call`` is the only retry loop)."""
+    import openai
+
+    if not api_key and not base_url:
+        raise ConfigError("no OpenAI key", field="OPENAI_API_KEY",
+                          fix="set OPENAI_API_KEY, or OPENAI_BASE_URL for a local OpenAI-compatible server")
+    return openai.OpenAI(api_key=api_key or "not-needed", base_url=base_url, timeout=timeout_s, max_retries=0)
+
+
 class OpenAIScriptWriter(ScriptWriter):
     """Chat completions with a JSON schema (structured output); any OpenAI-compatible server via ``base_url``.
 
@@ -88,13 +98,7 @@ class OpenAIScriptWriter(ScriptWriter):
         return {"provider": self.provider, "model": self.model, "base_url": self.base_url or "openai"}
 
     def _client(self):
-        import openai
-
-        if not self.api_key and not self.base_url:
-            raise ConfigError("no OpenAI key", field="OPENAI_API_KEY",
-                              fix="set OPENAI_API_KEY, or OPENAI_BASE_URL for a local OpenAI-compatible server")
-        return openai.OpenAI(api_key=self.api_key or "not-needed", base_url=self.base_url, timeout=self.timeout_s,
-                             max_retries=0)
+        return openai_client(self.api_key, self.base_url, self.timeout_s)
 
     def write(self, channel: Channel, topic: str, seed: TopicSeed | None, calls: CallContext | None = None) -> Script:
         from shortsmith.resilience import offline_calls

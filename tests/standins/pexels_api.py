@@ -19,7 +19,6 @@ Faults (besides the base ones) for the file host, queued with ``fault(kind, path
 from __future__ import annotations
 
 import re
-import socket
 import subprocess
 import tempfile
 import threading
@@ -172,12 +171,7 @@ class PexelsStandIn(StandIn):
             handler.send_header("Content-Length", str(len(data)))
             handler.end_headers()
             handler.wfile.write(data[: len(data) // 2])
-            handler.wfile.flush()
-            handler.close_connection = True
-            try:
-                handler.connection.shutdown(socket.SHUT_RDWR)
-            except OSError:
-                pass
+            self.cut(handler)
             return True
         handler.send_header("Transfer-Encoding", "chunked")
         handler.end_headers()

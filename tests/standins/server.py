@@ -135,13 +135,19 @@ class StandIn:
                 return self._faults.pop(i)
         return None
 
+    @staticmethod
+    def cut(handler: BaseHTTPRequestHandler) -> None:
+        """Close the connection now, mid-exchange (the client sees a reset or an early EOF)."""
+        handler.wfile.flush()
+        handler.close_connection = True
+        try:
+            handler.connection.shutdown(socket.SHUT_RDWR)
+        except OSError:
+            pass
+
     def _apply_fault(self, handler: BaseHTTPRequestHandler, fault: Fault) -> bool:
         if fault.kind == "cut":
-            handler.close_connection = True
-            try:
-                handler.connection.shutdown(socket.SHUT_RDWR)
-            except OSError:
-                pass
+            self.cut(handler)
             return True
         if fault.kind == "hang":
             self._release.wait(fault.seconds)
