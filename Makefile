@@ -40,6 +40,7 @@ bench: setup
 	$(BIN)/python -m pip install -q -e '.[dev,bench]'
 	$(BIN)/python bench/bench_render.py
 	$(BIN)/python bench/bench_e2e.py
+	$(BIN)/python bench/bench_providers.py
 
 clean:
 	rm -rf .shortsmith
