@@ -23,8 +23,6 @@ under a process lock, so concurrent writers in one process never lose an entry.
 
 from __future__ import annotations
 
-import json
-import threading
 from dataclasses import dataclass
 from datetime import date, datetime
 
@@ -32,10 +30,11 @@ from shortsmith.config import Channel
 from shortsmith.quota import local_day, recent_days, remaining, utcnow
 from shortsmith.topics import split_partition_key
 
+from .kv import InstanceKV
+
 PREFIX = "shortsmith/ledger"
 SOURCES = ("trend", "inbox", "schedule", "cli")
 COST_ASSETS = ("trending_topics", "video_scripts", "voiceovers", "scene_images", "music", "published_uploads")
-_LOCK = threading.Lock()
 
 
 @dataclass(frozen=True)
@@ -57,35 +56,21 @@ class Usage:
 
 class Ledger:
     def __init__(self, instance):
-        self._storage = instance.run_storage
+        self._kv = InstanceKV(instance)
 
     # -- raw key-value access ------------------------------------------------------
     def _get_many(self, keys: list[str]) -> dict[str, dict]:
-        if not keys:
-            return {}
-        raw = self._storage.get_cursor_values(set(keys))
-        out = {}
-        for k, v in raw.items():
-            try:
-                out[k] = json.loads(v) if v else {}
-            except json.JSONDecodeError:
-                out[k] = {}
-        return out
+        return self._kv.get_many(keys)
 
     def _get(self, key: str) -> dict:
-        return self._get_many([key]).get(key, {})
+        return self._kv.get(key)
 
     def _merge(self, key: str, add: dict | None = None, remove: tuple[str, ...] = ()) -> None:
-        with _LOCK:
-            for _ in range(3):
-                value = self._get(key)
-                value.update(add or {})
-                for r in remove:
-                    value.pop(r, None)
-                self._storage.set_cursor_values({key: json.dumps(value, sort_keys=True, default=str)})
-                check = self._get(key)
-                if all(k in check for k in (add or {})) and not any(r in check for r in remove):
-                    return
+        def change(value: dict) -> None:
+            value.update(add or {})
+            for r in remove:
+                value.pop(r, None)
+        self._kv.update(key, change)
 
     # -- keys ----------------------------------------------------------------------
     @staticmethod

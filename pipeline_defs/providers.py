@@ -14,7 +14,6 @@
 from __future__ import annotations
 
 import contextlib
-import json
 import os
 import time
 import uuid
@@ -28,6 +27,7 @@ from shortsmith.resilience import (BreakerPolicy, CallContext, ChainOutcome, Cir
                                    SqliteRateLimiter, run_chain)
 
 from . import settings
+from .kv import InstanceKV
 
 # provider (price-table name) -> Dagster concurrency pool
 PROVIDER_POOLS = {
@@ -49,23 +49,6 @@ UNCONFIGURED_FIX = {
     ("trends", "youtube"): "set YOUTUBE_API_KEY",
     ("trends", "google_trends"): "set SHORTSMITH_GOOGLE_TRENDS=1",
 }
-
-
-class InstanceKV:
-    """The KeyValue interface of shortsmith.resilience over the instance's key-value table."""
-
-    def __init__(self, instance: dg.DagsterInstance):
-        self._storage = instance.run_storage
-
-    def get(self, key: str) -> dict:
-        raw = self._storage.get_cursor_values({key}).get(key)
-        try:
-            return json.loads(raw) if raw else {}
-        except json.JSONDecodeError:
-            return {}
-
-    def set(self, key: str, value: dict) -> None:
-        self._storage.set_cursor_values({key: json.dumps(value, sort_keys=True)})
 
 
 def rate_limit_db() -> str:

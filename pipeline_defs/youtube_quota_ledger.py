@@ -20,50 +20,14 @@ serialises it as well, and every write is read back and retried if another write
 
 from __future__ import annotations
 
-import json
-import threading
 from datetime import date
 from typing import Callable
 
 from shortsmith.youtube_quota import QuotaBook, QuotaRules, utcnow
 
+from .kv import InstanceKV
+
 PREFIX = "shortsmith/youtube"
-_LOCK = threading.RLock()
-
-
-class InstanceKV:
-    """JSON values in the Dagster instance's key-value table."""
-
-    def __init__(self, instance):
-        self._storage = instance.run_storage
-
-    def get_many(self, keys: list[str]) -> dict[str, dict]:
-        if not keys:
-            return {}
-        out = {}
-        for k, v in self._storage.get_cursor_values(set(keys)).items():
-            try:
-                out[k] = json.loads(v) if v else {}
-            except json.JSONDecodeError:
-                out[k] = {}
-        return out
-
-    def get(self, key: str) -> dict:
-        return self.get_many([key]).get(key, {})
-
-    def set(self, key: str, value: dict) -> None:
-        self._storage.set_cursor_values({key: json.dumps(value, sort_keys=True, default=str)})
-
-    def update(self, key: str, fn: Callable[[dict], dict | None]) -> dict:
-        with _LOCK:
-            for _ in range(3):
-                value = self.get(key)
-                new = fn(value)
-                value = value if new is None else new
-                self.set(key, value)
-                if self.get(key) == json.loads(json.dumps(value, sort_keys=True, default=str)):
-                    return value
-            return value
 
 
 class YouTubeQuotaLedger:

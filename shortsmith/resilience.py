@@ -351,21 +351,19 @@ class CallContext:
 
     def call(self, fn: Callable[[], T], *, provider: str, classify: Callable[[BaseException], ProviderError | None],
              policy: RetryPolicy = RetryPolicy(), per_minute: int = 0, secrets: Iterable[str] = ()) -> T:
-        before = None
-        if self.limiter is not None and per_minute > 0:
-            limiter = self.limiter
+        limiter, hold = self.limiter, self.hold
 
-            def before() -> None:
-                waited = limiter.acquire(provider, per_minute)
-                if waited:
-                    self.log(f"{provider}: waited {waited:.1f} s for the {per_minute}/min rate limit")
-        attempt_fn = fn
-        if self.hold is not None:
-            hold = self.hold
+        def wait_for_rate() -> None:
+            waited = limiter.acquire(provider, per_minute)
+            if waited:
+                self.log(f"{provider}: waited {waited:.1f} s for the {per_minute}/min rate limit")
 
-            def attempt_fn() -> T:
-                with hold(provider):
-                    return fn()
+        def attempt_in_slot() -> T:
+            with hold(provider):
+                return fn()
+
+        before = wait_for_rate if limiter is not None and per_minute > 0 else None
+        attempt_fn = attempt_in_slot if hold is not None else fn
         return call_with_retries(attempt_fn, provider=provider, classify=classify, policy=policy, sleep=self.sleep,
                                  log=self.log, before_attempt=before, secrets=secrets)
 

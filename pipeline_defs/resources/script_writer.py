@@ -131,7 +131,7 @@ class OpenAIScriptWriter(ScriptWriter):
                 calls.log(f"openai: script for {topic!r} written by {self.model} in {turn} turn(s)")
                 return parsed.script
             problems = parsed.problems
-            calls.log(f"openai: the script needs correcting: " + "; ".join(f"{p.field}: {p.message}" for p in problems))
+            calls.log("openai: the script needs correcting: " + "; ".join(f"{p.field}: {p.message}" for p in problems))
             messages = messages + [{"role": "assistant", "content": message.content or ""},
                                    correction_message(problems, channel)]
         raise ProviderError(

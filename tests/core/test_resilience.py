@@ -3,9 +3,8 @@
 from __future__ import annotations
 
 import multiprocessing
-import time
 from email.utils import format_datetime
-from datetime import datetime, timedelta, timezone
+from datetime import datetime, timezone
 
 import pytest
 

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import json
 
 import pytest
 
@@ -59,7 +58,7 @@ def test_structured_request_and_a_checked_script(api, channel):
 
 
 def test_invalid_structure_gets_one_corrective_turn(api, channel):
-    good = OpenAIStandIn.write_script(f"Topic: Why cats purr\n91-134 words")
+    good = OpenAIStandIn.write_script("Topic: Why cats purr\n91-134 words")
     api.queue_chat({"title": "x", "hook": {"narration": "hi"}}, good)
     ctx = calls()
     script = writer(api).write(channel, "Why cats purr", None, ctx)

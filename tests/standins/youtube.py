@@ -26,7 +26,7 @@ import hashlib
 import json
 import secrets
 import threading
-from urllib.parse import parse_qs, urlencode, urlsplit
+from urllib.parse import parse_qs, urlencode
 
 from .server import Fault, Reply, Request, StandIn
 
