@@ -3,7 +3,10 @@ run against loopback stand-ins; their cost is recorded and their keys never reac
 
 from __future__ import annotations
 
+import hashlib
+import json
 from datetime import datetime, timezone
+from pathlib import Path
 
 import dagster as dg
 import pytest
@@ -35,8 +38,10 @@ def cloud_env(tmp_path, monkeypatch, openai_api):
     return tmp_path
 
 
-def use_channels(tmp_path, monkeypatch, **providers):
-    monkeypatch.setenv("SHORTSMITH_CHANNELS", str(write_channels(tmp_path / "channels.yaml", providers=providers)))
+def use_channels(tmp_path, monkeypatch, youtube=None, **providers):
+    extra = {"youtube": youtube} if youtube else {}
+    monkeypatch.setenv("SHORTSMITH_CHANNELS",
+                       str(write_channels(tmp_path / "channels.yaml", providers=providers, **extra)))
 
 
 def materialize(instance, selection, key=KEY, raise_on_error=True):
@@ -139,6 +144,7 @@ def test_costs_command_prints_the_channels_day(cloud_env, monkeypatch, capsys):
 ELEVEN_KEY = "sk_fake_ELEVEN_0123456789abcdef"
 PEXELS_KEY = "fake-PEXELS-563492ad6f91700001"
 YOUTUBE_KEY = "AIzaSy-fake-YOUTUBE-3f9a1c77d2"
+REFRESH_TOKEN = "1//fake-REFRESH-token-0123456789"
 
 
 @pytest.fixture
@@ -149,9 +155,19 @@ def all_cloud(cloud_env, monkeypatch, openai_api):
     from tests.standins.pexels_api import PexelsStandIn
     from tests.standins.youtube_search import YouTubeStandIn
 
+    from tests.standins.youtube import YouTubeStandIn as YouTubeUploads
+
     with ElevenLabsStandIn(api_key=ELEVEN_KEY) as eleven, PexelsStandIn(api_key=PEXELS_KEY) as pexels, \
-            GoogleTrendsStandIn(RELATED, INTEREST) as trends, YouTubeStandIn(VIDEOS, api_key=YOUTUBE_KEY) as youtube:
+            GoogleTrendsStandIn(RELATED, INTEREST) as trends, YouTubeStandIn(VIDEOS, api_key=YOUTUBE_KEY) as youtube, \
+            YouTubeUploads(refresh_token=REFRESH_TOKEN) as uploads:
+        token = cloud_env / "secrets" / "curious-minds.json"  # what `shortsmith youtube-auth` writes
+        token.parent.mkdir()
+        token.write_text(json.dumps({"type": "authorized_user", "refresh_token": REFRESH_TOKEN,
+                                     "client_id": uploads.client_id, "client_secret": uploads.client_secret}))
+        token.chmod(0o600)
         for name, value in {
+            "SHORTSMITH_YOUTUBE_ROOT_URL": uploads.url + "/", "SHORTSMITH_YOUTUBE_TOKEN_URI": uploads.url + "/token",
+            "SHORTSMITH_YOUTUBE_CHUNK_BYTES": str(256 * 1024),
             "ELEVENLABS_API_KEY": ELEVEN_KEY, "ELEVENLABS_BASE_URL": eleven.url,
             "PEXELS_API_KEY": PEXELS_KEY, "PEXELS_BASE_URL": pexels.url, "PEXELS_RPM": "0",
             "SHORTSMITH_GOOGLE_TRENDS": "1", "GOOGLE_TRENDS_BASE_URL": trends.url + "/trends", "GOOGLE_TRENDS_GEO": "US",
@@ -159,8 +175,11 @@ def all_cloud(cloud_env, monkeypatch, openai_api):
         }.items():
             monkeypatch.setenv(name, value)
         use_channels(cloud_env, monkeypatch, script=["openai", "offline"], voice=["elevenlabs", "piper"],
-                     visuals=["pexels", "openai", "procedural"], trends=["google_trends", "youtube", "offline"])
-        yield {"openai": openai_api, "elevenlabs": eleven, "pexels": pexels, "trends": trends, "youtube": youtube}
+                     visuals=["pexels", "openai", "procedural"], trends=["google_trends", "youtube", "offline"],
+                     youtube={"credentials": "secrets/curious-minds.json", "project": "shortsmith-e2e",
+                              "playlist_id": "PLstandin"})
+        yield {"openai": openai_api, "elevenlabs": eleven, "pexels": pexels, "trends": trends, "youtube": youtube,
+               "uploads": uploads}
 
 
 def test_a_partition_made_entirely_by_cloud_providers(all_cloud):
@@ -176,7 +195,7 @@ def test_a_partition_made_entirely_by_cloud_providers(all_cloud):
         assert meta(trends, "trending_topics")["youtube_quota_units"] > 0
 
         result = materialize(instance, ["video_scripts", "voiceovers", "scene_images", "captions", "music",
-                                        "assembled_videos", "thumbnails"])
+                                        "assembled_videos", "thumbnails", "published_uploads"])
         assert meta(result, "video_scripts")["provider"] == "openai"
         voice = meta(result, "voiceovers")
         assert voice["provider"] == "elevenlabs" and voice["engine"].startswith("elevenlabs:")
@@ -195,6 +214,15 @@ def test_a_partition_made_entirely_by_cloud_providers(all_cloud):
         assert [(s["width"], s["height"]) for s in info["streams"] if s["codec_type"] == "video"] == [(180, 320)]
         assert any(s["codec_type"] == "audio" for s in info["streams"])
 
+        # published to YouTube: the emulator holds exactly the bytes of the assembled video, in the playlist
+        published = meta(result, "published_uploads")
+        assert published["destination"] == "youtube" and published["status"] == "published"
+        assert published["synthetic_media"] is True and published["privacy"] == "private"
+        [upload] = apis["uploads"].uploads()
+        assert upload["id"] == published["video_id"]
+        assert upload["_sha256"] == hashlib.sha256(Path(video["path"]).read_bytes()).hexdigest()
+        assert [i["snippet"]["resourceId"]["videoId"] for i in apis["uploads"].playlists["PLstandin"]] == [upload["id"]]
+
         # the requests each provider received carried its own key, and only there
         assert apis["elevenlabs"].seen("/v1/text-to-speech")[0].headers["xi-api-key"] == ELEVEN_KEY
         assert apis["pexels"].seen("/videos/search")[0].headers["authorization"] == PEXELS_KEY
@@ -202,13 +230,40 @@ def test_a_partition_made_entirely_by_cloud_providers(all_cloud):
 
         # a second run reuses every stage: no provider is called again
         counts = {name: len(api.requests) for name, api in apis.items()}
-        again = materialize(instance, ["video_scripts", "voiceovers", "scene_images", "assembled_videos"])
+        again = materialize(instance, ["video_scripts", "voiceovers", "scene_images", "assembled_videos",
+                                       "published_uploads"])
         assert all(meta(again, a)["reused"] for a in ("video_scripts", "voiceovers", "scene_images", "assembled_videos"))
+        assert meta(again, "published_uploads")["status"] == "already_published"
         assert {name: len(api.requests) for name, api in apis.items()} == counts
 
         # no key anywhere in the event log: messages, metadata, failures
         log = event_log_text(instance)
-        for secret in (OPENAI_KEY, ELEVEN_KEY, PEXELS_KEY, YOUTUBE_KEY):
+        for secret in (OPENAI_KEY, ELEVEN_KEY, PEXELS_KEY, YOUTUBE_KEY, REFRESH_TOKEN, apis["uploads"].client_secret):
             assert secret not in log
         day = datetime.now(timezone.utc).date()
         assert Ledger(instance).costs("curious-minds", day)["total_usd"] == pytest.approx(video["video_cost_usd"])
+
+
+def test_a_failed_stage_is_retried_alone_and_completed_stages_are_reused(cloud_env, monkeypatch, openai_api):
+    from tests.standins.elevenlabs_api import ElevenLabsStandIn
+
+    with ElevenLabsStandIn(api_key=ELEVEN_KEY) as eleven:
+        monkeypatch.setenv("ELEVENLABS_API_KEY", ELEVEN_KEY)
+        monkeypatch.setenv("ELEVENLABS_BASE_URL", eleven.url)
+        use_channels(cloud_env, monkeypatch, script=["openai"], voice=["elevenlabs"])  # no offline fallback
+        eleven.fault("503", times=50)
+        with dg.instance_for_test() as instance:
+            first = materialize(instance, ["video_scripts", "voiceovers"], raise_on_error=False)
+            assert not first.success and meta(first, "video_scripts")["provider"] == "openai"
+            failure = next(e for e in first.all_events if e.is_step_failure)
+            assert failure.step_key == "voiceovers"
+            text = str(failure.step_failure_data.error)
+            assert "no voice provider could produce" in text and "gave up after" in text
+            assert ELEVEN_KEY not in event_log_text(instance)
+
+            eleven.clear_faults()
+            second = materialize(instance, ["video_scripts", "voiceovers"])
+            assert meta(second, "video_scripts")["reused"] is True
+            assert len(openai_api.seen("/v1/chat/completions")) == 1  # the script was written once
+            voice = meta(second, "voiceovers")
+            assert voice["provider"] == "elevenlabs" and voice["reused"] is False

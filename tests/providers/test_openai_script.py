@@ -132,7 +132,7 @@ def test_giving_up_falls_back_to_offline_and_opens_the_breaker(api, channel):
     assert "circuit open" in outcome.skipped[0][1]
     # after the cool-down one trial call goes through again (half-open), and success closes it
     breaker.clock = lambda: 10 ** 12
-    api._faults.clear()
+    api.clear_faults()
     outcome = run_chain("script", [("openai", lambda: w.write(channel, seed.topic, seed, calls()))], breaker=breaker)
     assert outcome.provider == "openai" and breaker.state("openai")["failures"] == 0
 

@@ -159,7 +159,7 @@ def pexels_server():
 @pytest.fixture
 def pexels_api(pexels_server):
     pexels_server.requests.clear()
-    pexels_server._faults.clear()
+    pexels_server.clear_faults()
     yield pexels_server
     assert not pexels_server._faults, "a queued fault was not used"
 

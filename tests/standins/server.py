@@ -129,6 +129,10 @@ class StandIn:
         with self._lock:
             self._faults.extend(Fault(kind, path, retry_after, seconds, body) for _ in range(times))
 
+    def clear_faults(self) -> None:
+        with self._lock:
+            self._faults.clear()
+
     def _take_fault(self, req: Request) -> Fault | None:
         for i, f in enumerate(self._faults):
             if f.path is None or req.path.startswith(f.path):

@@ -83,10 +83,6 @@ class YouTubeStandIn(StandIn):
                                  "processingDetails": {"processingStatus": "succeeded"}, "statistics": stats,
                                  "_bytes": b""}
 
-    def clear_faults(self) -> None:
-        with self._lock:
-            self._faults.clear()
-
     def uploads(self) -> list[dict]:
         return [v for v in self.videos.values() if v.get("_uploaded")]
 
