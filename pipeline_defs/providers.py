@@ -24,7 +24,7 @@ import dagster as dg
 
 from shortsmith.config import Channel
 from shortsmith.resilience import (BreakerPolicy, CallContext, ChainOutcome, CircuitBreaker, CostMeter, ProviderError,
-                                   SqliteRateLimiter, run_chain)
+                                   ProviderUnavailable, SqliteRateLimiter, run_chain)
 
 from . import settings
 from .kv import InstanceKV
@@ -125,11 +125,39 @@ def provider_run(context: dg.AssetExecutionContext, prices: dict | None = None) 
             return contextlib.nullcontext()
         return pool_slot(instance, run_id, step_key, pool, log=log)
 
-    calls = CallContext(meter=CostMeter(prices), log=log, limiter=SqliteRateLimiter(rate_limit_db()), hold=hold)
+    calls = CallContext(meter=CostMeter(prices), log=log, limiter=SqliteRateLimiter(rate_limit_db()), hold=hold,
+                        quota=lambda provider, op: youtube_quota_spend(instance, provider, op))
     breaker = CircuitBreaker(InstanceKV(instance), BreakerPolicy(
         failures_to_open=int(os.environ.get("SHORTSMITH_BREAKER_FAILURES", "3")),
         cooldown_s=float(os.environ.get("SHORTSMITH_BREAKER_COOLDOWN_S", "300"))))
     return ProviderRun(calls=calls, breaker=breaker, log=context.log.warning)
+
+
+@contextlib.contextmanager
+def youtube_quota_spend(instance: dg.DagsterInstance, provider: str, operation: str) -> Iterator[None]:
+    """YouTube Data API calls made with YOUTUBE_API_KEY (trend discovery) spend the quota of the key's
+    Google Cloud project (YOUTUBE_API_PROJECT, default ``default``: the same ledger as uploads to a
+    channel whose youtube.project is unset). Counted before the call, failed calls included; a call
+    that would not fit makes the source unavailable until the quota resets."""
+    if provider != "youtube":
+        yield
+        return
+    from shortsmith.youtube_quota import QuotaDeferred
+
+    from .resources.publisher import quota_rules_from_env
+    from .youtube_quota_ledger import YouTubeQuotaLedger
+
+    book = YouTubeQuotaLedger(instance).book(os.environ.get("YOUTUBE_API_PROJECT") or "default",
+                                             quota_rules_from_env())
+    try:
+        book.reserve(operation)
+    except QuotaDeferred as exc:
+        raise ProviderUnavailable(exc.message, provider="youtube", fix=exc.fix) from None
+    try:
+        yield
+    except BaseException:
+        book.record_failure(operation)
+        raise
 
 
 def cost_metadata(meter: CostMeter) -> dict:

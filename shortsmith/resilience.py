@@ -16,6 +16,7 @@ State that must hold across runs and processes is kept behind two small interfac
 
 from __future__ import annotations
 
+import contextlib
 import email.utils
 import json
 import random
@@ -122,7 +123,7 @@ def call_with_retries(fn: Callable[[], T], *, provider: str, classify: Callable[
             if err is None:
                 raise
         err = scrub_error(err, secrets)
-        if not err.transient:
+        if not err.transient or isinstance(err, ProviderUnavailable):  # unavailable: skip it, do not retry
             raise err from None
         if err.retry_after is not None and err.retry_after > policy.max_retry_after_s:
             raise ProviderError(f"asked to wait {err.retry_after:.0f} s (limit {policy.max_retry_after_s:.0f} s): "
@@ -348,6 +349,13 @@ class CallContext:
     sleep: Callable[[float], None] = time.sleep
     # Holds a concurrency slot for the provider around each attempt (Dagster pools on the lead's side).
     hold: Callable[[str], ContextManager[Any]] | None = None
+    # Counts one call of (provider, operation) against a quota before it is made, failed ones included;
+    # raises ProviderUnavailable when the quota cannot take it (the YouTube quota ledger).
+    quota: Callable[[str, str], ContextManager[Any]] | None = None
+
+    def spend(self, provider: str, operation: str) -> ContextManager[Any]:
+        """``with calls.spend("youtube", "search.list"): request.execute()`` (a no-op without a quota)."""
+        return self.quota(provider, operation) if self.quota is not None else contextlib.nullcontext()
 
     def call(self, fn: Callable[[], T], *, provider: str, classify: Callable[[BaseException], ProviderError | None],
              policy: RetryPolicy = RetryPolicy(), per_minute: int = 0, secrets: Iterable[str] = ()) -> T:

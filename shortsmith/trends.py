@@ -859,7 +859,8 @@ class YouTubeClient:
 
             def attempt():
                 try:
-                    answer = request_fn().execute(num_retries=0)
+                    with calls.spend(self.PROVIDER, operation):  # the project's quota ledger, when there is one
+                        answer = request_fn().execute(num_retries=0)
                 except Exception as exc:  # noqa: BLE001 - a known "no data" answer, else classified
                     if allow is not None:
                         fallback = allow(exc)

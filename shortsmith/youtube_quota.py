@@ -34,6 +34,7 @@ DEFAULT_COSTS: dict[str, int] = {
     "playlistItems.insert": 50,
     "playlistItems.list": 1,
     "videos.list": 1,
+    "search.list": 100,  # trend discovery (YouTubeTrendSource)
 }
 # Methods with a bucket of their own (everything else spends units).
 OWN_BUCKETS = {"videos.insert": INSERT_BUCKET}

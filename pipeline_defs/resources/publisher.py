@@ -128,6 +128,13 @@ ENV_SETTINGS = {
 }
 
 
+def quota_rules_from_env() -> QuotaRules:
+    """The quota numbers SHORTSMITH_YOUTUBE_INSERTS_PER_DAY / _UNITS_PER_DAY set (YouTube's defaults otherwise),
+    for code that spends the quota outside the publisher (trend discovery)."""
+    return QuotaRules(insert_calls_per_day=int(os.environ.get("SHORTSMITH_YOUTUBE_INSERTS_PER_DAY") or 100),
+                      units_per_day=int(os.environ.get("SHORTSMITH_YOUTUBE_UNITS_PER_DAY") or 10_000))
+
+
 def publisher_from_env(root: str) -> YouTubePublisher:
     """The code location's publisher: YouTube for channels with credentials, ``root`` for the rest.
 

@@ -192,7 +192,13 @@ def test_a_partition_made_entirely_by_cloud_providers(all_cloud):
         trends = dg.materialize([trending_topics], resources=offline_resources(), instance=instance)
         sources = meta(trends, "trending_topics")["sources"]["curious-minds"]
         assert set(sources["sources_used"]) >= {"google_trends", "youtube"}
-        assert meta(trends, "trending_topics")["youtube_quota_units"] > 0
+        assert meta(trends, "trending_topics")["youtube_quota_units"] == 102  # search.list 100 + 2 videos.list
+        # ... and they were counted in the key's project quota ledger, before each call
+        from pipeline_defs.youtube_quota_ledger import YouTubeQuotaLedger
+        from shortsmith.youtube_quota import QuotaRules
+
+        usage = YouTubeQuotaLedger(instance).book("default", QuotaRules()).usage()
+        assert usage["used"]["units"] == 102 and usage["calls"] == {"search.list": 1, "videos.list": 2}
 
         result = materialize(instance, ["video_scripts", "voiceovers", "scene_images", "captions", "music",
                                         "assembled_videos", "thumbnails", "published_uploads"])
@@ -267,3 +273,16 @@ def test_a_failed_stage_is_retried_alone_and_completed_stages_are_reused(cloud_e
             assert len(openai_api.seen("/v1/chat/completions")) == 1  # the script was written once
             voice = meta(second, "voiceovers")
             assert voice["provider"] == "elevenlabs" and voice["reused"] is False
+
+
+def test_trend_discovery_never_spends_youtube_quota_that_is_not_there(all_cloud, monkeypatch):
+    from pipeline_defs.assets import trending_topics
+    from pipeline_defs.definitions import offline_resources
+
+    monkeypatch.setenv("SHORTSMITH_YOUTUBE_UNITS_PER_DAY", "60")  # less than one search.list (100)
+    with dg.instance_for_test() as instance:
+        result = dg.materialize([trending_topics], resources=offline_resources(), instance=instance)
+        info = meta(result, "trending_topics")["sources"]["curious-minds"]
+        assert info["sources_used"] == ["google_trends", "offline"]
+        assert "used 0 of 60 units" in info["skipped"]["youtube"] and "deferred until" in info["skipped"]["youtube"]
+        assert all_cloud["youtube"].seen("/youtube/v3/search") == []  # nothing was sent
