@@ -6,6 +6,7 @@ import threading
 import time
 
 import dagster as dg
+import pytest
 
 from pipeline_defs.providers import InstanceKV, pool_slot
 from shortsmith.resilience import CircuitBreaker
@@ -52,3 +53,40 @@ def test_breaker_state_is_shared_through_the_instance():
         b = CircuitBreaker(InstanceKV(instance))  # e.g. another run's step
         ok, why = b.allow("elevenlabs")
         assert not ok and "HTTP 503" in why
+
+
+@pytest.mark.parametrize("slots", [1, 2])
+def test_the_pool_limit_is_what_the_provider_sees(slots):
+    """Four runs write scripts at once against a slow stand-in: the server never has more requests in
+    flight than the openai pool allows (the slot is held around the real HTTP call)."""
+    from pipeline_defs.providers import PROVIDER_POOLS
+    from pipeline_defs.resources.script_writer import OpenAIScriptWriter
+    from shortsmith.config import load_channels
+    from shortsmith.resilience import CallContext, CostMeter
+    from conftest import ROOT
+    from tests.standins.openai_api import OpenAIStandIn
+
+    channel = load_channels(ROOT / "channels.yaml").get("curious-minds")
+    with dg.instance_for_test() as instance, OpenAIStandIn() as api:
+        instance.event_log_storage.set_concurrency_slots("openai", slots)
+        api.delay_s = 0.4
+        writer = OpenAIScriptWriter(api_key="sk-test", base_url=api.url + "/v1", timeout_s=10)
+        errors = []
+
+        def run(i):
+            calls = CallContext(meter=CostMeter(), hold=lambda provider: pool_slot(
+                instance, f"run-{i}", "video_scripts", PROVIDER_POOLS[provider], poll_s=0.02))
+            try:
+                seed = channel.topics[i]
+                writer.write(channel, seed.topic, seed, calls)
+            except Exception as exc:  # noqa: BLE001 - reported below
+                errors.append(exc)
+
+        threads = [threading.Thread(target=run, args=(i,)) for i in range(4)]
+        for t in threads:
+            t.start()
+        for t in threads:
+            t.join(60)
+        assert not errors
+        assert len(api.seen("/v1/chat/completions")) == 4
+        assert api.max_in_flight == slots

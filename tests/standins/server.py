@@ -74,6 +74,9 @@ class StandIn:
 
     def __init__(self):
         self.requests: list[Request] = []
+        self.in_flight = 0  # requests being answered right now
+        self.max_in_flight = 0  # the most at once since the start
+        self.delay_s = 0.0  # answer every request this much later
         self._faults: list[Fault] = []
         self._lock = threading.Lock()
         self._release = threading.Event()
@@ -96,8 +99,19 @@ class StandIn:
                 with stand_in._lock:
                     stand_in.requests.append(req)
                     fault = stand_in._take_fault(req)
+                    stand_in.in_flight += 1
+                    stand_in.max_in_flight = max(stand_in.max_in_flight, stand_in.in_flight)
+                try:
+                    self._answer(req, fault)
+                finally:
+                    with stand_in._lock:
+                        stand_in.in_flight -= 1
+
+            def _answer(self, req, fault):
                 if fault is not None and stand_in._apply_fault(self, fault):
                     return
+                if stand_in.delay_s:
+                    stand_in._release.wait(stand_in.delay_s)  # a slow provider (concurrency tests)
                 try:
                     reply = stand_in.route(req)
                 except Exception as exc:  # noqa: BLE001 - a bug in the stand-in shows as a 599
