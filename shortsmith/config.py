@@ -134,6 +134,7 @@ class Channel:
     publish_window: tuple[str, str] = ("00:00", "23:59")  # local time in which uploads may go out
     providers: ProvidersConfig = field(default_factory=ProvidersConfig)
     youtube: YouTubeConfig = field(default_factory=YouTubeConfig)
+    script_guidelines: str = ""  # the channel's voice for a script-writing model (tone, audience, do/don't)
 
 
 @dataclass(frozen=True)
@@ -248,7 +249,7 @@ def _parse_channel(data: Any, index: int, defaults: dict, base_dir: Path) -> Cha
     allowed = {"name", "title", "niche", "topics", "voice", "style", "music", "watermark", "target_seconds",
                "max_video_seconds", "words_per_minute", "privacy", "language", "made_for_kids",
                "synthetic_media", "category_id", "tags", "call_to_action", "timezone", "videos_per_day",
-               "topic_cooldown_days", "publish_window", "providers", "youtube"}
+               "topic_cooldown_days", "publish_window", "providers", "youtube", "script_guidelines"}
     _check_unknown(merged, allowed, where)
     name = _req(merged, "name", where)
     if not SLUG_RE.match(name):
@@ -388,6 +389,7 @@ def _parse_channel(data: Any, index: int, defaults: dict, base_dir: Path) -> Cha
         topic_cooldown_days=cooldown,
         publish_window=(str(window.get("start", "00:00")), str(window.get("end", "23:59"))),
         providers=_parse_providers(_opt(merged, "providers", where, {}, dict), f"{where}.providers"),
+        script_guidelines=" ".join(_opt(merged, "script_guidelines", where, "", str).split()),
         youtube=_parse_youtube(_opt(merged, "youtube", where, {}, dict), f"{where}.youtube", base_dir),
     )
 

@@ -44,6 +44,9 @@ SCRIPT_SCHEMA: dict = {
 }
 
 
+DEFAULT_GUIDELINES = "warm, curious and conversational, speaking to one viewer."
+
+
 def word_budget(channel: Channel) -> tuple[int, int]:
     """The narration word range that fits the channel's target seconds (pauses between ~8 beats excluded)."""
     overhead = LEAD_IN_S + PAUSE_BETWEEN_BEATS_S * 7
@@ -58,8 +61,8 @@ def build_messages(channel: Channel, topic: str, seed: TopicSeed | None) -> list
     hook_words = int(HOOK_MAX_SECONDS * channel.words_per_minute / 60.0) - 1
     system = (
         f"You write scripts for the YouTube Shorts channel \"{channel.title}\" ({channel.niche}).\n"
-        f"Voice: warm, curious, conversational; short spoken sentences; no emojis, hashtags or stage directions; "
-        f"numbers written as words.\n"
+        f"Voice: {channel.script_guidelines or DEFAULT_GUIDELINES}\n"
+        f"Always: short spoken sentences; no emojis, hashtags or stage directions; numbers written as words.\n"
         f"Structure: a hook of at most {hook_words} words that makes the viewer stay, a one-sentence promise of what "
         f"they will learn, {BODY_MIN}-{BODY_MAX} body beats with one concrete fact each, and a call to action"
         + (f" close to: \"{channel.call_to_action}\"" if channel.call_to_action else "") + ".\n"

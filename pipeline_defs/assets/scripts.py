@@ -45,6 +45,8 @@ def video_scripts(context: dg.AssetExecutionContext, channels: ChannelsResource,
     fp = fingerprint("script-v1", video.topic, "narrative" if narrative else list(ch.providers.script), {
         "niche": ch.niche, "wpm": ch.words_per_minute, "min": ch.min_seconds, "max": ch.max_seconds,
         "tags": ch.tags, "cta": ch.call_to_action, "title": ch.title, "style": ch.style.name,
+        # only a model reads the guidelines: editing them does not redo offline scripts
+        "guidelines": ch.script_guidelines if "openai" in ch.providers.script else None,
     }, asdict(video.seed) if video.seed else None, narrative)
     manifest = store.reusable(partition, SCRIPT, fp)
     reused = manifest is not None and manifest.get("checks_passed", False)

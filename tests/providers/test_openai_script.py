@@ -48,6 +48,7 @@ def test_structured_request_and_a_checked_script(api, channel):
     assert set(fmt["json_schema"]["schema"]["required"]) >= {"hook", "promise", "beats", "cta", "title"}
     system, user = body["messages"][0]["content"], body["messages"][1]["content"]
     assert channel.niche in system and "words" in system
+    assert channel.script_guidelines and channel.script_guidelines in system  # the channel's voice
     assert seed.topic in user and seed.points[0] in user  # the topic's facts reach the model
     kinds = [b.kind for b in script.beats]
     assert kinds[0] == "hook" and kinds[1] == "promise" and kinds[-1] == "cta" and 4 <= kinds.count("body") <= 7
