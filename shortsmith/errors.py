@@ -14,13 +14,21 @@ class ShortsmithError(Exception):
         self.field = field
         self.fix = fix
         self.message = message
-        parts = []
-        if field:
-            parts.append(f"[{field}]")
-        parts.append(message)
-        if fix:
-            parts.append(f"Fix: {fix}")
-        super().__init__(" ".join(parts))
+        super().__init__(self._text())
+
+    def _text(self) -> str:
+        parts = [f"[{self.field}]"] if self.field else []
+        parts.append(self.message)
+        if self.fix:
+            parts.append(f"Fix: {self.fix}")
+        return " ".join(parts)
+
+    def in_channel(self, channel: str) -> "ShortsmithError":
+        """Name the channel in a field written as ``channels[..]`` by code that did not know it."""
+        if self.field and "channels[..]" in self.field:
+            self.field = self.field.replace("channels[..]", f"channels ({channel})")
+            self.args = (self._text(),)
+        return self
 
 
 class ConfigError(ShortsmithError):

@@ -5,6 +5,7 @@ import time
 
 import dagster as dg
 
+from shortsmith.errors import ShortsmithError
 from shortsmith.model import write_json
 from shortsmith.script import HOOK_MAX_SECONDS
 from shortsmith.storage import fingerprint
@@ -51,8 +52,11 @@ def voiceovers(context: dg.AssetExecutionContext, channels: ChannelsResource, st
         started = time.perf_counter()
         with store.write_stage(partition, VOICE, fp) as w:
             texts = [b.narration for b in script.beats]
-            outcome = run.chain("voice", ch, voice,
-                                lambda provider: provider.synthesize(texts, w.path("voice.wav"), ch.voice, run.calls))
+            try:
+                outcome = run.chain("voice", ch, voice,
+                                    lambda provider: provider.synthesize(texts, w.path("voice.wav"), ch.voice, run.calls))
+            except ShortsmithError as exc:
+                raise exc.in_channel(ch.name)
             vo = outcome.value
             vo.wav_path = "voice.wav"
             w.data["provider"] = outcome.provider

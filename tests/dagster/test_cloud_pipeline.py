@@ -286,3 +286,21 @@ def test_trend_discovery_never_spends_youtube_quota_that_is_not_there(all_cloud,
         assert info["sources_used"] == ["google_trends", "offline"]
         assert "used 0 of 60 units" in info["skipped"]["youtube"] and "deferred until" in info["skipped"]["youtube"]
         assert all_cloud["youtube"].seen("/youtube/v3/search") == []  # nothing was sent
+
+
+def test_an_unknown_elevenlabs_voice_names_the_channels_field(cloud_env, monkeypatch):
+    from tests.standins.elevenlabs_api import ElevenLabsStandIn
+
+    with ElevenLabsStandIn(api_key=ELEVEN_KEY) as eleven:
+        monkeypatch.setenv("ELEVENLABS_API_KEY", ELEVEN_KEY)
+        monkeypatch.setenv("ELEVENLABS_BASE_URL", eleven.url)
+        channels = write_channels(cloud_env / "channels.yaml", providers={"voice": ["elevenlabs", "piper"]},
+                                  voice={"engine": "piper", "elevenlabs": {"voice_id": "no-such-voice"}})
+        monkeypatch.setenv("SHORTSMITH_CHANNELS", str(channels))
+        with dg.instance_for_test() as instance:
+            result = materialize(instance, ["video_scripts", "voiceovers"], raise_on_error=False)
+            failure = next(e for e in result.all_events if e.is_step_failure)
+            text = str(failure.step_failure_data.error)
+            # a request mistake is never hidden behind the Piper fallback
+            assert "[channels (curious-minds).voice.elevenlabs.voice_id]" in text and "Fix:" in text
+            assert len(eleven.seen("/v1/text-to-speech")) == 1  # not retried
