@@ -615,14 +615,23 @@ def analyse_audio(inputs: RenderInputs, settings: RenderSettings, duration: floa
             plan.music_gain_db = settings.target_lufs + settings.music_db - music_i
         else:
             plan.music_gain_db = 0.0
-    # pass 2: the mix through the limiter, as the render will do it
+    return set_trim(inputs, settings, plan, duration)
+
+
+def _audio_inputs(inputs: RenderInputs) -> list[str]:
     args = ["-i", str(inputs.voice_wav)]
-    if music:
-        args += ["-stream_loop", "-1", "-i", str(music)]
-    chains = audio_chain("[0:a]", "[1:a]" if music else None, duration, settings, plan,
+    if inputs.music_wav:
+        args += ["-stream_loop", "-1", "-i", str(inputs.music_wav)]
+    return args
+
+
+def set_trim(inputs: RenderInputs, settings: RenderSettings, plan: AudioPlan, duration: float) -> AudioPlan:
+    """Pass 2: the mix through the limiter, as the render does it, measured; then the linear trim
+    after the limiter that reaches the target loudness without passing the true-peak ceiling."""
+    chains = audio_chain("[0:a]", "[1:a]" if inputs.music_wav else None, duration, settings, plan,
                          out_label="lim", final=False)
     chains.append("[lim]ebur128@mix=peak=true:framelog=quiet[out]")
-    log = run_ffmpeg([*args, "-filter_complex", ";".join(chains), "-map", "[out]",
+    log = run_ffmpeg([*_audio_inputs(inputs), "-filter_complex", ";".join(chains), "-map", "[out]",
                       "-f", "null", "-"])
     mix = parse_ebur128(log).get("mix", {})
     mix_i = _finite(mix.get("I"), settings.target_lufs)
@@ -633,6 +642,44 @@ def analyse_audio(inputs: RenderInputs, settings: RenderSettings, duration: floa
     plan.trim_gain_db = min(trim, headroom)
     plan.measured.update({"mix_lufs_before_trim": mix_i, "mix_true_peak_before_trim": mix_tp})
     return plan
+
+
+def _audio_codec_args(settings: RenderSettings) -> list[str]:
+    return ["-c:a", "aac", "-b:a", settings.audio_bitrate, "-ar", str(settings.sample_rate), "-ac", "2"]
+
+
+def guard_true_peak(inputs: RenderInputs, settings: RenderSettings, out_path: Path, plan: AudioPlan,
+                    duration: float, *, attempts: int = 2) -> list[dict]:
+    """Keep the encoded audio under the true-peak ceiling.
+
+    The AAC encoder can overshoot the limited mix, now and then by more than the 0.3 dB the
+    trim keeps free (1.7 dB was seen on a Piper voice at 160 kb/s). The output's true peak is
+    measured (audio only, ~0.5 s); when it is over the ceiling, the limiter ceiling is lowered
+    by the overshoot, the trim measured again (the loudness target still holds), and only the
+    audio is encoded again, the video stream copied. Returns what was corrected.
+    """
+    from .validate import measure_loudness
+
+    corrections: list[dict] = []
+    for _ in range(attempts):
+        _, peak = measure_loudness(out_path)
+        if not math.isfinite(peak) or peak <= settings.true_peak_db:
+            break
+        overshoot = peak - (settings.true_peak_db - 0.3)
+        plan.limit_db = round(plan.limit_db - overshoot, 2)
+        set_trim(inputs, settings, plan, duration)
+        chains = audio_chain("[1:a]", "[2:a]" if inputs.music_wav else None, duration, settings, plan)
+        tmp = out_path.with_name(f".{out_path.stem}.audio{out_path.suffix or '.mp4'}")
+        try:
+            run_ffmpeg(["-y", "-i", str(out_path), *_audio_inputs(inputs), "-filter_complex", ";".join(chains),
+                        "-map", "0:v", "-map", "[aout]", "-c:v", "copy", *_audio_codec_args(settings),
+                        "-t", f"{duration:.6f}", "-movflags", "+faststart", str(tmp)])
+            tmp.replace(out_path)
+        finally:
+            if tmp.exists():
+                tmp.unlink()
+        corrections.append({"true_peak_dbtp": peak, "limit_db": plan.limit_db, "trim_gain_db": plan.trim_gain_db})
+    return corrections
 
 
 # --------------------------------------------------------------------------- video graph
@@ -797,8 +844,7 @@ def build_command(inputs: RenderInputs, settings: RenderSettings, out_path: Path
         "-color_primaries", "bt709", "-color_trc", "bt709", "-colorspace", "bt709",
         "-color_range", "tv",
         "-r", str(fps), "-fps_mode", "cfr",
-        "-c:a", "aac", "-b:a", settings.audio_bitrate, "-ar", str(settings.sample_rate),
-        "-ac", "2",
+        *_audio_codec_args(settings),
         "-t", f"{duration:.6f}",
         "-movflags", "+faststart",
         str(out_path),
@@ -821,6 +867,7 @@ def render_video(inputs: RenderInputs, settings: RenderSettings, out_path: Path,
     plan = build_command(inputs, settings, tmp, audio=audio)
     try:
         run_ffmpeg(plan.command, total_seconds=plan.duration, progress=progress)
+        corrections = guard_true_peak(inputs, settings, tmp, plan.audio, plan.duration)
         tmp.replace(out_path)
     finally:
         if tmp.exists():
@@ -836,6 +883,7 @@ def render_video(inputs: RenderInputs, settings: RenderSettings, out_path: Path,
         "scenes": [asdict(s) for s in plan.scenes],
         "motions": [m.kind for m in plan.motions],
         "audio_plan": asdict(plan.audio),
+        "audio_corrections": corrections,  # true-peak re-encodes of the audio (usually none)
         "timings_s": {"audio_analysis": round(t1 - t0, 3), "render": round(t2 - t1, 3)},
         "command": ["ffmpeg", *plan.command],
         "command_line": shlex.join(["ffmpeg", *plan.command]),
@@ -859,7 +907,7 @@ def render_video(inputs: RenderInputs, settings: RenderSettings, out_path: Path,
 __all__ = [
     "AudioPlan", "Motion", "RenderInputs", "RenderPlan", "RenderSettings", "VIDEO_SUFFIXES", "analyse_audio",
     "audio_chain", "build_command", "clip_chains", "escape_graph", "escape_option", "filter_value", "is_video",
-    "motion_filters", "parse_ebur128", "plan_motion", "render_video", "scene_chain",
+    "guard_true_peak", "motion_filters", "parse_ebur128", "plan_motion", "render_video", "scene_chain", "set_trim",
     "scene_chains", "scene_timeline", "transition_chains", "video_duration",
 ]
 

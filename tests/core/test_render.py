@@ -400,3 +400,41 @@ def test_encoder_choice_falls_back_to_libx264_without_a_gpu_and_says_why():
     assert nv[:2] == ["-c:v", "h264_nvenc"] and "-cq" in nv and ["-profile:v", "high"] == nv[nv.index("-profile:v"):][:2]
     x = video_codec_args("libx264", preset="veryfast", crf=20)
     assert x == ["-c:v", "libx264", "-preset", "veryfast", "-crf", "20", "-profile:v", "high"]
+
+
+def _stream_md5(path: Path, stream: str) -> str:
+    from shortsmith.ffmpeg import ffmpeg_path
+
+    out = subprocess.run([ffmpeg_path(), "-v", "error", "-i", str(path), "-map", stream, "-c", "copy", "-f", "md5", "-"],
+                         capture_output=True, text=True, check=True, timeout=60).stdout
+    return out.strip()
+
+
+def test_an_encoder_overshoot_is_fixed_by_redoing_only_the_audio(small_render, tmp_path):
+    """The AAC encoder can push the true peak past the ceiling the limited mix kept (seen: +1.7 dB
+    on a Piper voice). The guard measures the encoded file and, only then, redoes the audio from
+    its sources under a lower limiter ceiling; the video packets stay the same and the loudness
+    target still holds."""
+    from shortsmith.ffmpeg import ffmpeg_path
+    from shortsmith.render import AudioPlan, guard_true_peak
+    from shortsmith.validate import measure_loudness
+
+    out, report, vo, settings, _ = small_render
+    assert report["audio_corrections"] == []  # a normal render needs none
+    # the same file with its audio peaking at +0.5 dBTP: what an overshooting encoder hands back
+    _, peak0 = measure_loudness(out)
+    video = tmp_path / "video.mp4"
+    subprocess.run([ffmpeg_path(), "-v", "error", "-i", str(out), "-map", "0:v", "-map", "0:a", "-c:v", "copy",
+                    "-af", f"volume={0.5 - peak0:.2f}dB", "-c:a", "aac", "-b:a", "160k", str(video)],
+                   check=True, timeout=60)
+    _, hot = measure_loudness(video)
+    assert hot > settings.true_peak_db
+    d = out.parent
+    inputs = RenderInputs([], d / "voice.wav", vo, d / "music.wav", None)
+    plan = AudioPlan(**report["audio_plan"])
+    fixes = guard_true_peak(inputs, settings, video, plan, report["duration"])
+    assert fixes and fixes[0]["true_peak_dbtp"] == hot and fixes[0]["limit_db"] < report["audio_plan"]["limit_db"]
+    lufs, peak = measure_loudness(video)
+    assert peak <= settings.true_peak_db and abs(lufs - settings.target_lufs) <= 1.0
+    assert _stream_md5(video, "0:v") == _stream_md5(out, "0:v")  # the picture was not re-encoded
+    assert guard_true_peak(inputs, settings, video, plan, report["duration"]) == []  # nothing left to fix
