@@ -628,19 +628,27 @@ def _audio_inputs(inputs: RenderInputs) -> list[str]:
 def set_trim(inputs: RenderInputs, settings: RenderSettings, plan: AudioPlan, duration: float) -> AudioPlan:
     """Pass 2: the mix through the limiter, as the render does it, measured; then the linear trim
     after the limiter that reaches the target loudness without passing the true-peak ceiling."""
-    chains = audio_chain("[0:a]", "[1:a]" if inputs.music_wav else None, duration, settings, plan,
-                         out_label="lim", final=False)
-    chains.append("[lim]ebur128@mix=peak=true:framelog=quiet[out]")
-    log = run_ffmpeg([*_audio_inputs(inputs), "-filter_complex", ";".join(chains), "-map", "[out]",
-                      "-f", "null", "-"])
-    mix = parse_ebur128(log).get("mix", {})
-    mix_i = _finite(mix.get("I"), settings.target_lufs)
-    mix_tp = _finite(mix.get("TP"), plan.limit_db)
-    # a linear trim after the limiter; the limiter left (true_peak - limit) dB of headroom
-    trim = settings.target_lufs - mix_i
-    headroom = settings.true_peak_db - 0.3 - mix_tp  # keep 0.3 dB for AAC overshoot
+    for attempt in range(4):
+        chains = audio_chain("[0:a]", "[1:a]" if inputs.music_wav else None, duration, settings, plan,
+                             out_label="lim", final=False)
+        chains.append("[lim]ebur128@mix=peak=true:framelog=quiet[out]")
+        log = run_ffmpeg([*_audio_inputs(inputs), "-filter_complex", ";".join(chains), "-map", "[out]",
+                          "-f", "null", "-"])
+        mix = parse_ebur128(log).get("mix", {})
+        mix_i = _finite(mix.get("I"), settings.target_lufs)
+        mix_tp = _finite(mix.get("TP"), plan.limit_db)
+        # a linear trim after the limiter; the limiter left (true_peak - limit) dB of headroom
+        trim = settings.target_lufs - mix_i
+        headroom = settings.true_peak_db - 0.3 - mix_tp  # keep 0.3 dB for AAC overshoot
+        shortfall = trim - headroom
+        if shortfall <= 0.2 or attempt == 3:
+            break
+        # a peaky mix: the trim cannot reach the target under the ceiling. Drive the limiter
+        # harder instead (more gain into it); its output peaks stay put and the loudness rises.
+        plan.master_gain_db = round(plan.master_gain_db + shortfall, 2)
     plan.trim_gain_db = min(trim, headroom)
-    plan.measured.update({"mix_lufs_before_trim": mix_i, "mix_true_peak_before_trim": mix_tp})
+    plan.measured.update({"mix_lufs_before_trim": mix_i, "mix_true_peak_before_trim": mix_tp,
+                          "limiter_drive_db": plan.master_gain_db})
     return plan
 
 

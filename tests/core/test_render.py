@@ -438,3 +438,29 @@ def test_an_encoder_overshoot_is_fixed_by_redoing_only_the_audio(small_render, t
     assert peak <= settings.true_peak_db and abs(lufs - settings.target_lufs) <= 1.0
     assert _stream_md5(video, "0:v") == _stream_md5(out, "0:v")  # the picture was not re-encoded
     assert guard_true_peak(inputs, settings, video, plan, report["duration"]) == []  # nothing left to fix
+
+
+def test_a_peaky_voice_drives_the_limiter_so_the_loudness_target_is_still_met(tmp_path):
+    """Speech with sharp peaks: a trim alone would stop at the true-peak ceiling short of -14 LUFS.
+    The analysis drives the limiter harder until the target is reachable under the ceiling."""
+    from shortsmith.render import analyse_audio
+
+    rate, duration = 22050, 8.0
+    spans = [(0.2, 3.8), (4.3, 7.8)]
+    _synthetic_voice(tmp_path / "v.wav", spans, duration, rate)
+    with wave.open(str(tmp_path / "v.wav")) as w:
+        sig = np.frombuffer(w.readframes(w.getnframes()), dtype="<i2").astype(np.float64) / 32767
+    sig = sig * 0.35
+    sig[::rate // 3] = 0.98  # a sharp click three times a second: peaks far above the speech
+    with wave.open(str(tmp_path / "peaky.wav"), "wb") as w:
+        w.setnchannels(1)
+        w.setsampwidth(2)
+        w.setframerate(rate)
+        w.writeframes((sig * 32767).astype("<i2").tobytes())
+    vo = make_voiceover(spans, duration, str(tmp_path / "peaky.wav"))
+    settings = RenderSettings(width=W, height=H)
+    plan = analyse_audio(RenderInputs([], tmp_path / "peaky.wav", vo, None, None), settings, duration)
+    assert plan.master_gain_db > 0  # the limiter was driven
+    final = plan.measured["mix_lufs_before_trim"] + plan.trim_gain_db
+    assert abs(final - settings.target_lufs) <= 0.5
+    assert plan.measured["mix_true_peak_before_trim"] + plan.trim_gain_db <= settings.true_peak_db - 0.29
