@@ -41,6 +41,7 @@ bench: setup
 	$(BIN)/python bench/bench_render.py
 	$(BIN)/python bench/bench_e2e.py
 	$(BIN)/python bench/bench_providers.py
+	$(BIN)/python bench/bench_loudness.py
 
 clean:
 	rm -rf .shortsmith
