@@ -34,6 +34,8 @@ from shortsmith.visuals import (ClipCredit, ClipTooLarge, build_image_prompt, ch
                                 credit_path, decode_image, download_clip, estimate_scene_seconds, pexels_search,
                                 search_queries, used_video_ids)
 
+from .script_writer import OpenAIConnection, classify_openai
+
 
 def visual_style(style: StyleConfig) -> VisualStyle:
     return VisualStyle.from_dict({"name": style.name, "palette": list(style.palette)})
@@ -79,43 +81,33 @@ class ProceduralImageProvider(ImageProvider):
 
 
 def classify_openai_images(exc: BaseException, *, index: int = 0) -> ProviderError | None:
-    """An openai SDK exception as a ProviderError; request errors name the field to fix."""
+    """An openai SDK exception as a ProviderError (see ``classify_openai``); a request error of the
+    images API names the setting or the beat's prompt to fix."""
     import openai
 
-    from shortsmith.resilience import http_error
-
     provider = "openai-images"
-    if isinstance(exc, openai.APITimeoutError):
-        return ProviderError("the request timed out", provider=provider, transient=True)
-    if isinstance(exc, openai.APIConnectionError):
-        return ProviderError(f"connection failed ({type(exc.__cause__ or exc).__name__})", provider=provider,
-                             transient=True)
-    if isinstance(exc, openai.APIStatusError):
-        status = exc.status_code
-        if status in (401, 403):
-            return ProviderError(f"HTTP {status} (the key was refused): {exc.message}", provider=provider,
-                                 status=status, field="OPENAI_API_KEY",
-                                 fix="set OPENAI_API_KEY to a valid key (or point OPENAI_BASE_URL at your server)")
-        err = http_error(provider, status, exc.message, exc.response.headers)
-        if err.transient:
-            return err
-        code = getattr(exc, "code", None) or ""
-        param = getattr(exc, "param", None) or ""
-        if code == "moderation_blocked" or "safety" in str(exc.message).lower():
-            return ProviderError(f"HTTP {status}: the prompt was blocked by the safety system: {exc.message}",
-                                 provider=provider, status=status, field=f"beats[{index}].visual_prompt",
-                                 fix="rephrase the beat's visual_prompt (or the style's image_prompt) and re-run")
-        field = {"size": "images.image_size", "quality": "images.quality", "model": "images.model",
-                 "prompt": f"beats[{index}].visual_prompt"}.get(param, f"images ({param or 'request'})")
-        return ProviderError(f"HTTP {status}: {exc.message}", provider=provider, status=status, field=field,
-                             fix="correct the named setting: gpt-image-1 takes size 1024x1536 and quality "
-                                 "low/medium/high/auto; dall-e-3 takes 1024x1792 and standard/hd")
-    if isinstance(exc, (openai.APIResponseValidationError, ValueError)):
-        return ProviderError(f"the response was malformed ({type(exc).__name__})", provider=provider, transient=True)
-    return None
+    err = classify_openai(exc, provider)
+    if err is None or err.transient or not isinstance(exc, openai.APIStatusError):
+        return err
+    status = exc.status_code
+    if status in (401, 403):
+        return ProviderError(f"HTTP {status} (the key was refused): {exc.message}", provider=provider,
+                             status=status, field="OPENAI_API_KEY",
+                             fix="set OPENAI_API_KEY to a valid key (or point OPENAI_BASE_URL at your server)")
+    code = getattr(exc, "code", None) or ""
+    param = getattr(exc, "param", None) or ""
+    if code == "moderation_blocked" or "safety" in str(exc.message).lower():
+        return ProviderError(f"HTTP {status}: the prompt was blocked by the safety system: {exc.message}",
+                             provider=provider, status=status, field=f"beats[{index}].visual_prompt",
+                             fix="rephrase the beat's visual_prompt (or the style's image_prompt) and re-run")
+    field = {"size": "images.image_size", "quality": "images.quality", "model": "images.model",
+             "prompt": f"beats[{index}].visual_prompt"}.get(param, f"images ({param or 'request'})")
+    return ProviderError(f"HTTP {status}: {exc.message}", provider=provider, status=status, field=field,
+                         fix="correct the named setting: gpt-image-1 takes size 1024x1536 and quality "
+                             "low/medium/high/auto; dall-e-3 takes 1024x1792 and standard/hd")
 
 
-class OpenAIImageProvider(ImageProvider):
+class OpenAIImageProvider(OpenAIConnection, ImageProvider):
     """OpenAI images (gpt-image-1 or dall-e-3), or any OpenAI-compatible server via ``base_url``.
 
     The prompt is the beat's visual prompt inside the channel's ``style.image_prompt`` template,
@@ -123,19 +115,12 @@ class OpenAIImageProvider(ImageProvider):
     output size. One image costs ``pricing.openai-images.image`` (counted per answer).
     """
 
-    api_key: str = Field(default="", description="OPENAI_API_KEY (a local server may not need one)")
-    base_url: Optional[str] = Field(default=None, description="OPENAI_BASE_URL, e.g. http://127.0.0.1:8000/v1")
     model: str = "gpt-image-1"
     quality: Optional[str] = Field(default="medium",
                                    description="gpt-image-1: low|medium|high|auto; dall-e-3: standard|hd; None: omit")
     image_size: str = Field(default="1024x1536", description="portrait size to ask for (dall-e-3: 1024x1792)")
-    timeout_s: float = 120.0
+    timeout_s: float = 120.0  # an image takes longer than a script
     max_attempts: int = 3
-    requests_per_minute: int = 0  # 0: no limit of our own (the provider's 429s are still honoured)
-
-    @property
-    def provider(self) -> str:
-        return "openai"
 
     def describe(self) -> dict:
         return {"provider": self.provider, "model": self.model, "quality": self.quality, "size": self.image_size,
@@ -152,10 +137,8 @@ class OpenAIImageProvider(ImageProvider):
                               fix="Shorts are 9:16: use 1024x1536 (gpt-image-1) or 1024x1792 (dall-e-3)")
 
     def _client(self):
-        from .script_writer import openai_client
-
         self._check()
-        return openai_client(self.api_key, self.base_url, self.timeout_s)
+        return super()._client()
 
     def scene(self, beat: Beat, *, style: StyleConfig, seed: str, index: int, total: int,
               size: tuple[int, int], calls: CallContext | None = None, workdir: Path | None = None,

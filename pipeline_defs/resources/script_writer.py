@@ -73,19 +73,11 @@ def openai_client(api_key: str, base_url: str | None, timeout_s: float):
     return openai.OpenAI(api_key=api_key or "not-needed", base_url=base_url, timeout=timeout_s, max_retries=0)
 
 
-class OpenAIScriptWriter(ScriptWriter):
-    """Chat completions with a JSON schema (structured output); any OpenAI-compatible server via ``base_url``.
-
-    The answer is checked (structure, duration budget, YouTube limits); a bad one gets one
-    corrective turn, then the step fails with what was wrong.
-    """
+class OpenAIConnection(dg.ConfigurableResource):
+    """What every OpenAI-backed provider shares: the key or server, and how calls are bounded."""
 
     api_key: str = Field(default="", description="OPENAI_API_KEY (a local server may not need one)")
     base_url: Optional[str] = Field(default=None, description="e.g. http://127.0.0.1:8000/v1 for llama.cpp/vLLM/Ollama")
-    model: str = "gpt-4o-mini"
-    temperature: float = 0.7
-    response_format: str = Field(default="json_schema",
-                                 description="json_schema (OpenAI, vLLM, llama.cpp) or json_object (older servers)")
     timeout_s: float = 60.0
     max_attempts: int = 4
     requests_per_minute: int = 0  # 0: no limit of our own (the provider's 429s are still honoured)
@@ -94,11 +86,24 @@ class OpenAIScriptWriter(ScriptWriter):
     def provider(self) -> str:
         return "openai"
 
-    def describe(self) -> dict:
-        return {"provider": self.provider, "model": self.model, "base_url": self.base_url or "openai"}
-
     def _client(self):
         return openai_client(self.api_key, self.base_url, self.timeout_s)
+
+
+class OpenAIScriptWriter(OpenAIConnection, ScriptWriter):
+    """Chat completions with a JSON schema (structured output); any OpenAI-compatible server via ``base_url``.
+
+    The answer is checked (structure, duration budget, YouTube limits); a bad one gets one
+    corrective turn, then the step fails with what was wrong.
+    """
+
+    model: str = "gpt-4o-mini"
+    temperature: float = 0.7
+    response_format: str = Field(default="json_schema",
+                                 description="json_schema (OpenAI, vLLM, llama.cpp) or json_object (older servers)")
+
+    def describe(self) -> dict:
+        return {"provider": self.provider, "model": self.model, "base_url": self.base_url or "openai"}
 
     def write(self, channel: Channel, topic: str, seed: TopicSeed | None, calls: CallContext | None = None) -> Script:
         from shortsmith.resilience import offline_calls
