@@ -48,7 +48,7 @@ from datetime import datetime, timedelta, timezone
 from pathlib import Path
 from typing import Any, Iterator
 
-from .storage import MANIFEST, StageWriter, file_sha256
+from .storage import MANIFEST, StageLookups, StageWriter, file_sha256
 from .topics import split_partition_key
 
 log = logging.getLogger(__name__)
@@ -74,7 +74,7 @@ def _is_missing(exc: Exception) -> bool:
     return _error_code(exc) in ("404", "NoSuchKey", "NotFound")
 
 
-class S3MediaStore:
+class S3MediaStore(StageLookups):
     """Stage outputs in an S3 bucket, with a local download cache; see the module docstring."""
 
     def __init__(self, client: Any, bucket: str, *, prefix: str = "", cache_dir: str | Path,
@@ -196,24 +196,8 @@ class S3MediaStore:
                 return None
         return manifest
 
-    def reusable(self, partition: str, stage: str, fp: str) -> dict | None:
-        manifest = self.manifest(partition, stage)
-        if manifest and manifest.get("fingerprint") == fp:
-            return manifest
-        return None
-
-    def require(self, partition: str, stage: str) -> dict:
-        from .errors import InputError
-
-        manifest = self.manifest(partition, stage)
-        if manifest is None:
-            raise InputError(
-                f"stage '{stage}' of partition '{partition}' has no complete output in "
-                f"{self.uri(self.stage_key(partition, stage))}",
-                field=stage,
-                fix=f"materialize '{stage}' for this partition first (or the whole graph)",
-            )
-        return manifest
+    def location(self, partition: str, stage: str) -> str:
+        return self.uri(self.stage_key(partition, stage))
 
     # -- writing ---------------------------------------------------------------
     @contextmanager

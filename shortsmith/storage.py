@@ -55,7 +55,38 @@ class StageWriter:
         return self.dir / name
 
 
-class LocalMediaStore:
+class StageLookups:
+    """What both media stores derive from ``manifest`` (a complete stage's manifest, or None)."""
+
+    def manifest(self, partition: str, stage: str) -> dict | None:
+        raise NotImplementedError
+
+    def location(self, partition: str, stage: str) -> str:
+        """Where the stage's output lives, for messages."""
+        raise NotImplementedError
+
+    def reusable(self, partition: str, stage: str, fp: str) -> dict | None:
+        """The manifest of a complete stage built from the same inputs, else None."""
+        manifest = self.manifest(partition, stage)
+        if manifest and manifest.get("fingerprint") == fp:
+            return manifest
+        return None
+
+    def require(self, partition: str, stage: str) -> dict:
+        from .errors import InputError
+
+        manifest = self.manifest(partition, stage)
+        if manifest is None:
+            raise InputError(
+                f"stage '{stage}' of partition '{partition}' has no complete output in "
+                f"{self.location(partition, stage)}",
+                field=stage,
+                fix=f"materialize '{stage}' for this partition first (or the whole graph)",
+            )
+        return manifest
+
+
+class LocalMediaStore(StageLookups):
     def __init__(self, root: str | Path):
         self.root = Path(root).expanduser().resolve()
 
@@ -87,24 +118,8 @@ class LocalMediaStore:
                 return None
         return manifest
 
-    def reusable(self, partition: str, stage: str, fp: str) -> dict | None:
-        """The manifest of a complete stage built from the same inputs, else None."""
-        manifest = self.manifest(partition, stage)
-        if manifest and manifest.get("fingerprint") == fp:
-            return manifest
-        return None
-
-    def require(self, partition: str, stage: str) -> dict:
-        from .errors import InputError
-
-        manifest = self.manifest(partition, stage)
-        if manifest is None:
-            raise InputError(
-                f"stage '{stage}' of partition '{partition}' has no complete output in {self.root}",
-                field=stage,
-                fix=f"materialize '{stage}' for this partition first (or the whole graph)",
-            )
-        return manifest
+    def location(self, partition: str, stage: str) -> str:
+        return str(self.root)
 
     # -- writing ---------------------------------------------------------------
     @contextmanager

@@ -71,7 +71,8 @@ def scene_images(context: dg.AssetExecutionContext, channels: ChannelsResource, 
     style = ch.style
     chain = {name: (images.get(name).describe() if images.get(name) else None) for name in ch.providers.visuals}
     fp = fingerprint("scenes-v2", [b.__dict__ for b in script.beats], style.__dict__, size, chain)
-    reused = store.reusable(partition, SCENES, fp) is not None
+    manifest = store.reusable(partition, SCENES, fp)
+    reused = manifest is not None
     run = provider_run(context, channels.config.pricing)
     if reused:
         context.log.info(f"reusing the {len(script.beats)} scenes already made for {partition}")
@@ -101,7 +102,8 @@ def scene_images(context: dg.AssetExecutionContext, channels: ChannelsResource, 
             w.data.update({"scenes": names, "providers": made_by, "cost": run.meter.as_dict(), "credits": credits,
                            "provider": ",".join(sorted(set(made_by))),
                            "render_seconds": round(time.perf_counter() - started, 2)})
-    manifest = store.require(partition, SCENES)
+    if not reused:
+        manifest = store.require(partition, SCENES)
     files = scene_files(manifest, len(script.beats))
     paths = [store.file(partition, SCENES, name) for name in files]
     sheet = contact_sheet([scene_still(p) for p in paths], columns=min(5, len(paths)))

@@ -59,13 +59,13 @@ def _group_outcomes(outcomes) -> dict[str, tuple[bool, str, dict]]:
     return result
 
 
-def video_cost_metadata(store, partition: str) -> dict:
+def video_cost_metadata(manifests: dict[str, dict]) -> dict:
     """The whole video's provider cost so far: each stage's cost as recorded when it was made."""
     by_provider: dict[str, float] = {}
     by_stage: dict[str, float] = {}
     providers: dict[str, str] = {}
     for stage in (SCRIPT, VOICE, SCENES, MUSIC):
-        manifest = store.manifest(partition, stage) or {}
+        manifest = manifests.get(stage) or {}
         cost = stage_cost(manifest)
         by_stage[stage] = cost.get("total_usd", 0.0)
         for provider, usd in cost.get("by_provider", {}).items():
@@ -98,9 +98,12 @@ def assembled_videos(context: dg.AssetExecutionContext, channels: ChannelsResour
                      renderer: RendererSettings):
     video = resolve_video(context.partition_key, channels, storage)
     store, partition, ch = video.store, video.partition, video.channel
-    script, _ = load_script(store, partition)
+    script, script_manifest = load_script(store, partition)
     vo, voice_manifest = load_voiceover(store, partition)
-    upstream = {stage: store.require(partition, stage)["fingerprint"] for stage in (SCENES, CAPTIONS, MUSIC)}
+    # each upstream manifest is read once (on S3 a read checks every object of the stage)
+    manifests = {stage: store.require(partition, stage) for stage in (SCENES, CAPTIONS, MUSIC)}
+    manifests.update({SCRIPT: script_manifest, VOICE: voice_manifest})
+    upstream = {stage: manifests[stage]["fingerprint"] for stage in (SCENES, CAPTIONS, MUSIC)}
     settings = renderer.settings()
     fp = fingerprint("video-v1", voice_manifest["fingerprint"], upstream, asdict(settings), ch.watermark,
                      ch.max_video_seconds)
@@ -111,7 +114,7 @@ def assembled_videos(context: dg.AssetExecutionContext, channels: ChannelsResour
     else:
         inputs = RenderInputs(
             scene_images=[store.file(partition, SCENES, name)  # stills and clips
-                          for name in scene_files(store.require(partition, SCENES), len(script.beats))],
+                          for name in scene_files(manifests[SCENES], len(script.beats))],
             voice_wav=store.file(partition, "voice", "voice.wav"),
             voiceover=vo,
             music_wav=store.file(partition, MUSIC, "music.wav"),
@@ -156,7 +159,7 @@ def assembled_videos(context: dg.AssetExecutionContext, channels: ChannelsResour
         "validation_passed": manifest.get("checks_passed", False),
         "reused": reused,
         "cost_usd": 0.0,  # rendering calls no provider
-        **video_cost_metadata(store, partition),
+        **video_cost_metadata(manifests),
         **file_meta(path),
     }
     loud = grouped.get("loudness", (None, None, {}))[2]
