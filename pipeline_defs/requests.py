@@ -76,10 +76,16 @@ class Planner:
             return f"partition {key} already exists (a topic is never produced twice)"
         return None
 
-    def request(self, channel: Channel, topic: str, source: str, *, narrative: dict | None = None) -> str:
-        """Record a request that has passed the checks; the caller adds the partition and the run."""
-        key = write_request(self.store, channel, topic, source, narrative=narrative, now=self.now, overwrite=True)
-        self.ledger.record_requested(channel.name, self.day(channel), source, key, topic)
+    def request(self, channel: Channel, topic: str, source: str, *, narrative: dict | None = None) -> str | None:
+        """Record a request that has passed the checks; the caller adds the partition and the run.
+
+        The daily cap is checked again in the ledger's transaction (another sensor, schedule or
+        process may have taken the last place since ``room_for_new``): None when the day is full."""
+        key = partition_key(channel.name, clean_topic(topic))
+        if not self.ledger.record_requested(channel.name, self.day(channel), source, key, topic,
+                                            cap=channel.videos_per_day):
+            return None
+        write_request(self.store, channel, topic, source, narrative=narrative, now=self.now, overwrite=True)
         self._existing.add(key)
         return key
 

@@ -83,6 +83,8 @@ def plan_production(instance: dg.DagsterInstance, store: LocalMediaStore, channe
                 log.debug(f"not requesting {key}: {reason}")
             continue
         key = planner.request(channel, topic, "schedule")
+        if key is None:  # another requester took the day's last place meanwhile
+            break
         new_keys.append(key)
         requests.append(run_request(key, "schedule", run_key=f"schedule:{key}"))
         left -= 1

@@ -82,6 +82,8 @@ def trending_topics_sensor(context: dg.SensorEvaluationContext, channels: Channe
                 context.log.debug(f"not requesting {key}: {reason}")
                 continue
             key = planner.request(channel, t["topic"], "trend")
+            if key is None:  # another requester took the day's last place meanwhile
+                break
             keys.append(key)
             run_requests.append(run_request(key, "trend", run_key=key))
             picked += 1
