@@ -134,7 +134,7 @@ class DagsterStorage:
                 log(f"run {run.run_id} was STARTED but its process {pid} is gone: marked failed, slots freed")
         for run_id in self.runs_holding_slots():  # slots of runs that ended without freeing them
             status = self.run_status(run_id)
-            if status is None or status in ("FAILURE", "SUCCESS", "CANCELED"):
+            if status in ("FAILURE", "SUCCESS", "CANCELED"):  # unknown ids may be claims being set up
                 self.free_run_slots(run_id)
         return ended
 
