@@ -31,7 +31,7 @@ test: setup
 	$(BIN)/python -m pytest
 
 dev: setup
-	$(BIN)/dagster dev -w workspace.yaml
+	$(BIN)/python -m pipeline_defs.instance $(BIN)/dagster dev -w workspace.yaml  # instance created under its lock first
 
 trends: setup
 	$(BIN)/shortsmith trends

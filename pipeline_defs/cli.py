@@ -24,26 +24,16 @@ from shortsmith.topics import clean_topic
 from . import settings
 
 
-def ensure_dagster_home() -> Path:
-    """Use $DAGSTER_HOME, or a project-local one that uses the project's dagster.yaml."""
-    if os.environ.get("DAGSTER_HOME"):
-        home = Path(os.environ["DAGSTER_HOME"])
-    else:
-        home = settings.home() / "dagster_home"
-        os.environ["DAGSTER_HOME"] = str(home)
-    home.mkdir(parents=True, exist_ok=True)
-    link = home / "dagster.yaml"
-    source = settings.PROJECT_ROOT / "dagster.yaml"
-    if not link.exists() and source.is_file():
-        link.symlink_to(source)
-    return home
-
-
 def _instance():
-    ensure_dagster_home()
-    import dagster as dg
+    """The instance, created/migrated under the instance lock; STARTED runs whose process died are ended."""
+    from .dagster_storage import DagsterStorage
+    from .instance import open_instance
 
-    return dg.DagsterInstance.get()
+    instance = open_instance()
+    for run_id in DagsterStorage(instance).end_dead_runs():
+        print(f"note: run {run_id} was left STARTED by a process that is gone; marked failed and its "
+              "pool slots freed", file=sys.stderr)
+    return instance
 
 
 def add_video(channel: str, topic: str, *, source: str = "cli") -> str:
@@ -66,7 +56,12 @@ def add_video(channel: str, topic: str, *, source: str = "cli") -> str:
     instance = _instance()
     if not instance.has_dynamic_partition(videos_partitions.name, key):
         Ledger(instance).record_requested(ch.name, local_day(utcnow(), ch.timezone), source, key, topic)
-        instance.add_dynamic_partitions(videos_partitions.name, [key])
+        try:
+            instance.add_dynamic_partitions(videos_partitions.name, [key])
+        except Exception as exc:  # noqa: BLE001 - another command added it at the same moment: a no-op
+            if not instance.has_dynamic_partition(videos_partitions.name, key):
+                raise
+            del exc
     return key
 
 
