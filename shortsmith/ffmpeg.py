@@ -19,7 +19,9 @@ import json
 import os
 import re
 import shutil
+import signal
 import subprocess
+import sys
 import warnings
 from collections import deque
 from collections.abc import Callable, Sequence
@@ -154,6 +156,42 @@ def _parse_out_time(value: str) -> float | None:
         return None
 
 
+PR_SET_PDEATHSIG = 1
+DEFAULT_TIMEOUT_S = 3600.0  # no encode here takes near an hour; a hung ffmpeg must not wait for ever
+
+
+def _die_with_parent() -> None:
+    """In the child before exec: get SIGKILL when the parent dies (even by kill -9), so an ffmpeg
+    never keeps encoding for a run that is gone. Linux only; elsewhere the process group still
+    lets the parent stop it."""
+    try:
+        import ctypes
+
+        ctypes.CDLL(None, use_errno=True).prctl(PR_SET_PDEATHSIG, signal.SIGKILL, 0, 0, 0)
+    except (OSError, AttributeError):
+        pass
+
+
+def child_process_options() -> dict:
+    """Popen options for every long-running child: its own process group, dies with its parent."""
+    return {"start_new_session": True, "preexec_fn": _die_with_parent if sys.platform.startswith("linux") else None}
+
+
+def stop_process_group(proc: subprocess.Popen, grace_s: float = 3.0) -> None:
+    """SIGTERM the child's process group, then SIGKILL it if it has not gone within ``grace_s``."""
+    for sig, wait in ((signal.SIGTERM, grace_s), (signal.SIGKILL, 5.0)):
+        if proc.poll() is not None:
+            return
+        try:
+            os.killpg(proc.pid, sig)
+        except (ProcessLookupError, PermissionError):
+            return
+        try:
+            proc.wait(wait)
+        except subprocess.TimeoutExpired:
+            continue
+
+
 def run_ffmpeg(
     args: Sequence[str],
     *,
@@ -181,6 +219,7 @@ def run_ffmpeg(
             stderr=subprocess.PIPE,
             text=True,
             errors="replace",
+            **child_process_options(),
         )
     except OSError as exc:
         raise ToolMissingError(
@@ -200,6 +239,16 @@ def run_ffmpeg(
 
     t = threading.Thread(target=_drain, daemon=True)
     t.start()
+    # the progress loop below blocks on ffmpeg's output, so the time bound is kept by a timer
+    timed_out = threading.Event()
+
+    def _expire() -> None:
+        timed_out.set()
+        stop_process_group(proc)
+
+    timer = threading.Timer(timeout, _expire)
+    timer.daemon = True
+    timer.start()
     last_fraction = -1.0
     assert proc.stdout is not None
     try:
@@ -220,19 +269,18 @@ def run_ffmpeg(
                 last_fraction = 1.0
                 progress(1.0)
         rc = proc.wait(timeout=timeout)
-    except subprocess.TimeoutExpired as exc:
-        proc.kill()
-        proc.wait()
+    except BaseException:
+        stop_process_group(proc)
+        raise
+    finally:
+        timer.cancel()
+    t.join(timeout=10)
+    if timed_out.is_set():
         raise MediaError(
             f"ffmpeg ran longer than {timeout:.0f} s and was stopped",
             field="ffmpeg",
             fix="check the inputs (a very long voice track?) or raise the timeout",
-        ) from exc
-    except BaseException:
-        proc.kill()
-        proc.wait()
-        raise
-    t.join(timeout=10)
+        )
     if rc != 0:
         last = [ln for ln in tail if ln.strip()][-20:]
         raise MediaError(
