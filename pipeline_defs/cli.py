@@ -13,7 +13,6 @@ so they show up in `dagster dev` started with the same DAGSTER_HOME.
 from __future__ import annotations
 
 import argparse
-import os
 import sys
 import time
 from pathlib import Path

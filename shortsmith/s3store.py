@@ -48,7 +48,7 @@ from datetime import datetime, timedelta, timezone
 from pathlib import Path
 from typing import Any, Iterator
 
-from .storage import MANIFEST, StageLookups, StageWriter, file_sha256
+from .storage import MANIFEST, StageLookups, StageWriter, file_sha256, sweep_stale, temp_name
 from .topics import split_partition_key
 
 log = logging.getLogger(__name__)
@@ -205,7 +205,8 @@ class S3MediaStore(StageLookups):
         """Write a stage's files locally, then upload and commit them (see the module docstring)."""
         cache = self.stage_dir(partition, stage)
         cache.parent.mkdir(parents=True, exist_ok=True)
-        tmp = cache.parent / f".{stage}.tmp-{uuid.uuid4().hex[:8]}"
+        sweep_stale(cache.parent, f".{stage}.tmp")  # a killed earlier run's half-written stage
+        tmp = cache.parent / temp_name(f".{stage}.tmp")
         tmp.mkdir()
         writer = StageWriter(dir=tmp, data=dict(data or {}))
         upload_id = f"{datetime.now(timezone.utc):%Y%m%dT%H%M%S}-{uuid.uuid4().hex[:12]}"

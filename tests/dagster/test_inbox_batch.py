@@ -21,7 +21,7 @@ def story(title: str) -> str:
 
 
 @pytest.fixture
-def batch(env, tmp_path, monkeypatch):
+def batch(env, tmp_path, monkeypatch):  # noqa: F811 - env is the fixture imported above
     monkeypatch.setenv("SHORTSMITH_CHANNELS", str(write_config(tmp_path / "channels5.yaml", cm_per_day=5)))
     with dg.instance_for_test() as instance:
         yield setup(env, instance)
