@@ -90,8 +90,11 @@ def run_video(channel: str, topic: str) -> int:
     print(f"partition: {key}")
     job = defs.resolve_job_def("make_video")
     instance = _instance()
-    result = job.execute_in_process(partition_key=key, instance=instance, raise_on_error=False,
-                                    run_config=QUIET_CONSOLE)
+    from .runguard import RunGuard, run_tags
+
+    with RunGuard(instance):
+        result = job.execute_in_process(partition_key=key, instance=instance, raise_on_error=False,
+                                        run_config=QUIET_CONSOLE, tags=run_tags())
     elapsed = time.perf_counter() - started
     for step, seconds in step_times(instance, result.run_id):
         print(f"  {step:<22} {seconds:6.1f} s")

@@ -156,3 +156,10 @@ def _process_start_time(pid: int) -> float | None:
         return boot + ticks / os.sysconf("SC_CLK_TCK")
     except (OSError, IndexError, ValueError, StopIteration):
         return time.time() - 10**9  # alive, start unknown: treat as older than any run
+
+
+def interrupt_pending() -> bool:
+    """Whether SIGINT/SIGTERM arrived while Dagster holds them back (it does during an in-process run)."""
+    from dagster._utils.interrupts import check_captured_interrupt
+
+    return bool(check_captured_interrupt())
