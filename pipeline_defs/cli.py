@@ -18,6 +18,7 @@ import time
 from pathlib import Path
 
 from shortsmith.errors import ShortsmithError
+from shortsmith.languages import check_speakable
 from shortsmith.topics import clean_topic
 
 from . import settings
@@ -50,6 +51,7 @@ def add_video(channel: str, topic: str, *, source: str = "cli") -> str:
 
     resources = defs.resources
     ch = resources["channels"].get(channel)  # a clear error for an unknown channel
+    check_speakable(ch, clean_topic(topic))  # refused before any partition or ledger entry exists
     store = resources["storage"].store()
     key = write_request(store, ch, clean_topic(topic), source)
     instance = _instance()
@@ -82,6 +84,27 @@ def step_times(instance, run_id: str) -> list[tuple[str, float]]:
     return out
 
 
+def _failure_text(err) -> str:
+    """A step's error in one line: the user-facing message, or the environment problem under it."""
+    from shortsmith.enverrors import environment_error
+
+    text = (err.message if err else "").strip()
+    if "Failure: " in text:
+        return text.split("Failure: ", 1)[-1]
+    chain, causes = [], err
+    while causes is not None:
+        chain.append(f"{causes.cls_name}: {causes.message}")
+        causes = causes.cause or getattr(causes, "context", None)
+    blob = "\n".join(chain)
+    for marker, code in (("No space left on device", 28), ("Read-only file system", 30), ("Permission denied", 13)):
+        if marker in blob:
+            line = next(ln for ln in blob.splitlines() if marker in ln)
+            problem = environment_error(OSError(code, marker, line.split("'")[1] if "'" in line else None))
+            if problem is not None:
+                return str(problem)
+    return chain[-1] if chain else text
+
+
 def run_video(channel: str, topic: str) -> int:
     started = time.perf_counter()
     key = add_video(channel, topic)
@@ -102,13 +125,10 @@ def run_video(channel: str, topic: str) -> int:
     for ev in failed_checks:
         print(f"CHECK FAILED {ev.asset_check_key.name}: {ev.description}", file=sys.stderr)
     if not result.success:
-        for event in result.all_events:
-            if event.event_type_value == "STEP_FAILURE":
-                err = event.event_specific_data.error
-                text = (err.message if err else "").strip()
-                text = text.split("Failure: ", 1)[-1] if "Failure: " in text else text
-                print(f"FAILED {event.step_key}: {text}", file=sys.stderr)
         print(f"run {result.run_id} failed after {elapsed:.1f} s", file=sys.stderr)
+        for event in result.all_events:  # last, so the last line is the cause and its fix
+            if event.event_type_value == "STEP_FAILURE":
+                print(f"FAILED {event.step_key}: {_failure_text(event.event_specific_data.error)}", file=sys.stderr)
         return 1
     store = defs.resources["storage"].store()
     print(f"video:     {store.file(key, 'video', 'video.mp4')}")
@@ -278,6 +298,14 @@ def main(argv: list[str] | None = None) -> int:
         return run_trends()
     except ShortsmithError as exc:
         print(f"error: {exc}", file=sys.stderr)
+        return 2
+    except Exception as exc:  # the disk, a folder or the instance's database: cause and fix on the last line
+        from shortsmith.enverrors import environment_error
+
+        problem = environment_error(exc)
+        if problem is None:
+            raise
+        print(f"error: {problem}", file=sys.stderr)
         return 2
 
 

@@ -14,6 +14,7 @@ from datetime import date, datetime, timezone
 import dagster as dg
 
 from shortsmith.config import Channel
+from shortsmith.languages import unsayable
 from shortsmith.quota import local_day, utcnow
 from shortsmith.storage import LocalMediaStore
 from shortsmith.topics import clean_topic, partition_key, split_partition_key
@@ -65,8 +66,11 @@ class Planner:
     def exists(self, key: str) -> bool:
         return key in self._existing
 
-    def why_not(self, channel: Channel, key: str, used: dict[str, str]) -> str | None:
+    def why_not(self, channel: Channel, key: str, used: dict[str, str], topic: str | None = None) -> str | None:
         """Why this partition must not be requested, or None if it may."""
+        bad = unsayable(channel, topic) if topic else []
+        if bad:  # the voice could not say it: never a partition or a ledger entry
+            return f"{channel.name}'s {channel.language!r} voice cannot say {''.join(bad[:5])!r} in {topic!r}"
         slug = split_partition_key(key)[1]
         last = used.get(slug)
         if last is not None and channel.topic_cooldown_days > 0:

@@ -7,6 +7,7 @@ when the file is loaded, and a bad value raises a ConfigError that names the fie
 
 from __future__ import annotations
 
+import math
 import re
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -188,6 +189,9 @@ def _opt(data: dict, key: str, where: str, default: Any, kind: type | tuple[type
             field=f"{where}.{key}",
             fix=f"set {where}.{key} to {_kind_name(kind)}",
         )
+    if isinstance(value, float) and not math.isfinite(value):  # YAML .nan/.inf pass every comparison
+        raise ConfigError(f"'{key}' must be a finite number, got {value!r}", field=f"{where}.{key}",
+                          fix=f"set {where}.{key} to a plain number")
     return value
 
 

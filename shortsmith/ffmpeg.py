@@ -14,6 +14,7 @@ No Dagster import here: this module is used by the core renderer and by tests.
 
 from __future__ import annotations
 
+import errno
 import functools
 import json
 import os
@@ -283,6 +284,10 @@ def run_ffmpeg(
         )
     if rc != 0:
         last = [ln for ln in tail if ln.strip()][-20:]
+        if any("No space left on device" in ln for ln in last):
+            from .enverrors import environment_error
+
+            raise environment_error(OSError(errno.ENOSPC, "No space left on device", args[-1] if args else None))
         raise MediaError(
             f"ffmpeg exited with status {rc}. Last lines of its log:\n" + "\n".join(last),
             field="ffmpeg",

@@ -17,7 +17,13 @@ import dagster as dg
 
 from shortsmith.errors import ShortsmithError
 from shortsmith.inbox import MARKDOWN_SUFFIXES, open_inbox
-from shortsmith.narrative import MAX_BYTES, narrative_script, narrative_to_dict, parse_narrative
+from shortsmith.languages import check_speakable
+from shortsmith.narrative import (
+    MAX_BYTES,
+    narrative_script,
+    narrative_to_dict,
+    parse_narrative,
+)
 from shortsmith.quota import utcnow
 from shortsmith.topics import partition_key
 
@@ -142,6 +148,7 @@ def _handle(f, inbox, channels, default_channel, planner, room, keys, log):
         narrative = parse_narrative(text, name=f.name)
         channel = channels.get(narrative.channel or default_channel)
         narrative_script(channel, narrative, name=f.name)  # the budget check, before any work
+        check_speakable(channel, " ".join([narrative.title, *narrative.paragraphs]), field="narrative")
     except ShortsmithError as exc:
         raise Rejected(exc.message if exc.field is None else f"[{exc.field}] {exc.message}",
                        exc.fix or "correct the file") from None

@@ -77,7 +77,7 @@ def trending_topics_sensor(context: dg.SensorEvaluationContext, channels: Channe
             if picked >= room:
                 break
             key = partition_key(channel.name, t["topic"])
-            reason = planner.why_not(channel, key, used)
+            reason = planner.why_not(channel, key, used, topic=t["topic"])
             if reason:
                 context.log.debug(f"not requesting {key}: {reason}")
                 continue
