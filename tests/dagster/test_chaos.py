@@ -62,7 +62,7 @@ def _temp_leftovers(root: Path) -> list[str]:
 def test_kill_9_at_voice_encode_and_publish_then_rerun(tmp_path):
     home = tmp_path / "dagster_home"
     env = {**os.environ, "PYTHONPATH": str(ROOT), "DAGSTER_HOME": str(home), "SHORTSMITH_HOME": str(tmp_path / "sh"),
-           "SHORTSMITH_CHANNELS": str(write_channels(tmp_path / "channels.yaml")),
+           "SHORTSMITH_CHANNELS": str(write_channels(tmp_path / "channels.yaml", videos_per_day=10)),
            "SHORTSMITH_RENDER_SIZE": "360x640"}
     for name in ("SHORTSMITH_MEDIA", "SHORTSMITH_CHANNEL_DIR", "SHORTSMITH_STORAGE"):
         env.pop(name, None)
@@ -100,7 +100,7 @@ def test_kill_9_at_voice_encode_and_publish_then_rerun(tmp_path):
         assert "marked failed" in out  # the dead run was ended before waiting
         key = partition_key("curious-minds", topic)
         folder = tmp_path / "sh" / "channel" / "curious-minds"
-        assert [p.name for p in folder.iterdir() if p.name.startswith(key)] == [key]  # published once
+        assert [p.name for p in folder.iterdir() if p.name.startswith(key)] == [key], out[-3000:]  # published once
         assert (folder / key / "publication.json").is_file()
         figures.append(f"{step}: re-run {took:.1f} s")
     assert not _temp_leftovers(tmp_path / "sh")
