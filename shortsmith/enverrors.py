@@ -4,6 +4,7 @@ name the cause and the fix, instead of a traceback ending in ``OSError`` or ``di
 from __future__ import annotations
 
 import errno
+from pathlib import Path
 
 from .errors import ShortsmithError
 
@@ -40,7 +41,9 @@ def environment_error(exc: BaseException) -> EnvironmentProblem | None:
                                           "DAGSTER_HOME at a larger disk), then run the same command again")
         if isinstance(e, OSError) and e.errno in READ_ONLY and e.filename:
             why = "read-only" if e.errno == errno.EROFS else "not writable (permission denied)"
-            return EnvironmentProblem(f"{e.filename} is {why}", field="folders",
+            path = Path(str(e.filename))
+            return EnvironmentProblem(f"the folder {path.parent} is {why} (could not write {path.name})",
+                                      field="folders",
                                       fix="make the folder writable, or point SHORTSMITH_HOME (media, channel) "
                                           "and DAGSTER_HOME at a writable folder")
         text = str(e).lower()
