@@ -1,7 +1,7 @@
 """Running a channel's provider chain inside an asset: shared breaker state, pools, rate limits, costs.
 
-- Circuit breakers live in the Dagster instance's key-value store, so every run and process
-  (and the daemon) sees that a provider is being skipped.
+- Circuit breakers live in the project's state table in the instance's database (``state.py``),
+  so every run and process (and the daemon) sees that a provider is being skipped.
 - Concurrency per provider uses Dagster's concurrency pools: each provider call holds a slot of
   the pool named in ``PROVIDER_POOLS`` (``dagster instance concurrency set openai 2``); a pool
   without a limit takes the instance's ``pools: default_limit`` on first use (none: not limited).
