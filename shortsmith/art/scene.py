@@ -167,7 +167,54 @@ def render_scene(beat: Beat, *, style: VisualStyle, seed: str, index: int, total
     msize = max(8, int(min(w * mfrac, h * 0.3)))
     focus = (fx * w, fy * h)
 
-    # 1. the sky, at a quarter of the size
+    img, bg_rgb, phosphor = _backdrop(w, h, kind, pal, rng, style, (fx, fy))
+
+    # 3. the focal element for the beat's kind
+    c1, c2 = _accents(pal, name, bg_rgb, phosphor)
+    motif = pick_motif(beat.keywords, f"{seed}|{index}", beat.visual_prompt)
+    if kind == "hook":
+        ray_c = _mix(c1, (255, 255, 255), 0.3) if name != "geometric" else _mix(pal.accents[0], (255, 255, 255), 0.35)
+        _put(img, _rays((w, h), focus, ray_c, rng, 16, 70 if name != "geometric" else 110), 0, 0)
+    elif kind == "cta":
+        _put(img, _rings((w, h), focus, msize * 0.62, c2, max(2, msize * 0.025)), 0, 0)
+    elif kind == "promise":
+        _put(img, _orbit((w, h), focus, msize * 0.7, c2, max(2, msize * 0.012), rng), 0, 0)
+    else:  # body: small, out-of-focus echoes of the motif give depth
+        for k in range(2):
+            es = max(8, int(msize * rng.uniform(0.22, 0.32)))
+            m, _ = motif_masks(motif, es, rng)
+            ex = rng.uniform(0.04, 0.8) * w - es / 2
+            if abs(ex + es / 2 - focus[0]) < msize * 0.6:
+                ex = (0.05 * w if focus[0] > w * 0.45 else 0.8 * w - es)
+            ey = rng.uniform(0.05, 0.3) * h
+            blurred = m.filter(ImageFilter.GaussianBlur(max(1, es // 30)))
+            _put(img, _tint(blurred, c2, 0.35), int(ex), int(ey))
+
+    # 4. the motif
+    layer, pad = _motif_layer(motif, msize, name, c1, c2, pal.ground, rng, glow)
+    _put(img, layer, int(focus[0] - msize / 2 - pad), int(focus[1] - msize / 2 - pad))
+
+    return _finish(img, pal, rng, style)
+
+
+def _accents(pal: _Palette, name: str, bg_rgb, phosphor) -> tuple[tuple, tuple]:
+    """The two colours that stand out on this backdrop (the subject's and its companion's)."""
+    bright = name in ("aurora", "neon")
+    c1 = phosphor or pal.contrasting(pal.accents[0] if name == "geometric" else bg_rgb, bright=bright)
+    c2 = pal.contrasting(c1, exclude=(c1,), bright=bright)
+    if phosphor:  # a second phosphor: the palette's other bright accent, if it has one
+        others = [c for c in pal.accents if c != phosphor and _luma(c) > 90]
+        c2 = max(others, key=_luma) if others else _scale(phosphor, 0.55)
+    return c1, c2
+
+
+def _backdrop(w: int, h: int, kind: str, pal: _Palette, rng: random.Random, style: VisualStyle,
+              focus_frac: tuple[float, float]) -> tuple[Image.Image, tuple, tuple | None]:
+    """The sky and the style layer (RGBA, full size), the sky colour at the focus, and the
+    retro-terminal phosphor colour (None for other looks)."""
+    name, glow = style.name, style.glow
+    fx, fy = focus_frac
+    # the sky, at a quarter of the size
     lw, lh = max(8, w // 4), max(8, h // 4)
     lo = _sky(lw, lh, pal, rng, kind, glow)
     horizon = 0.72 + rng.uniform(-0.015, 0.015)
@@ -194,7 +241,7 @@ def render_scene(beat: Beat, *, style: VisualStyle, seed: str, index: int, total
     bg_rgb = tuple(float(v) for v in lo[min(lh - 1, int(fy * lh)), min(lw - 1, int(fx * lw))])
     sky = Image.fromarray(np.clip(lo, 0, 255).astype(np.uint8), "RGB")
 
-    # 2. the style layer
+    # the style layer
     if name == "paper":  # drawn at half size, then upscaled once
         half = sky.resize((max(8, w // 2), max(8, h // 2)), Image.BILINEAR).convert("RGBA")
         _paper(half, pal, rng, glow)
@@ -213,37 +260,15 @@ def render_scene(beat: Beat, *, style: VisualStyle, seed: str, index: int, total
     elif name == "retro-terminal":
         _terminal(img, pal, rng, phosphor)
 
-    # 3. the focal element for the beat's kind
-    bright = name in ("aurora", "neon")
-    c1 = phosphor or pal.contrasting(pal.accents[0] if name == "geometric" else bg_rgb, bright=bright)
-    c2 = pal.contrasting(c1, exclude=(c1,), bright=bright)
-    if phosphor:  # a second phosphor: the palette's other bright accent, if it has one
-        others = [c for c in pal.accents if c != phosphor and _luma(c) > 90]
-        c2 = max(others, key=_luma) if others else _scale(phosphor, 0.55)
-    motif = pick_motif(beat.keywords, f"{seed}|{index}", beat.visual_prompt)
-    if kind == "hook":
-        ray_c = _mix(c1, (255, 255, 255), 0.3) if name != "geometric" else _mix(pal.accents[0], (255, 255, 255), 0.35)
-        _put(img, _rays((w, h), focus, ray_c, rng, 16, 70 if name != "geometric" else 110), 0, 0)
-    elif kind == "cta":
-        _put(img, _rings((w, h), focus, msize * 0.62, c2, max(2, msize * 0.025)), 0, 0)
-    elif kind == "promise":
-        _put(img, _orbit((w, h), focus, msize * 0.7, c2, max(2, msize * 0.012), rng), 0, 0)
-    else:  # body: small, out-of-focus echoes of the motif give depth
-        for k in range(2):
-            es = max(8, int(msize * rng.uniform(0.22, 0.32)))
-            m, _ = motif_masks(motif, es, rng)
-            ex = rng.uniform(0.04, 0.8) * w - es / 2
-            if abs(ex + es / 2 - focus[0]) < msize * 0.6:
-                ex = (0.05 * w if focus[0] > w * 0.45 else 0.8 * w - es)
-            ey = rng.uniform(0.05, 0.3) * h
-            blurred = m.filter(ImageFilter.GaussianBlur(max(1, es // 30)))
-            _put(img, _tint(blurred, c2, 0.35), int(ex), int(ey))
+    return img, bg_rgb, phosphor
 
-    # 4. the motif
-    layer, pad = _motif_layer(motif, msize, name, c1, c2, pal.ground, rng, glow)
-    _put(img, layer, int(focus[0] - msize / 2 - pad), int(focus[1] - msize / 2 - pad))
 
-    # 5. finishing, computed at a quarter of the size as out = img * gain + lift:
+def _finish(img: Image.Image, pal: _Palette, rng: random.Random, style: VisualStyle) -> Image.Image:
+    """Caption band, vignette, the player-UI fade, scanlines and grain: the scene as RGB."""
+    w, h = img.size
+    lw, lh = max(8, w // 4), max(8, h // 4)
+    name = style.name
+    # computed at a quarter of the size as out = img * gain + lift:
     # a calmer, darker caption band, a vignette, and the bottom (player UI) fading to the ground
     x, y = _grid(lw, lh)
     band = np.exp(-((y - 0.53) ** 2) / (2 * 0.11 ** 2)) * 0.28

@@ -151,6 +151,8 @@ def library() -> tuple[Subject, ...]:
         if stem is None:
             continue
         name = (e.get("name") or e.get("short_name") or "").lower()
+        if name.startswith("clock face ") or name in ("copyright sign", "registered sign", "trade mark sign"):
+            continue  # 24 clock faces would answer every number said as a word ("thirty")
         # one of "person/man/woman X": the neutral one (listed first) stands for all three
         base = re.sub(r"^(man|woman|person|men|women|people) ", "", name)
         if base in seen_names and base != name:
@@ -238,7 +240,7 @@ def lexical_scores(beat: Beat) -> np.ndarray:
     score = np.zeros(n, np.float32)
     idx = _name_index()
     weighted = [(w, 1.0 / (1 + 0.3 * i)) for i, k in enumerate(beat.keywords) for w in _WORD.findall(str(k).lower())]
-    weighted += [(w, 0.35) for w in _WORD.findall(f"{beat.narration} {beat.visual_prompt}".lower())]
+    weighted += [(w, 0.35) for w in _WORD.findall(beat.narration.lower()) if w not in _NUMBER_WORDS]
     for word, weight in weighted:
         if word in _STOP or len(word) < 3:
             continue
@@ -251,10 +253,21 @@ def lexical_scores(beat: Beat) -> np.ndarray:
     return score
 
 
+_NUMBER_WORDS = set("zero one two three four five six seven eight nine ten eleven twelve thirteen fourteen fifteen "
+                    "sixteen seventeen eighteen nineteen twenty thirty forty fifty sixty seventy eighty ninety "
+                    "hundred hundreds thousand thousands million millions billion billions dozen".split())
+
+
 def beat_query(beat: Beat) -> tuple[str, str]:
-    """The two texts a beat is matched by: its keywords, and what is said and shown."""
-    prompt = re.sub(r"\b(vertical|scene|style|bold|close-up|wide|shot)\b", " ", beat.visual_prompt or "")
-    return ", ".join(str(k) for k in beat.keywords) or beat.narration, f"{beat.narration} {prompt}".strip()
+    """The two texts a beat is matched by: its keywords, and what is said. Number words are left
+    out (they name quantities, not things), as are the prompt template's words."""
+    kws = [str(k) for k in beat.keywords
+           if str(k).lower() not in _NUMBER_WORDS and str(k).lower() not in _STOP and "'" not in str(k)]
+    said = " ".join(w for w in beat.narration.split() if w.lower().strip(",.;:!?") not in _NUMBER_WORDS)
+    return ", ".join(kws) or said, said
+
+
+KW_WEIGHT = 0.5  # keywords vs narration in the similarity
 
 
 @dataclass(frozen=True)
@@ -272,7 +285,7 @@ def rank(beat: Beat, *, top: int = 12) -> tuple[list[Match], str]:
         kw, said = beat_query(beat)
         q = embed.encoder(required=True).encode([kw, said])
         sims = vecs.astype(np.float32) @ q.T  # n x 2
-        score = 0.55 * sims[:, 0] + 0.45 * sims[:, 1] + 0.12 * lex
+        score = KW_WEIGHT * sims[:, 0] + (1 - KW_WEIGHT) * sims[:, 1] + 0.12 * lex
         method = "minilm"
     else:
         score = lex
