@@ -21,6 +21,7 @@ import re
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
 
+from ..errors import ToolMissingError
 from ..model import Beat
 from . import subjects as lib
 
@@ -199,7 +200,11 @@ def plan_scene(beat: Beat, previous: list[dict] | None = None) -> ScenePlan:
     """The plan for a beat given the plans of the scenes before it (in order)."""
     previous = previous or []
     avoid = {s["code"] for s in (previous[-1]["subjects"] if previous else [])}
-    matches, method = lib.pick(beat, avoid=avoid, count=3)
+    used: dict[str, int] = {}
+    for p in previous:
+        if p["subjects"]:
+            used[p["subjects"][0]["code"]] = used.get(p["subjects"][0]["code"], 0) + 1
+    matches, method = lib.pick(beat, avoid=avoid, count=3, used=used)
     if not matches:
         matches, method = lib.pick(Beat(beat.kind, "idea", "light bulb", ["idea"]), avoid=avoid, count=1)
     figure = find_figure(beat.narration)
@@ -249,3 +254,18 @@ def scene_plans_manifest(plans: list[dict | None]) -> dict:
     used = [lib.by_code(s["code"]) for p in plans if p for s in p["subjects"]]
     return {"plans": plans, "subjects": subjects, "layouts": [p["layout"] if p else "" for p in plans],
             "asset_credits": lib.credits_for(used)}
+
+
+def strongest_subject(manifest: dict) -> lib.Subject | None:
+    """The best-matched subject of a video's scenes (from its scene manifest), or None."""
+    best = None
+    for scene in manifest.get("subjects") or []:
+        for s in scene.get("subjects") or []:
+            if best is None or s["score"] > best["score"]:
+                best = s
+    if best is None:
+        return None
+    try:
+        return lib.by_code(best["code"])
+    except (KeyError, ToolMissingError):  # the library changed or is not installed: the scene instead
+        return None

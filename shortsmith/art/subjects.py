@@ -268,6 +268,7 @@ def beat_query(beat: Beat) -> tuple[str, str]:
 
 
 KW_WEIGHT = 0.5  # keywords vs narration in the similarity
+REUSE_PENALTY = 0.07
 
 
 @dataclass(frozen=True)
@@ -294,10 +295,16 @@ def rank(beat: Beat, *, top: int = 12) -> tuple[list[Match], str]:
     return [Match(subjects[i], round(float(score[i]), 4)) for i in order], method
 
 
-def pick(beat: Beat, *, avoid: set[str] = frozenset(), count: int = 3) -> tuple[list[Match], str]:
+def pick(beat: Beat, *, avoid: set[str] = frozenset(), count: int = 3,
+         used: dict[str, int] | None = None) -> tuple[list[Match], str]:
     """1-``count`` subjects for a beat, never one in ``avoid`` (the previous scene's), each
-    different enough from the ones already picked; the first is the strongest."""
-    ranked, method = rank(beat, top=40)
+    different enough from the ones already picked; the first is the strongest. ``used``: how often
+    each subject already led a scene of this video; each time costs it ``REUSE_PENALTY`` so a
+    topic's obvious subject does not lead every scene."""
+    ranked, method = rank(beat, top=60)
+    if used:
+        ranked = sorted((Match(m.subject, round(m.score - REUSE_PENALTY * used.get(m.subject.code, 0), 4))
+                         for m in ranked), key=lambda m: -m.score)
     chosen: list[Match] = []
     best = None
     for m in ranked:

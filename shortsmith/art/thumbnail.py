@@ -12,7 +12,7 @@ from PIL import Image, ImageDraw, ImageFilter, ImageFont
 from ..fonts import FONT_BOLD
 from ..model import Beat
 from .style import VisualStyle, _Palette, _luma, _mix
-from .layers import _layer
+from .layers import _layer, _put
 from .scene import render_scene
 
 
@@ -98,9 +98,10 @@ def fit_title(title: str, width: int, height: int, *, max_lines: int = 3, max_si
 
 
 def render_thumbnail(title: str, *, scene: Image.Image | None, style: VisualStyle,
-                     size: tuple[int, int] = (1280, 720)) -> Image.Image:
+                     size: tuple[int, int] = (1280, 720), subject=None) -> Image.Image:
     """A 16:9 thumbnail: the scene (or a fresh one in the style) behind the title in big,
-    bold, outlined text on the left; the scene's motif area shows on the right."""
+    bold, outlined text on the left; on the right the video's strongest ``subject`` (a library
+    Subject) drawn large, or without one the scene's motif area."""
     w, h = int(size[0]), int(size[1])
     pal = _Palette(style, 0)
     if scene is None:
@@ -124,7 +125,13 @@ def render_thumbnail(title: str, *, scene: Image.Image | None, style: VisualStyl
     fmask = Image.new("L", focal.size, 0)
     ImageDraw.Draw(fmask).ellipse([fs * 0.13, fs * 0.13, fs * 0.87, fs * 0.87], fill=255)
     fmask = fmask.filter(ImageFilter.GaussianBlur(fs // 12))
-    img.paste(focal, (w - int(fs * 0.93), (h - focal.height) // 2), fmask)
+    if subject is None:
+        img.paste(focal, (w - int(fs * 0.93), (h - focal.height) // 2), fmask)
+    else:  # the strongest subject, large and sharp, with the style's treatment
+        from .compose import _styled
+        ssz = int(h * 0.74)
+        layer, pad = _styled(subject, ssz, style, pal.vivid, pal.brightest, pal.ground)
+        _put(img, layer, int(w - ssz * 1.02 - pad), int((h - ssz) / 2 - pad))
     # darken the left for the text
     x = np.linspace(0, 1, w, dtype=np.float32)
     shade = np.clip(1.0 - x / 0.75, 0, 1) ** 1.3 * 0.72
