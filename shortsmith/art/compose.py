@@ -11,7 +11,7 @@ from __future__ import annotations
 
 from functools import lru_cache
 
-from PIL import Image, ImageChops, ImageDraw, ImageFilter, ImageFont
+from PIL import Image, ImageChops, ImageDraw, ImageFilter, ImageFont, ImageOps
 
 from ..fonts import FONT_BOLD
 from ..model import Beat
@@ -34,6 +34,11 @@ def _styled(subject: lib.Subject, size: int, style: VisualStyle, c1, c2, ground,
             ) -> tuple[Image.Image, int]:
     """The subject as an RGBA square in the channel's look, with its shadow/glow, and its padding."""
     art = lib.render_subject(subject, size)
+    a = art.getchannel("A")
+    if lib.is_picture(subject):  # a square picture: round it off
+        rounded = Image.new("L", art.size, 0)
+        ImageDraw.Draw(rounded).rounded_rectangle([0, 0, size - 1, size - 1], radius=int(size * 0.22), fill=255)
+        art.putalpha(ImageChops.multiply(a, rounded))
     pad = max(2, size // 6)
     full = size + 2 * pad
     out = Image.new("RGBA", (full, full), (0, 0, 0, 0))
@@ -43,10 +48,12 @@ def _styled(subject: lib.Subject, size: int, style: VisualStyle, c1, c2, ground,
     placed.paste(art, (pad, pad))
     name, glow = style.name, style.glow
     if name == "retro-terminal":  # pixels of phosphor: the drawing's brightness, quantised to a grid
-        cells = max(12, size // 14)
+        cells = max(24, size // 9)
         lum = placed.convert("L").resize((cells, cells), Image.BOX)
         a = alpha.resize((cells, cells), Image.BOX).point(lambda v: 255 if v > 110 else 0)
-        lum = ImageChops.multiply(lum.point(lambda v: 90 + v * 165 // 255), a)
+        # stretched within the drawing so its inner lines survive the single phosphor colour
+        lum = ImageOps.autocontrast(lum, cutoff=2, mask=a)
+        lum = ImageChops.multiply(lum.point(lambda v: 60 + v * 195 // 255), a)
         big = lum.resize((full, full), Image.NEAREST)
         out.alpha_composite(_tint(_soft(big, size * 0.04), c1, min(1.0, 0.7 * glow)))
         tinted = Image.new("RGBA", (full, full), (*_mix(c1, (255, 255, 255), 0.15), 255))

@@ -209,6 +209,9 @@ def plan_scene(beat: Beat, previous: list[dict] | None = None) -> ScenePlan:
         matches, method = lib.pick(Beat(beat.kind, "idea", "light bulb", ["idea"]), avoid=avoid, count=1)
     figure = find_figure(beat.narration)
     layout = choose_layout(beat, len(matches), figure, [p["layout"] for p in previous])
+    if layout == "closeup" and lib.is_picture(matches[0].subject):
+        # a square picture cropped by the frame is just a coloured wall: show it whole
+        layout = "hero" if (not previous or previous[-1]["layout"] != "hero") else "group"
     keep = {"hero": 3, "closeup": 2, "group": 3, "figure": 1, "compare": 2, "steps": 3}[layout]
     label = None
     if layout == "compare" and _BEFORE.search(beat.narration) and _AFTER.search(beat.narration):

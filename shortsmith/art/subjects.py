@@ -341,6 +341,13 @@ def render_subject(subject: Subject, size: int) -> Image.Image:
     return Image.open(io.BytesIO(_render_png(subject.code, int(size)))).convert("RGBA")
 
 
+@lru_cache(maxsize=4096)
+def is_picture(subject: Subject) -> bool:
+    """A square picture (a landscape, a night sky) rather than a drawn object: it fills its square."""
+    a = render_subject(subject, 32).getchannel("A").resize((8, 8), Image.BOX)
+    return sum(a.getdata()) > 0.85 * 255 * 64
+
+
 def by_code(code: str) -> Subject:
     for s in library():
         if s.code == code:
