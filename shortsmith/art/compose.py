@@ -154,6 +154,7 @@ def render_planned(beat: Beat, plan: ScenePlan, *, style: VisualStyle, seed: str
     fx, fy = _FOCUS.get(layout, (0.44, 0.22))
     fx += rng.uniform(-0.02, 0.02)
     img, bg_rgb, phosphor = _backdrop(w, h, kind, pal, rng, style, (fx, fy))
+    img = _reframe(img, rng, index)
     c1, c2 = _accents(pal, style.name, bg_rgb, phosphor)
     subs = plan.subject_objects()
     for s in subs:
@@ -165,6 +166,21 @@ def render_planned(beat: Beat, plan: ScenePlan, *, style: VisualStyle, seed: str
     draw(img, subs, plan, kind=kind, focus=(fx * w, fy * h), stage=stage, style=style, pal=pal, c1=c1, c2=c2,
          ground=ground, rng=rng)
     return _finish(img, pal, rng, style)
+
+
+def _reframe(img: Image.Image, rng, index: int) -> Image.Image:
+    """The backdrop seen through a different camera per scene: mirrored on every other scene and
+    zoomed into a different part, so a channel's look stays while no two backdrops line up."""
+    w, h = img.size
+    if index % 2:
+        img = img.transpose(Image.FLIP_LEFT_RIGHT)
+    zoom = rng.uniform(1.0, 1.35)
+    cw, ch = w / zoom, h / zoom
+    x0 = rng.uniform(0, w - cw)
+    y0 = rng.uniform(0, h - ch) * rng.choice((0.0, 0.5, 1.0))
+    if zoom < 1.02:
+        return img
+    return img.resize((w, h), Image.BILINEAR, box=(x0, y0, x0 + cw, y0 + ch))
 
 
 def _hero(img, subs, plan, *, kind, focus, stage, style, pal, c1, c2, ground, rng):

@@ -208,6 +208,8 @@ def plan_scene(beat: Beat, previous: list[dict] | None = None) -> ScenePlan:
     if not matches:
         matches, method = lib.pick(Beat(beat.kind, "idea", "light bulb", ["idea"]), avoid=avoid, count=1)
     figure = find_figure(beat.narration)
+    if figure is not None and any((p.get("figure") or {}).get("value") == figure.value for p in previous):
+        figure = None  # a number already shown in this video is not news twice
     layout = choose_layout(beat, len(matches), figure, [p["layout"] for p in previous])
     if layout == "closeup" and lib.is_picture(matches[0].subject):
         # a square picture cropped by the frame is just a coloured wall: show it whole
