@@ -59,7 +59,7 @@ from pathlib import Path
 from .errors import InputError, MediaError
 from .encoders import choose_encoder, video_codec_args
 from .ffmpeg import run_ffmpeg
-from .fonts import FONT_BOLD, FONTS_DIR
+from .fonts import FONTS_DIR, font_for
 from .model import SceneTiming, Voiceover
 
 
@@ -754,7 +754,7 @@ def _watermark_filter(text: str, settings: RenderSettings) -> str:
     y = round(settings.height * 0.095)
     shadow = max(1, round(size / 16))
     return (
-        f"drawtext=fontfile={filter_value(FONT_BOLD)}:text={filter_value(text)}"
+        f"drawtext=fontfile={filter_value(font_for(text))}:text={filter_value(text)}"
         f":expansion=none:fontsize={size}:fontcolor=white@{settings.watermark_opacity:.2f}"
         f":shadowcolor=black@{settings.watermark_opacity * 0.6:.2f}:shadowx={shadow}"
         f":shadowy={shadow}:x={x}:y={y}"

@@ -9,34 +9,37 @@ from functools import lru_cache
 import numpy as np
 from PIL import Image, ImageDraw, ImageFilter, ImageFont
 
-from ..fonts import FONT_BOLD
+from pathlib import Path
+
+from ..fonts import FONT_BOLD, font_for, script_of
 from ..model import Beat
 from .style import VisualStyle, _Palette, _luma, _mix
 from .layers import _layer, _put
 from .scene import render_scene
 
 
+@lru_cache(maxsize=16)
+def _font(size: int, path: str = str(FONT_BOLD)) -> ImageFont.FreeTypeFont:
+    return ImageFont.truetype(path, size)
+
+
 @lru_cache(maxsize=8)
-def _font(size: int) -> ImageFont.FreeTypeFont:
-    return ImageFont.truetype(str(FONT_BOLD), size)
+def _notdef(path: str = str(FONT_BOLD)) -> tuple[bytes, tuple[int, int]]:
+    mask = _font(48, path).getmask("\U0010fffd")
+    return bytes(mask), mask.size
 
 
-@lru_cache(maxsize=1)
-def _notdef() -> bytes:
-    font = _font(48)
-    return bytes(font.getmask("\U0010fffd"))
+@lru_cache(maxsize=8192)
+def _has_glyph(ch: str, path: str = str(FONT_BOLD)) -> bool:
+    mask = _font(48, path).getmask(ch)
+    return (bytes(mask), mask.size) != _notdef(path)
 
 
-@lru_cache(maxsize=4096)
-def _has_glyph(ch: str) -> bool:
-    font = _font(48)
-    mask = font.getmask(ch)
-    return not (bytes(mask) == _notdef() and mask.size == font.getmask("\U0010fffd").size)
-
-
-def renderable(text: str) -> str:
-    """``text`` with what the bold font cannot draw removed: emoji, pictographs, control and
-    format characters (zero-width joiners, variation selectors); whitespace collapsed."""
+def renderable(text: str, font_path: Path | str | None = None) -> str:
+    """``text`` with what the font (the bold DejaVu unless ``font_path``) cannot draw removed:
+    emoji, pictographs, control and format characters (zero-width joiners, variation
+    selectors); whitespace collapsed."""
+    path = str(font_path or FONT_BOLD)
     text = unicodedata.normalize("NFC", str(text))
     kept = []
     for ch in text:
@@ -48,7 +51,7 @@ def renderable(text: str) -> str:
             continue  # controls, format characters (ZWJ), private use, variation selectors
         if cat in ("Mn", "Me") and not kept:
             continue  # a combining mark with nothing to combine with
-        if _has_glyph(ch):
+        if _has_glyph(ch, path):
             kept.append(ch)
     return re.sub(r"\s+", " ", "".join(kept)).strip()
 
@@ -57,13 +60,14 @@ def _wrap(text: str, font: ImageFont.FreeTypeFont, width: int) -> list[str]:
     lines, current = [], ""
     for word in text.split():
         while font.getlength(word) > width and len(word) > 1:  # a word wider than a line: split it
+            hyphen = "" if script_of(word[0]) == "cjk" else "-"  # CJK breaks between any two characters
             cut = len(word)
-            while cut > 1 and font.getlength(word[:cut] + "-") > width:
+            while cut > 1 and font.getlength(word[:cut] + hyphen) > width:
                 cut -= 1
             if current:
                 lines.append(current)
                 current = ""
-            lines.append(word[:cut] + "-")
+            lines.append(word[:cut] + hyphen)
             word = word[cut:]
         trial = f"{current} {word}".strip()
         if not current or font.getlength(trial) <= width:
@@ -77,12 +81,14 @@ def _wrap(text: str, font: ImageFont.FreeTypeFont, width: int) -> list[str]:
 
 
 def fit_title(title: str, width: int, height: int, *, max_lines: int = 3, max_size: int | None = None,
-              min_size: int = 28) -> tuple[ImageFont.FreeTypeFont, list[str]]:
+              min_size: int = 28, font_path: Path | str | None = None) -> tuple[ImageFont.FreeTypeFont, list[str]]:
     """The largest bold font size at which ``title`` wraps into ``max_lines`` lines inside
-    ``width`` x ``height``; a title too long even at ``min_size`` is cut with an ellipsis."""
+    ``width`` x ``height``; a title too long even at ``min_size`` is cut with an ellipsis.
+    ``font_path``: the font (default: the bold DejaVu)."""
     size = max_size or int(height / 2.2)
+    path = str(font_path or FONT_BOLD)
     while True:
-        font = _font(size)
+        font = _font(size, path)
         lines = _wrap(title, font, width)
         if len(lines) <= max_lines and len(lines) * size * 1.12 <= height:
             return font, lines
@@ -139,11 +145,14 @@ def render_thumbnail(title: str, *, scene: Image.Image | None, style: VisualStyl
     arr *= (1 - shade)[None, :, None]
     img = Image.fromarray(arr.astype(np.uint8), "RGB").convert("RGBA")
 
-    text = renderable(title).upper() or "WATCH THIS"
+    # the title's own script (CJK, Arabic, Hebrew, Devanagari: Noto), never dropped for a stock phrase
+    font_path = font_for(title)
+    text = renderable(title, font_path).upper() or "WATCH THIS"
     margin = int(w * 0.055)
     text_w, text_h = int(w * 0.6), int(h * 0.8)
     # at most 3 lines; a title too long for a readable size is cut with an ellipsis
-    font, lines = fit_title(text, text_w, text_h, max_size=int(h * 0.2), min_size=max(12, int(h * 0.085)))
+    font, lines = fit_title(text, text_w, text_h, max_size=int(h * 0.2), min_size=max(12, int(h * 0.085)),
+                            font_path=font_path)
     fsz = font.size
     line_h = int(fsz * 1.1)
     total_h = line_h * len(lines)
