@@ -151,8 +151,10 @@ def library() -> tuple[Subject, ...]:
         if stem is None:
             continue
         name = (e.get("name") or e.get("short_name") or "").lower()
-        if name.startswith("clock face ") or name in ("copyright sign", "registered sign", "trade mark sign"):
-            continue  # 24 clock faces would answer every number said as a word ("thirty")
+        if (name.startswith(("clock face ", "no ")) or name.endswith("with cancellation stroke")
+                or name in ("copyright sign", "registered sign", "trade mark sign")):
+            # clock faces answer any number said as a word; prohibition signs show the opposite
+            continue
         # one of "person/man/woman X": the neutral one (listed first) stands for all three
         base = re.sub(r"^(man|woman|person|men|women|people) ", "", name)
         if base in seen_names and base != name:

@@ -24,10 +24,13 @@ from shortsmith.publish import build_upload_request
 from shortsmith.script import write_offline_script
 
 ROOT = Path(__file__).resolve().parents[2]
-FIXTURE = Path(__file__).parent / "fixtures" / "subject_beats.json"
+FIXTURES = Path(__file__).parent / "fixtures"
 SIZE = (180, 320)
-# Measured: 46 of 48 labelled beats (95.8 %) get a right strongest subject with all-MiniLM-L6-v2.
-MIN_ACCURACY = 0.9
+# Measured with all-MiniLM-L6-v2 (strongest subject among the labels):
+# - subject_beats.json, 48 beats (the library's extra words were written while looking at it): 47/48 = 97.9 %
+# - subject_beats_heldout.json, 22 beats written afterwards and never tuned on: 19/22 = 86.4 % when first
+#   run, 20/22 = 90.9 % after prohibition signs ("no bicycles") left the library.
+MIN_ACCURACY = {"subject_beats.json": 0.9, "subject_beats_heldout.json": 0.8}
 
 
 def _beat(item: dict) -> Beat:
@@ -36,9 +39,10 @@ def _beat(item: dict) -> Beat:
                 "aurora style, vertical 9:16", kws)
 
 
-def test_subject_matching_on_the_labelled_fixture():
-    beats = json.loads(FIXTURE.read_text())["beats"]
-    assert len(beats) >= 40
+@pytest.mark.parametrize("fixture", sorted(MIN_ACCURACY))
+def test_subject_matching_on_the_labelled_fixtures(fixture):
+    beats = json.loads((FIXTURES / fixture).read_text())["beats"]
+    assert len(beats) >= (40 if fixture == "subject_beats.json" else 20)
     names = {s.name for s in lib.library()}
     for item in beats:  # every label names a real subject of the library
         assert set(item["ok"]) <= names, set(item["ok"]) - names
@@ -49,7 +53,8 @@ def test_subject_matching_on_the_labelled_fixture():
         assert 1 <= len(picked) <= 3
         right.append(picked[0].subject.name in item["ok"])
     accuracy = sum(right) / len(right)
-    assert accuracy >= MIN_ACCURACY, f"{accuracy:.3f}: missed {[b['keywords'] for b, r in zip(beats, right) if not r]}"
+    missed = [b["keywords"] for b, r in zip(beats, right) if not r]
+    assert accuracy >= MIN_ACCURACY[fixture], f"{accuracy:.3f}: missed {missed}"
 
 
 def test_the_library_is_large_and_publishable():
