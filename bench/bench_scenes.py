@@ -1,16 +1,18 @@
 """Time per scene: planned scenes (subjects + layouts) vs the procedural-motif baseline, same process.
 
-    PYTHONPATH=. python bench/bench_scenes.py [--size 1080x1920] [--topics 2]
+    PYTHONPATH=. python bench/bench_scenes.py [--size 1080x1920] [--topics 2] [--workers 2]
 
 Prints seconds per scene for each and the ratio planned / motif (compare ratios across machines,
-not seconds), the one-time costs (model load, library vectors from cache) and the matching time
-per beat.
+not seconds), the one-time costs (model load, library vectors from cache), the matching time
+per beat, and the wall time per scene when a video's planned scenes are drawn by ``--workers``
+threads (plans are made in order first: each depends on the one before).
 """
 
 from __future__ import annotations
 
 import argparse
 import time
+from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 
 from shortsmith import embed
@@ -28,6 +30,7 @@ def main() -> None:
     ap = argparse.ArgumentParser()
     ap.add_argument("--size", default="1080x1920")
     ap.add_argument("--topics", type=int, default=2)
+    ap.add_argument("--workers", type=int, default=2)
     args = ap.parse_args()
     size = tuple(int(v) for v in args.size.split("x"))
     t = time.perf_counter()
@@ -60,11 +63,22 @@ def main() -> None:
             render_planned(beat, plan, style=style, seed=seed.topic, index=i, total=len(script.beats), size=size)
             render_t += time.perf_counter() - t
     planned = (plan_t + render_t) / n
+    t = time.perf_counter()
+    with ThreadPoolExecutor(args.workers) as pool:
+        for seed, style, script in videos:
+            plans = []
+            for beat in script.beats:
+                plans.append(plan_scene(beat, [p.to_dict() for p in plans]))
+            list(pool.map(lambda a: render_planned(a[1], a[2], style=style, seed=seed.topic, index=a[0],
+                                                   total=len(script.beats), size=size),
+                          [(i, b, p) for i, (b, p) in enumerate(zip(script.beats, plans))]))
+    parallel = (time.perf_counter() - t) / n
     print(f"{n} scenes at {size[0]}x{size[1]} from {len(videos)} videos")
     print(f"one-time: model load {load:.2f} s, library vectors {vectors:.2f} s (cached after the first run)")
     print(f"motif baseline   {motif:.3f} s/scene")
     print(f"planned scenes   {planned:.3f} s/scene (matching {plan_t / n:.3f} + drawing {render_t / n:.3f})")
     print(f"ratio planned/motif {planned / motif:.2f}")
+    print(f"planned, {args.workers} threads {parallel:.3f} s/scene wall ({planned / parallel:.2f}x)")
 
 
 if __name__ == "__main__":
