@@ -56,11 +56,11 @@ from collections.abc import Callable
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
 
-from .errors import InputError, MediaError
-from .encoders import choose_encoder, video_codec_args
-from .ffmpeg import run_ffmpeg
-from .fonts import FONT_BOLD, FONTS_DIR
-from .model import SceneTiming, Voiceover
+from ..errors import InputError, MediaError
+from ..encoders import choose_encoder, video_codec_args
+from ..ffmpeg import run_ffmpeg
+from ..fonts import FONT_BOLD, FONTS_DIR
+from ..model import SceneTiming, Voiceover
 
 
 # --------------------------------------------------------------------------- settings
@@ -672,7 +672,7 @@ def guard_true_peak(inputs: RenderInputs, settings: RenderSettings, out_path: Pa
     by the overshoot, the trim measured again (the loudness target still holds), and only the
     audio is encoded again, the video stream copied. Returns what was corrected.
     """
-    from .validate import measure_loudness
+    from ..validate import measure_loudness
 
     corrections: list[dict] = []
     for _ in range(attempts):
@@ -726,7 +726,7 @@ def _still_sar(path: Path) -> str:
 
 def _clip_info(path: Path) -> dict:
     """Size and duration of a scene clip (ffprobe); a clear error when it is missing or has no video."""
-    from .ffmpeg import probe
+    from ..ffmpeg import probe
 
     if not path.exists():
         raise InputError(f"scene clip {path} does not exist", field="scene_images",
@@ -907,7 +907,7 @@ def render_video(inputs: RenderInputs, settings: RenderSettings, out_path: Path,
     report["encoder"] = plan.encoder
     report["encoder_note"] = plan.encoder_note
     if measure_output:
-        from .validate import measure_loudness
+        from ..validate import measure_loudness
 
         integrated, peak = measure_loudness(out_path)
         report["loudness"] = {"integrated_lufs": integrated, "true_peak_dbtp": peak}
