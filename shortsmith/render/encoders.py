@@ -11,8 +11,8 @@ from __future__ import annotations
 import functools
 import subprocess
 
-from .errors import ConfigError, ToolMissingError
-from .ffmpeg import ffmpeg_path
+from ..errors import ConfigError, ToolMissingError
+from ..ffmpeg import ffmpeg_path
 
 ENCODERS = ("auto", "libx264", "h264_nvenc")
 
