@@ -46,11 +46,11 @@ from dataclasses import dataclass, field, replace
 from datetime import date, datetime, time, timedelta, timezone
 from typing import Any, Callable, Iterable, Mapping, Sequence
 
-from .config import Channel
-from .errors import InputError
-from .resilience import (CircuitBreaker, ProviderError, ProviderUnavailable, RetryPolicy, http_error, scrub,
+from ..config import Channel
+from ..errors import InputError
+from ..resilience import (CircuitBreaker, ProviderError, ProviderUnavailable, RetryPolicy, http_error, scrub,
                          try_provider)
-from .topics import KEY_SEPARATOR, ScoredTopic, clean_topic, score_topics, slugify
+from ..topics import KEY_SEPARATOR, ScoredTopic, clean_topic, score_topics, slugify
 
 SOURCES = ("google_trends", "youtube")
 SOURCE_ORDER = {"google_trends": 0, "youtube": 1}
