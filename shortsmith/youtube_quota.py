@@ -55,6 +55,13 @@ def next_pacific_midnight(now: datetime) -> datetime:
     return datetime.combine(pacific_day(now) + timedelta(days=1), time(0, 0), tzinfo=PACIFIC)
 
 
+def seconds_to_quota_reset(now: datetime | None = None) -> float:
+    """Seconds until :func:`next_pacific_midnight` (at least a minute); a naive ``now`` is UTC."""
+    now = now or utcnow()
+    now = now if now.tzinfo else now.replace(tzinfo=timezone.utc)
+    return max(60.0, (next_pacific_midnight(now) - now).total_seconds())
+
+
 @dataclass(frozen=True)
 class QuotaRules:
     insert_calls_per_day: int = 100
