@@ -36,12 +36,12 @@ from pathlib import Path
 from typing import Any, Callable, Iterable
 from zoneinfo import ZoneInfo
 
-from .config import Channel
-from .errors import ConfigError
-from .model import Script
-from .publish import Publication, build_upload_request
-from .resilience import ProviderError, RetryPolicy, call_with_retries, scrub, scrub_error
-from .youtube_quota import INSERT_BUCKET, QuotaBook, QuotaDeferred, utcnow
+from ..config import Channel
+from ..errors import ConfigError
+from ..model import Script
+from ..publish import Publication, build_upload_request
+from ..resilience import ProviderError, RetryPolicy, call_with_retries, scrub, scrub_error
+from ..youtube_quota import INSERT_BUCKET, QuotaBook, QuotaDeferred, utcnow
 
 PROVIDER = "youtube"
 SCOPES = (
@@ -210,7 +210,7 @@ def classify(exc: BaseException, channel: str) -> ProviderError | None:
         reason, message = error_reason(exc.content)
         text = f"HTTP {status} {reason}: {message}".strip()
         if status >= 500 or status in (408, 429) or reason in RATE_REASONS:
-            from .resilience import retry_after_seconds
+            from ..resilience import retry_after_seconds
 
             return ProviderError(text, provider=PROVIDER, status=status, transient=True,
                                  retry_after=retry_after_seconds(dict(exc.resp)))
