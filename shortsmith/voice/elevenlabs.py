@@ -45,12 +45,12 @@ from typing import Any, Sequence
 
 import numpy as np
 
-from .config import ElevenLabsVoice
-from .errors import ConfigError, InputError, MediaError, ToolMissingError
-from .ffmpeg import run_ffmpeg
-from .model import BeatAudio, Voiceover, WordTiming
-from .resilience import CallContext, ProviderError, ProviderUnavailable, RetryPolicy, http_error
-from .tts import _SPOKEN_SYMBOLS, _speech_bounds, caption_words, normalise_text, read_wav, write_wav
+from ..config import ElevenLabsVoice
+from ..errors import ConfigError, InputError, MediaError, ToolMissingError
+from ..ffmpeg import run_ffmpeg
+from ..model import BeatAudio, Voiceover, WordTiming
+from ..resilience import CallContext, ProviderError, ProviderUnavailable, RetryPolicy, http_error
+from .alignment import _SPOKEN_SYMBOLS, _speech_bounds, caption_words, normalise_text, read_wav, write_wav
 
 PROVIDER = "elevenlabs"
 API_KEY_ENV = "ELEVENLABS_API_KEY"

@@ -63,8 +63,8 @@ from pathlib import Path
 
 import numpy as np
 
-from .errors import InputError, ToolMissingError
-from .model import BeatAudio, Voiceover, WordTiming
+from ..errors import InputError, ToolMissingError
+from ..model import BeatAudio, Voiceover, WordTiming
 
 _LOG = logging.getLogger(__name__)
 

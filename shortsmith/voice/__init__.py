@@ -1,0 +1,3 @@
+"""Voice synthesis (being split out of alignment.py)."""
+
+from .alignment import *  # noqa: F401,F403
