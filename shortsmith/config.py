@@ -294,11 +294,13 @@ def _parse_channel(data: Any, index: int, defaults: dict, base_dir: Path) -> Cha
     if not 2 <= len(palette) <= 8:
         raise ConfigError(f"palette has {len(palette)} colours", field=f"{where}.style.palette",
                           fix="give 2 to 8 colours like '#1e293b'")
-    colours = [expand_hex(c) for c in palette]
+    colours: list[str] = []
     for i, colour in enumerate(palette):
-        if colours[i] is None:
+        full = expand_hex(colour)
+        if full is None:
             raise ConfigError(f"colour {colour!r} is not a #rrggbb hex colour", field=f"{where}.style.palette[{i}]",
                               fix="write colours as '#rrggbb' or '#rgb', e.g. '#6366f1' (quote them in YAML)")
+        colours.append(full)
     highlight = _opt(style_raw, "caption_highlight", f"{where}.style", None, str)
     if highlight is not None:
         if expand_hex(highlight) is None:

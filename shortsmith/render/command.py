@@ -29,7 +29,7 @@ def _image_size(path: Path) -> tuple[int, int]:
     except FileNotFoundError as exc:
         raise InputError(f"scene image {path} does not exist", field="scene_images",
                          fix="re-run the scene_images step") from exc
-    except Exception as exc:  # noqa: BLE001 - PIL raises many kinds
+    except Exception as exc:  # PIL raises many kinds
         raise InputError(f"scene image {path} cannot be read: {exc}", field="scene_images",
                          fix="re-run the scene_images step; the file is damaged") from exc
 
@@ -41,7 +41,7 @@ def _still_sar(path: Path) -> str:
 
         with Image.open(path) as im:
             return "1" if ("dpi" in im.info or "aspect" in im.info) else "0"
-    except Exception:  # noqa: BLE001 - _image_size reports unreadable stills
+    except Exception:  # _image_size reports unreadable stills
         return "0"
 
 

@@ -40,7 +40,7 @@ def _pytrends_class():
             self.base_url = base_url.rstrip("/")
             super().__init__(**kwargs)
 
-        def GetGoogleCookie(self):  # noqa: N802 - pytrends' name
+        def GetGoogleCookie(self):  # pytrends' name
             # As pytrends does (GET the explore page, keep NID), without its proxy loop, and a refusal
             # (429 or 5xx) is an error rather than a silent cookie-less session that Google would refuse.
             response = requests.get(f"{self.base_url}/explore/?geo={self.hl[-2:]}", timeout=self.timeout,

@@ -60,7 +60,7 @@ class _RedactKey(logging.Filter):
     def filter(self, record: logging.LogRecord) -> bool:
         try:
             text = record.getMessage()
-        except Exception:  # noqa: BLE001 - a broken record is left as it is
+        except Exception:  # a broken record is left as it is
             return True
         if "key=" in text or "access_token=" in text:
             record.msg, record.args = self.PATTERN.sub(r"\1***", text), ()
@@ -187,7 +187,7 @@ class YouTubeClient:
                 try:
                     with calls.spend(self.PROVIDER, operation):  # the project's quota ledger, when there is one
                         answer = request_fn().execute(num_retries=0)
-                except Exception as exc:  # noqa: BLE001 - a known "no data" answer, else classified
+                except Exception as exc:  # a known "no data" answer, else classified
                     if allow is not None:
                         fallback = allow(exc)
                         if fallback is not None:

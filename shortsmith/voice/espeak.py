@@ -52,7 +52,7 @@ def synthesize_espeak(words: list[str], spec: VoiceSpec, language: str = "en-us"
                            capture_output=True, timeout=120)
         except subprocess.CalledProcessError as exc:
             raise ToolMissingError(f"espeak-ng failed: {exc.stderr.decode(errors='replace').strip()}",
-                                   field="voice.engine", fix="check the espeak-ng install (espeak-ng --version)")
+                                   field="voice.engine", fix="check the espeak-ng install (espeak-ng --version)") from exc
         audio, rate = read_wav(out)
     peak = float(np.max(np.abs(audio))) if audio.size else 0.0
     if peak > 1e-6:

@@ -155,7 +155,7 @@ class YouTubeSession:
             with self.quota.spend(op):
                 try:
                     return fn()
-                except Exception as exc:  # noqa: BLE001 - quota answers become deferrals, the rest is classified
+                except Exception as exc:  # quota answers become deferrals, the rest is classified
                     self._quota_signal(exc, op)
                     raise
 
@@ -259,7 +259,7 @@ class YouTubeSession:
                         raise err from None
                     response = None
                     failures = self._backoff(failures, err, state, total)
-                except Exception as exc:  # noqa: BLE001 - transport errors are classified
+                except Exception as exc:  # transport errors are classified
                     err = self._classify(exc)
                     if err is None:
                         raise

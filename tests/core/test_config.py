@@ -54,9 +54,9 @@ def test_bad_values_name_field_and_fix(override, field, words):
 def test_colours_may_be_written_long_or_short_and_reach_every_stage_long():
     short = parse_channels(minimal(style={"palette": ["#0F0", "#1e293b"], "caption_highlight": "#f80"}))
     long = parse_channels(minimal(style={"palette": ["#00FF00", "#1e293b"], "caption_highlight": "#ff8800"}))
-    s, l = short.channels[0].style, long.channels[0].style
-    assert s.palette == ("#00FF00", "#1e293b") == l.palette  # long spellings are kept as written
-    assert s.caption_highlight == "#ff8800" == l.caption_highlight
+    s, lg = short.channels[0].style, long.channels[0].style
+    assert s.palette == ("#00FF00", "#1e293b") == lg.palette  # long spellings are kept as written
+    assert s.caption_highlight == "#ff8800" == lg.caption_highlight
 
 
 def test_missing_file_and_bad_yaml(tmp_path):
