@@ -34,7 +34,7 @@ def main() -> None:
     args = ap.parse_args()
     size = tuple(int(v) for v in args.size.split("x"))
     t = time.perf_counter()
-    embed.encoder(required=True)
+    embed.require_encoder()
     load = time.perf_counter() - t
     t = time.perf_counter()
     lib.library_vectors()

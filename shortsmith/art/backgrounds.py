@@ -105,7 +105,7 @@ def _ridge(img: Image.Image, pal: _Palette, rng: random.Random) -> None:
     lay, d = _layer(img.size)
     dark = (*_scale(pal.ground, 0.6), 255)
     d.polygon([(0, h)] + ridge + [(w, h)], fill=dark)
-    for k in range(int(38 * rng.uniform(0.8, 1.2))):
+    for _ in range(int(38 * rng.uniform(0.8, 1.2))):
         u = rng.random()
         i = min(n - 1, int(u * n))
         gy = ridge[i][1] + (ridge[i + 1][1] - ridge[i][1]) * (u * n - i)
@@ -211,7 +211,7 @@ def _paper(img: Image.Image, pal: _Palette, rng: random.Random, style_glow: floa
         top_c = _mix(colour, (255, 255, 255), 0.1)
         bottom_c = _scale(colour, 0.75)
         grad = np.array([_mix(top_c, bottom_c, float(v)) for v in ys], np.uint8)[:, None, :]
-        fill = Image.fromarray(grad, "RGB").resize((w, h), Image.BILINEAR).convert("RGBA")
+        fill = Image.fromarray(grad, "RGB").resize((w, h), Image.Resampling.BILINEAR).convert("RGBA")
         fill.putalpha(mask)
         canvas.alpha_composite(fill)
         # a thin lit edge along the cut
@@ -235,7 +235,7 @@ def _neon(img: Image.Image, pal: _Palette, rng: random.Random, horizon: float, s
     top_c, bottom_c = _mix(pal.vivid, (255, 255, 255), 0.25), pal.accents[0] if pal.accents[0] != pal.vivid else pal.accents[-1]
     grad = np.linspace(0, 1, 16)
     g = np.array([_mix(top_c, bottom_c, float(v)) for v in grad], np.uint8)[:, None, :]
-    fill = Image.fromarray(g, "RGB").resize((int(2 * r) + 1, int(2 * r) + 1), Image.BILINEAR)
+    fill = Image.fromarray(g, "RGB").resize((int(2 * r) + 1, int(2 * r) + 1), Image.Resampling.BILINEAR)
     sun_layer = Image.new("RGBA", img.size, (0, 0, 0, 0))
     sun_layer.paste(fill, (int(cx - r), int(cy - r)))
     sun_layer.putalpha(sun_mask)
@@ -273,7 +273,7 @@ def _neon(img: Image.Image, pal: _Palette, rng: random.Random, horizon: float, s
     # fade the grid towards the camera (the player UI covers the bottom) and near the horizon
     rows = np.linspace(0, 1, 64) * h
     fade = np.clip(np.minimum((rows - hy) / (0.04 * h) + 0.4, (0.95 * h - rows) / (0.15 * h)), 0, 1)
-    fade_img = Image.fromarray((fade[:, None] * 255).astype(np.uint8), "L").resize((w, h), Image.BILINEAR)
+    fade_img = Image.fromarray((fade[:, None] * 255).astype(np.uint8), "L").resize((w, h), Image.Resampling.BILINEAR)
     a = ImageChops.multiply(lines.getchannel("A"), fade_img)
     lines.putalpha(a)
     glow_l = _tint(_soft(a, 0.012 * w), grid_c, min(1.0, 0.9 * glow))

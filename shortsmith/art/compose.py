@@ -49,12 +49,12 @@ def _styled(subject: lib.Subject, size: int, style: VisualStyle, c1, c2, ground,
     name, glow = style.name, style.glow
     if name == "retro-terminal":  # pixels of phosphor: the drawing's brightness, quantised to a grid
         cells = max(24, size // 9)
-        lum = placed.convert("L").resize((cells, cells), Image.BOX)
-        a = alpha.resize((cells, cells), Image.BOX).point(lambda v: 255 if v > 110 else 0)
+        lum = placed.convert("L").resize((cells, cells), Image.Resampling.BOX)
+        a = alpha.resize((cells, cells), Image.Resampling.BOX).point(lambda v: 255 if v > 110 else 0)
         # stretched within the drawing so its inner lines survive the single phosphor colour
         lum = ImageOps.autocontrast(lum, cutoff=2, mask=a)
         lum = ImageChops.multiply(lum.point(lambda v: 60 + v * 195 // 255), a)
-        big = lum.resize((full, full), Image.NEAREST)
+        big = lum.resize((full, full), Image.Resampling.NEAREST)
         out.alpha_composite(_tint(_soft(big, size * 0.04), c1, min(1.0, 0.7 * glow)))
         tinted = Image.new("RGBA", (full, full), (*_mix(c1, (255, 255, 255), 0.15), 255))
         tinted.putalpha(big)
@@ -63,8 +63,8 @@ def _styled(subject: lib.Subject, size: int, style: VisualStyle, c1, c2, ground,
     flat = name in ("geometric", "paper")
     if name == "paper":  # a paper-cut sticker: a light rim around the drawing
         # dilate at a quarter of the size (a wide MaxFilter at full size costs ~1 s)
-        small = alpha.resize((max(8, full // 4), max(8, full // 4)), Image.BOX)
-        rim = small.filter(ImageFilter.MaxFilter(max(3, (size // 112) | 1))).resize((full, full), Image.BILINEAR)
+        small = alpha.resize((max(8, full // 4), max(8, full // 4)), Image.Resampling.BOX)
+        rim = small.filter(ImageFilter.MaxFilter(max(3, (size // 112) | 1))).resize((full, full), Image.Resampling.BILINEAR)
         alpha_ring = rim
     else:
         alpha_ring = alpha
@@ -87,7 +87,7 @@ def _styled(subject: lib.Subject, size: int, style: VisualStyle, c1, c2, ground,
 def _place(img: Image.Image, layer: Image.Image, pad: int, size: int, cx: float, cy: float,
            angle: float = 0.0) -> None:
     if angle:
-        layer = layer.rotate(angle, resample=Image.BICUBIC)
+        layer = layer.rotate(angle, resample=Image.Resampling.BICUBIC)
     _put(img, layer, int(cx - size / 2 - pad), int(cy - size / 2 - pad))
 
 
@@ -110,7 +110,7 @@ def _far(img: Image.Image, subject: lib.Subject, size: int, cx: float, cy: float
 
 
 def _text(img: Image.Image, text: str, cx: float, cy: float, max_w: float, max_h: float, fill, outline,
-          *, shadow=True) -> tuple[int, int]:
+          *, shadow=True) -> tuple[float, float]:
     """Bold text centred at (cx, cy), as large as fits ``max_w`` x ``max_h``; returns its size."""
     size = max(8, int(max_h))
     font = _font(size)
@@ -173,14 +173,14 @@ def _reframe(img: Image.Image, rng, index: int) -> Image.Image:
     zoomed into a different part, so a channel's look stays while no two backdrops line up."""
     w, h = img.size
     if index % 2:
-        img = img.transpose(Image.FLIP_LEFT_RIGHT)
+        img = img.transpose(Image.Transpose.FLIP_LEFT_RIGHT)
     zoom = rng.uniform(1.0, 1.35)
     cw, ch = w / zoom, h / zoom
     x0 = rng.uniform(0, w - cw)
     y0 = rng.uniform(0, h - ch) * rng.choice((0.0, 0.5, 1.0))
     if zoom < 1.02:
         return img
-    return img.resize((w, h), Image.BILINEAR, box=(x0, y0, x0 + cw, y0 + ch))
+    return img.resize((w, h), Image.Resampling.BILINEAR, box=(x0, y0, x0 + cw, y0 + ch))
 
 
 def _hero(img, subs, plan, *, kind, focus, stage, style, pal, c1, c2, ground, rng):

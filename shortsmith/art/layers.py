@@ -23,9 +23,9 @@ def _layer(size) -> tuple[Image.Image, ImageDraw.ImageDraw]:
 def _soft(mask: Image.Image, radius: float, factor: int = 4) -> Image.Image:
     """A Gaussian blur computed at 1/factor of the size (cheap, and smooth after upscaling)."""
     w, h = mask.size
-    small = mask.resize((max(1, w // factor), max(1, h // factor)), Image.BILINEAR)
+    small = mask.resize((max(1, w // factor), max(1, h // factor)), Image.Resampling.BILINEAR)
     small = small.filter(ImageFilter.GaussianBlur(max(0.5, radius / factor)))
-    return small.resize((w, h), Image.BILINEAR)
+    return small.resize((w, h), Image.Resampling.BILINEAR)
 
 
 def _erode(mask: Image.Image, radius: int) -> Image.Image:

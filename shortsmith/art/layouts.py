@@ -62,7 +62,7 @@ def _words_value(run: list[str]) -> int | None:
         if head and 10 <= head <= 20 and rest is not None and 1 <= rest <= 99:
             return head * 100 + rest
     total, current = 0, 0
-    for i, w in enumerate(run):
+    for w in run:
         if w == "a":
             current = current or 1
         elif w == "and":
@@ -106,7 +106,7 @@ def find_figure(text: str) -> Figure | None:
             value = (f"{num:g}%" if pct else (str(int(num)) if year else _fmt(int(num), False)))
             i += 1
         elif w in _NUMWORD or (w == "a" and i + 1 < len(low) and low[i + 1] in _SCALES):
-            run = []
+            run: list[str] = []
             while i < len(low) and (low[i] in _NUMWORD or (low[i] in ("and", "a") and run is not None)):
                 if low[i] in ("and", "a") and not (i + 1 < len(low) and low[i + 1] in _NUMWORD):
                     break
@@ -135,7 +135,7 @@ def find_figure(text: str) -> Figure | None:
             if other is not None:
                 value = f"{value}\u2013{_fmt(other, False)}"
                 i = j
-        unit = []
+        unit: list[str] = []
         while (i < len(low) and len(unit) < 3 and toks[i] not in ".;:!?" and low[i] not in _UNIT_STOP
                and not year):
             if low[i] == "percent":

@@ -176,7 +176,7 @@ def _star_pts(cx, cy, r_out, r_in, n=5, rot=-math.pi / 2):
     return pts
 
 
-def _draw(pen: _Pen, motif: str, rng: random.Random) -> None:  # noqa: C901 - a catalogue of drawings
+def _draw(pen: _Pen, motif: str, rng: random.Random) -> None:  # a catalogue of drawings: long by nature
     p = pen
     if motif == "sun":
         for k in range(12):
@@ -203,7 +203,7 @@ def _draw(pen: _Pen, motif: str, rng: random.Random) -> None:  # noqa: C901 - a 
             r = rng.uniform(0.55, 0.9)
             nodes.append((r * math.cos(a), 0.82 * r * math.sin(a)))
         nodes += [(rng.uniform(-0.3, 0.3), rng.uniform(-0.25, 0.25)) for _ in range(4)]
-        for i, a in enumerate(nodes):
+        for a in nodes:
             near = sorted(nodes, key=lambda b: math.dist(a, b))[1:4]
             for b in near:
                 p.line([a, b], 0.035, "S")
@@ -502,6 +502,6 @@ def motif_masks(motif: str, size: int, rng: random.Random) -> tuple[Image.Image,
     """The motif's main and secondary masks (L, ``size`` square), drawn at 2x and downsampled."""
     pen = _Pen(size * 2)
     _draw(pen, motif, rng)
-    P = pen.P.resize((size, size), Image.LANCZOS)
-    S = pen.S.resize((size, size), Image.LANCZOS)
+    P = pen.P.resize((size, size), Image.Resampling.LANCZOS)
+    S = pen.S.resize((size, size), Image.Resampling.LANCZOS)
     return P, S

@@ -35,7 +35,7 @@ def contact_sheet(images: list[Image.Image], *, columns: int = 4, thumb_width: i
     sheet = Image.new("RGB", (columns * tw + (columns + 1) * gap, rows * th + (rows + 1) * gap), (18, 18, 22))
     for i, im in enumerate(images):
         r, c = divmod(i, columns)
-        sheet.paste(im.convert("RGB").resize((tw, th), Image.LANCZOS), (gap + c * (tw + gap), gap + r * (th + gap)))
+        sheet.paste(im.convert("RGB").resize((tw, th), Image.Resampling.LANCZOS), (gap + c * (tw + gap), gap + r * (th + gap)))
     return sheet
 
 
@@ -44,7 +44,7 @@ def image_to_markdown(img: Image.Image, *, max_width: int = 320, alt: str = "", 
     metadata; the whole string is kept under ``max_bytes``."""
     im = img.convert("RGB")
     if im.width > max_width:
-        im = im.resize((max_width, max(1, int(im.height * max_width / im.width))), Image.LANCZOS)
+        im = im.resize((max_width, max(1, int(im.height * max_width / im.width))), Image.Resampling.LANCZOS)
     safe_alt = re.sub(r"[\[\]\n\r]", " ", renderable(alt) if alt else "")[:100]
     overhead = len(f"![{safe_alt}](data:image/jpeg;base64,)")
     quality = 82
@@ -57,6 +57,6 @@ def image_to_markdown(img: Image.Image, *, max_width: int = 320, alt: str = "", 
         if quality > 40:
             quality -= 12
         else:
-            im = im.resize((max(1, im.width * 3 // 4), max(1, im.height * 3 // 4)), Image.LANCZOS)
+            im = im.resize((max(1, im.width * 3 // 4), max(1, im.height * 3 // 4)), Image.Resampling.LANCZOS)
             quality = 70
     return f"![{safe_alt}](data:image/jpeg;base64,{data})"

@@ -19,7 +19,7 @@ from .motifs import _ring_pts, motif_masks, pick_motif
 def _gradient_fill(size: int, top, bottom) -> Image.Image:
     g = np.linspace(0, 1, 32)
     arr = np.array([_mix(top, bottom, float(v)) for v in g], np.uint8)[:, None, :]
-    return Image.fromarray(arr, "RGB").resize((size, size), Image.BILINEAR).convert("RGBA")
+    return Image.fromarray(arr, "RGB").resize((size, size), Image.Resampling.BILINEAR).convert("RGBA")
 
 
 def _motif_layer(motif: str, size: int, style: str, c1, c2, ground, rng: random.Random,
@@ -48,10 +48,10 @@ def _motif_layer(motif: str, size: int, style: str, c1, c2, ground, rng: random.
         return out, pad
     if style == "retro-terminal":
         cells = max(12, size // 18)
-        pix = union.resize((cells, cells), Image.BOX).point(lambda v: 255 if v > 100 else 0)
-        pix_s = Sm.resize((cells, cells), Image.BOX).point(lambda v: 255 if v > 110 else 0)
-        big = pix.resize((full, full), Image.NEAREST)
-        big_s = pix_s.resize((full, full), Image.NEAREST)
+        pix = union.resize((cells, cells), Image.Resampling.BOX).point(lambda v: 255 if v > 100 else 0)
+        pix_s = Sm.resize((cells, cells), Image.Resampling.BOX).point(lambda v: 255 if v > 110 else 0)
+        big = pix.resize((full, full), Image.Resampling.NEAREST)
+        big_s = pix_s.resize((full, full), Image.Resampling.NEAREST)
         gap = Image.new("L", (full, full), 0)  # a thin gap between the "pixels"
         gd = ImageDraw.Draw(gap)
         step = full / cells
@@ -107,7 +107,7 @@ def _rays(size, centre, colour, rng: random.Random, count: int, opacity: int) ->
     lw, lh = max(8, w // 8), max(8, h // 8)
     x, y = _grid(lw, lh)
     dist = np.sqrt(((x - cx / w) * w / h) ** 2 + (y - cy / h) ** 2)
-    fade = Image.fromarray((np.clip(1 - dist / 0.5, 0, 1) ** 1.5 * 255).astype(np.uint8), "L").resize(size, Image.BILINEAR)
+    fade = Image.fromarray((np.clip(1 - dist / 0.5, 0, 1) ** 1.5 * 255).astype(np.uint8), "L").resize(size, Image.Resampling.BILINEAR)
     lay.putalpha(ImageChops.multiply(lay.getchannel("A"), fade))
     return lay
 
@@ -180,7 +180,7 @@ def render_scene(beat: Beat, *, style: VisualStyle, seed: str, index: int, total
     elif kind == "promise":
         _put(img, _orbit((w, h), focus, msize * 0.7, c2, max(2, msize * 0.012), rng), 0, 0)
     else:  # body: small, out-of-focus echoes of the motif give depth
-        for k in range(2):
+        for _ in range(2):
             es = max(8, int(msize * rng.uniform(0.22, 0.32)))
             m, _ = motif_masks(motif, es, rng)
             ex = rng.uniform(0.04, 0.8) * w - es / 2
@@ -243,11 +243,11 @@ def _backdrop(w: int, h: int, kind: str, pal: _Palette, rng: random.Random, styl
 
     # the style layer
     if name == "paper":  # drawn at half size, then upscaled once
-        half = sky.resize((max(8, w // 2), max(8, h // 2)), Image.BILINEAR).convert("RGBA")
+        half = sky.resize((max(8, w // 2), max(8, h // 2)), Image.Resampling.BILINEAR).convert("RGBA")
         _paper(half, pal, rng, glow)
-        img = half.convert("RGB").resize((w, h), Image.BICUBIC).convert("RGBA")
+        img = half.convert("RGB").resize((w, h), Image.Resampling.BICUBIC).convert("RGBA")
     else:
-        img = sky.resize((w, h), Image.BILINEAR).convert("RGBA")
+        img = sky.resize((w, h), Image.Resampling.BILINEAR).convert("RGBA")
     if name == "aurora":
         _bokeh(img, pal, rng, 14)
         _stars(img, rng, 90, 0.0, 0.55)
@@ -278,10 +278,10 @@ def _finish(img: Image.Image, pal: _Palette, rng: random.Random, style: VisualSt
     if name == "paper":  # fibres: a low-frequency mottling of the paper
         fib = np.random.default_rng(rng.randrange(2 ** 32)).normal(0, 1, (max(2, lh // 3), max(2, lw // 3)))
         fib = np.asarray(Image.fromarray(((fib * 0.25 + 0.5).clip(0, 1) * 255).astype(np.uint8), "L")
-                         .resize((lw, lh), Image.BICUBIC), np.float32) / 255.0
+                         .resize((lw, lh), Image.Resampling.BICUBIC), np.float32) / 255.0
         gain = gain * (0.97 + 0.06 * fib)
-    gain_img = Image.fromarray((np.clip(gain, 0, 1) * 255).astype(np.uint8), "L").resize((w, h), Image.BILINEAR)
-    fade_img = Image.fromarray((fade * 255).astype(np.uint8), "L").resize((w, h), Image.BILINEAR)
+    gain_img = Image.fromarray((np.clip(gain, 0, 1) * 255).astype(np.uint8), "L").resize((w, h), Image.Resampling.BILINEAR)
+    fade_img = Image.fromarray((fade * 255).astype(np.uint8), "L").resize((w, h), Image.Resampling.BILINEAR)
     rgb = ImageChops.multiply(img.convert("RGB"), gain_img.convert("RGB"))
     rgb = Image.composite(Image.new("RGB", (w, h), _scale(pal.ground, 0.55)), rgb, fade_img)
     out = np.asarray(rgb, dtype=np.int16)
@@ -291,8 +291,8 @@ def _finish(img: Image.Image, pal: _Palette, rng: random.Random, style: VisualSt
         gh, gw = (h + 1) // 2, (w + 1) // 2
         noise = np.random.default_rng(rng.randrange(2 ** 32)).standard_normal((gh, gw), dtype=np.float32)
         # grain is strongest in the mid tones, like film
-        lum = np.asarray(rgb.convert("L").resize((gw, gh), Image.BOX), np.float32) / 255.0
+        lum = np.asarray(rgb.convert("L").resize((gw, gh), Image.Resampling.BOX), np.float32) / 255.0
         noise *= 255 * style.grain * (0.35 + 2.6 * lum * (1 - lum))
-        noise_img = Image.fromarray(np.clip(noise + 128, 0, 255).astype(np.uint8), "L").resize((w, h), Image.NEAREST)
+        noise_img = Image.fromarray(np.clip(noise + 128, 0, 255).astype(np.uint8), "L").resize((w, h), Image.Resampling.NEAREST)
         out = out + (np.asarray(noise_img, np.int16) - 128)[..., None]
     return Image.fromarray(np.clip(out, 0, 255).astype(np.uint8), "RGB")

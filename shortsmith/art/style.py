@@ -6,15 +6,14 @@ import colorsys
 import hashlib
 import math
 import random
-import re
 from dataclasses import dataclass, field
 
+from ..colour import HEX_RE
 from ..errors import ConfigError
 
 
 STYLES = ("aurora", "geometric", "neon", "paper", "retro-terminal")
 _ALIASES = {"terminal": "retro-terminal", "retro": "retro-terminal", "retro_terminal": "retro-terminal"}
-HEX_RE = re.compile(r"^#(?:[0-9a-fA-F]{6}|[0-9a-fA-F]{3})$")
 _STYLE_KEYS = {"name", "palette", "grain", "glow", "motif_scale"}
 _DEFAULT_PALETTE = ("#0f172a", "#6366f1", "#ec4899", "#f59e0b")
 

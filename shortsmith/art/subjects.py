@@ -188,7 +188,7 @@ def _library_vectors(model_name: str) -> np.ndarray:
                 return vecs
         except (OSError, ValueError):
             pass  # a broken cache file is recomputed
-    vecs = embed.encoder(required=True).encode(texts).astype(np.float16)
+    vecs = embed.require_encoder().encode(texts).astype(np.float16)
     try:
         path.parent.mkdir(parents=True, exist_ok=True)
         tmp = path.with_name(f".{path.name}.{os.getpid()}.tmp")
@@ -286,7 +286,7 @@ def rank(beat: Beat, *, top: int = 12) -> tuple[list[Match], str]:
     vecs = library_vectors()
     if vecs is not None:
         kw, said = beat_query(beat)
-        q = embed.encoder(required=True).encode([kw, said])
+        q = embed.require_encoder().encode([kw, said])
         sims = vecs.astype(np.float32) @ q.T  # n x 2
         score = KW_WEIGHT * sims[:, 0] + (1 - KW_WEIGHT) * sims[:, 1] + 0.12 * lex
         method = "minilm"
@@ -297,7 +297,7 @@ def rank(beat: Beat, *, top: int = 12) -> tuple[list[Match], str]:
     return [Match(subjects[i], round(float(score[i]), 4)) for i in order], method
 
 
-def pick(beat: Beat, *, avoid: set[str] = frozenset(), count: int = 3,
+def pick(beat: Beat, *, avoid: set[str] | frozenset[str] = frozenset(), count: int = 3,
          used: dict[str, int] | None = None) -> tuple[list[Match], str]:
     """1-``count`` subjects for a beat, never one in ``avoid`` (the previous scene's), each
     different enough from the ones already picked; the first is the strongest. ``used``: how often
@@ -346,7 +346,7 @@ def render_subject(subject: Subject, size: int) -> Image.Image:
 @lru_cache(maxsize=4096)
 def is_picture(subject: Subject) -> bool:
     """A square picture (a landscape, a night sky) rather than a drawn object: it fills its square."""
-    a = render_subject(subject, 32).getchannel("A").resize((8, 8), Image.BOX)
+    a = render_subject(subject, 32).getchannel("A").resize((8, 8), Image.Resampling.BOX)
     return sum(a.getdata()) > 0.85 * 255 * 64
 
 

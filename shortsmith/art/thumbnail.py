@@ -118,8 +118,8 @@ def render_thumbnail(title: str, *, scene: Image.Image | None, style: VisualStyl
     # background: the upper part of the scene, scaled to cover, blurred and darkened
     crop_h = min(sh, int(sw * h / w))
     top = max(0, min(sh - crop_h, int(sh * 0.42) - crop_h // 2))  # below the motif: no ghost copy
-    bg = scene.crop((0, top, sw, top + crop_h)).resize((w // 4, h // 4), Image.BILINEAR)
-    bg = bg.filter(ImageFilter.GaussianBlur(9)).resize((w, h), Image.BICUBIC)
+    bg = scene.crop((0, top, sw, top + crop_h)).resize((w // 4, h // 4), Image.Resampling.BILINEAR)
+    bg = bg.filter(ImageFilter.GaussianBlur(9)).resize((w, h), Image.Resampling.BICUBIC)
     img = bg.convert("RGBA")
     # the motif area, sharp, on the right
     side = int(min(sw * 0.72, sh * 0.4))
@@ -127,7 +127,7 @@ def render_thumbnail(title: str, *, scene: Image.Image | None, style: VisualStyl
     box = (max(0, cx - side // 2), max(0, cy - side // 2), min(sw, cx + side // 2), min(sh, cy + side // 2))
     focal = scene.crop(box)
     fs = int(h * 0.92)
-    focal = focal.resize((fs, int(fs * focal.height / max(1, focal.width))), Image.LANCZOS)
+    focal = focal.resize((fs, int(fs * focal.height / max(1, focal.width))), Image.Resampling.LANCZOS)
     fmask = Image.new("L", focal.size, 0)
     ImageDraw.Draw(fmask).ellipse([fs * 0.13, fs * 0.13, fs * 0.87, fs * 0.87], fill=255)
     fmask = fmask.filter(ImageFilter.GaussianBlur(fs // 12))

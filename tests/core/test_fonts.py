@@ -8,13 +8,13 @@ import subprocess
 
 import numpy as np
 import pytest
-from PIL import Image
 
 from shortsmith import fonts
 from shortsmith.art import VisualStyle, render_thumbnail, renderable
 from shortsmith.errors import ToolMissingError
 from shortsmith.ffmpeg import ffmpeg_path
-from shortsmith.render import RenderSettings, _watermark_filter
+from shortsmith.render import RenderSettings
+from shortsmith.render.graph import _watermark_filter
 
 TITLES = {"cjk": "为什么猫会发出呼噜声", "arabic": "لماذا تخرخر القطط", "hebrew": "למה חתולים מגרגרים",
           "devanagari": "बिल्लियाँ क्यों गुर्राती हैं"}
