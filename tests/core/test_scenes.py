@@ -22,6 +22,7 @@ from shortsmith.errors import ConfigError
 from shortsmith.model import Beat
 from shortsmith.publish import build_upload_request
 from shortsmith.script import write_offline_script
+from shortsmith.youtube import insert_body
 
 ROOT = Path(__file__).resolve().parents[2]
 FIXTURES = Path(__file__).parent / "fixtures"
@@ -89,6 +90,9 @@ def test_the_credit_line_goes_into_the_description():
     assert build_upload_request(script, channel, [lib.TWEMOJI_CREDIT, lib.TWEMOJI_CREDIT])["snippet"][
         "description"].count("Twemoji") == 1
     assert "Twemoji" not in build_upload_request(script, channel)["snippet"]["description"]
+    # the YouTube upload body carries it too
+    assert insert_body(script, channel, credits=[lib.TWEMOJI_CREDIT])["snippet"]["description"].endswith(
+        lib.TWEMOJI_CREDIT)
 
 
 @pytest.mark.parametrize("text, value, unit", [
