@@ -87,7 +87,7 @@ def _styled(subject: lib.Subject, size: int, style: VisualStyle, c1, c2, ground,
 def _place(img: Image.Image, layer: Image.Image, pad: int, size: int, cx: float, cy: float,
            angle: float = 0.0) -> None:
     if angle:
-        layer = layer.rotate(angle, resample=Image.Resampling.BICUBIC)
+        layer = layer.rotate(angle, resample=Image.Resampling.BILINEAR)  # a few degrees: bilinear is enough
     _put(img, layer, int(cx - size / 2 - pad), int(cy - size / 2 - pad))
 
 
