@@ -59,7 +59,7 @@ def add_video(channel: str, topic: str, *, source: str = "cli") -> str:
         Ledger(instance).record_requested(ch.name, local_day(utcnow(), ch.timezone), source, key, topic)
         try:
             instance.add_dynamic_partitions(videos_partitions.name, [key])
-        except Exception as exc:  # noqa: BLE001 - another command added it at the same moment: a no-op
+        except Exception as exc:  # another command added it at the same moment: a no-op
             if not instance.has_dynamic_partition(videos_partitions.name, key):
                 raise
             del exc
@@ -189,7 +189,7 @@ def run_backfill(start: str, partitions: list[str], channel: str | None, remote:
     graph = defs.resolve_asset_graph()
     try:
         keys = dg.AssetSelection.keys(start).downstream().resolve(graph)
-    except Exception:  # noqa: BLE001 - an unknown asset key
+    except Exception:  # an unknown asset key
         known = ", ".join(sorted(k.to_user_string() for k in graph.get_all_asset_keys()))
         print(f"error: [--from] no asset named {start!r}; use one of: {known}", file=sys.stderr)
         return 2

@@ -89,7 +89,7 @@ def open_instance():
             # touch every storage now, while holding the lock: each creates its tables on first use
             instance.run_storage, instance.event_log_storage, instance.schedule_storage  # noqa: B018
             instance.get_dynamic_partitions("videos")
-        except Exception as exc:  # noqa: BLE001 - re-raised with its fix
+        except Exception as exc:  # re-raised with its fix
             if _is_broken_instance(exc):
                 raise ConfigError(f"the Dagster instance at {home} has a broken schema ({str(exc)[:160]})",
                                   field="DAGSTER_HOME",

@@ -179,7 +179,7 @@ class Ledger:
     def costs(self, channel: str, day: date, assets: tuple[str, ...] = COST_ASSETS) -> dict:
         """A channel's provider cost on one of its days: total, per provider, per partition."""
         total, by_provider, by_partition = 0.0, {}, {}
-        for key, value in self._get_many([self.cost_key(channel, day, a) for a in assets]).items():
+        for value in self._get_many([self.cost_key(channel, day, a) for a in assets]).values():
             for partition, entry in value.items():
                 total += entry.get("usd", 0.0)
                 by_partition[partition] = round(by_partition.get(partition, 0.0) + entry.get("usd", 0.0), 6)

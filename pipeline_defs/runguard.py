@@ -57,7 +57,7 @@ class RunGuard:
                 if time.monotonic() >= next_reap:
                     next_reap = time.monotonic() + self.reap_every_s
                     self.storage.end_dead_runs(lambda m: print(f"note: {m}", file=sys.stderr, flush=True))
-            except Exception as exc:  # noqa: BLE001 - the guard must never take the run down itself
+            except Exception as exc:  # the guard must never take the run down itself
                 print(f"note: run guard: {exc}", file=sys.stderr, flush=True)
 
     def _abandon(self) -> None:

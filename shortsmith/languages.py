@@ -10,7 +10,7 @@ import unicodedata
 
 from .config import Channel
 from .errors import InputError
-from .tts import allowed_scripts
+from .voice.text import allowed_scripts
 
 
 def _script(ch: str) -> str:

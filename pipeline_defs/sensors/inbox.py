@@ -77,17 +77,17 @@ def narrative_inbox_sensor(context: dg.SensorEvaluationContext, channels: Channe
             try:
                 moved = inbox.reject(f, _report(f.name, inbox.describe(), exc.reason, exc.fix))
                 context.log.warning(f"rejected {f.name[:80]}: {exc.reason} (moved to {moved}, report beside it)")
-            except Exception as move_exc:  # noqa: BLE001 - quarantined in place, reported
+            except Exception as move_exc:  # quarantined in place, reported
                 _quarantine(f, inbox, stuck, exc.reason, move_exc, context.log)
             continue
-        except Exception as exc:  # noqa: BLE001 - any other failure quarantines this file only
+        except Exception as exc:  # any other failure quarantines this file only
             reason = f"it could not be handled ({type(exc).__name__}: {str(exc)[:200]})"
             rejected.append(f"{f.name[:80]}: {reason}")
             try:
                 moved = inbox.reject(f, _report(f.name, inbox.describe(), reason,
                                                 "rename it to a shorter plain name and drop it in again"))
                 context.log.warning(f"quarantined {f.name[:80]}: {reason} (moved to {moved})")
-            except Exception as move_exc:  # noqa: BLE001
+            except Exception as move_exc:
                 _quarantine(f, inbox, stuck, reason, move_exc, context.log)
             continue
         if outcome is None:
@@ -127,7 +127,7 @@ def _quarantine(f, inbox, stuck: dict, reason: str, move_exc: Exception, log) ->
            "a renamed or changed file is looked at again")
     try:
         where = inbox.report_only(f, _report(f.name, inbox.describe(), reason, fix))
-    except Exception as exc:  # noqa: BLE001 - even the report failed: the log is all that is left
+    except Exception as exc:  # even the report failed: the log is all that is left
         where = f"no report written ({exc})"
     log.error(f"could not move {f.name[:80]} ({move_exc}); left in place and skipped: {where}")
 

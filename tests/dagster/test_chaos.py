@@ -14,7 +14,7 @@ from pathlib import Path
 import dagster as dg
 import pytest
 
-from conftest import ROOT, write_channels
+from tests.conftest import ROOT, write_channels
 from pipeline_defs.instance import instance_lock
 from shortsmith.topics import partition_key
 

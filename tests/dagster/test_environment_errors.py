@@ -13,7 +13,7 @@ import dagster as dg
 import pytest
 import yaml
 
-from conftest import ROOT, write_channels
+from tests.conftest import ROOT, write_channels
 from shortsmith.config import load_channels
 from shortsmith.errors import ConfigError
 

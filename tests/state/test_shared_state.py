@@ -15,7 +15,7 @@ from pathlib import Path
 import dagster as dg
 import pytest
 
-import state_hammer as hammer
+from tests.state import state_hammer as hammer
 
 ROOT = Path(__file__).resolve().parents[2]
 WORKERS, CALLS = 8, 25
