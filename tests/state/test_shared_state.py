@@ -84,10 +84,12 @@ def _check_all(home: Path, label: str) -> None:
           f"breaker {breaker['failures']}, cost {costs['total_usd']}")
 
 
+@pytest.mark.slow
 def test_ledgers_hold_under_eight_processes_on_sqlite(tmp_path):
     _check_all(_home(tmp_path, None), "sqlite")
 
 
+@pytest.mark.slow
 def test_ledgers_hold_under_eight_processes_on_postgres(tmp_path, pg_database):
     _check_all(_home(tmp_path, pg_database), "postgres")
 
