@@ -48,6 +48,13 @@ def _step_started(home: Path, step: str) -> bool:
     return False
 
 
+def _started_runs(home: Path) -> int:
+    with instance_lock(home):
+        instance = dg.DagsterInstance.from_config(str(home))
+    with instance:
+        return len(instance.get_runs(filters=dg.RunsFilter(statuses=[dg.DagsterRunStatus.STARTED])))
+
+
 def _cli(env: dict, topic: str) -> subprocess.Popen:
     return subprocess.Popen([sys.executable, "-m", "pipeline_defs.cli", "video", "--channel", "curious-minds",
                              "--topic", topic], cwd=ROOT, env=env, stdout=subprocess.PIPE, stderr=subprocess.STDOUT,
@@ -66,7 +73,7 @@ def test_kill_9_at_voice_encode_and_publish_then_rerun(tmp_path):
            "SHORTSMITH_RENDER_SIZE": "360x640"}
     for name in ("SHORTSMITH_MEDIA", "SHORTSMITH_CHANNEL_DIR", "SHORTSMITH_STORAGE"):
         env.pop(name, None)
-    figures = []
+    figures, killed_started = [], 0
     for i, (step, needs_ffmpeg) in enumerate(POINTS):
         topic = ["Why cats purr", "How bees make honey", "Why the sky is blue"][i]
         proc = _cli(env, topic)
@@ -88,6 +95,7 @@ def test_kill_9_at_voice_encode_and_publish_then_rerun(tmp_path):
         finally:
             if proc.poll() is None:
                 os.killpg(proc.pid, signal.SIGKILL)
+        left_started = _started_runs(home)  # 0 when the kill landed just after the run ended
         started = time.monotonic()
         rerun = _cli(env, topic)
         try:
@@ -97,15 +105,18 @@ def test_kill_9_at_voice_encode_and_publish_then_rerun(tmp_path):
                 os.killpg(rerun.pid, signal.SIGKILL)
         took = time.monotonic() - started
         assert rerun.returncode == 0, out[-4000:]
-        assert "marked failed" in out  # the dead run was ended before waiting
+        if left_started:
+            assert "marked failed" in out  # the dead run was ended before waiting
+            killed_started += 1
         key = partition_key("curious-minds", topic)
         folder = tmp_path / "sh" / "channel" / "curious-minds"
         assert [p.name for p in folder.iterdir() if p.name.startswith(key)] == [key], out[-3000:]  # published once
         assert (folder / key / "publication.json").is_file()
-        figures.append(f"{step}: re-run {took:.1f} s")
+        figures.append(f"{step}: re-run {took:.1f} s" + ("" if left_started else " (killed after its run ended)"))
     assert not _temp_leftovers(tmp_path / "sh")
     with dg.DagsterInstance.from_config(str(home)) as instance:
         assert not instance.get_runs(filters=dg.RunsFilter(statuses=[dg.DagsterRunStatus.STARTED]))
-        assert len(instance.get_runs(filters=dg.RunsFilter(statuses=[dg.DagsterRunStatus.FAILURE]))) == 3
+        assert len(instance.get_runs(filters=dg.RunsFilter(statuses=[dg.DagsterRunStatus.FAILURE]))) == killed_started
+        assert killed_started >= 2  # the voice and the encode are long enough to be killed mid-run
         assert not instance.event_log_storage.get_concurrency_info("gpu").claimed_slots
     print("chaos: " + "; ".join(figures))
