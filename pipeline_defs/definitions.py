@@ -6,10 +6,10 @@ from . import automation, settings
 from .assets import ALL_ASSETS
 from .jobs import discover_trends_job, make_video_job
 from .resources.channels import ChannelsResource
-from .resources.music import SynthMusicProvider
+from .resources.music_provider import SynthMusicProvider
 from .resources.publisher import publisher_from_env
 from .resources.renderer import RendererSettings
-from .resources.chains import (script_writers_from_env, trend_sources_from_env, visual_providers_from_env,
+from .resources.provider_set import (script_writers_from_env, trend_sources_from_env, visual_providers_from_env,
                                voice_providers_from_env)
 from .executors import executor_from_env
 from .resources.storage import storage_from_env

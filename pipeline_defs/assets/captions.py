@@ -11,7 +11,7 @@ from ..partitions import videos_partitions
 from ..resources.channels import ChannelsResource
 from ..resources.renderer import RendererSettings
 from ..resources.storage import MediaStorage
-from .common import MEDIA_BACKFILL, CAPTIONS, GROUP, file_meta, load_voiceover, resolve_video
+from .stage import MEDIA_BACKFILL, CAPTIONS, GROUP, file_meta, load_voiceover, resolve_video
 from .voiceovers import voiceovers
 
 

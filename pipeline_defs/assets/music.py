@@ -9,10 +9,10 @@ from shortsmith.storage import fingerprint
 from .errors import user_errors
 from ..partitions import videos_partitions
 from ..resources.channels import ChannelsResource
-from ..resources.music import MusicProvider
+from ..resources.music_provider import MusicProvider
 from ..resources.renderer import RendererSettings
 from ..resources.storage import MediaStorage
-from .common import MEDIA_BACKFILL, GROUP, MUSIC, file_meta, load_voiceover, resolve_video
+from .stage import MEDIA_BACKFILL, GROUP, MUSIC, file_meta, load_voiceover, resolve_video
 from .voiceovers import voiceovers
 
 

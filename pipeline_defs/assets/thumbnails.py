@@ -12,9 +12,9 @@ from ..partitions import videos_partitions
 from ..resources.channels import ChannelsResource
 from ..resources.images import visual_style
 from ..resources.storage import MediaStorage
-from .common import MEDIA_BACKFILL, GROUP, SCENES, THUMBNAIL, VIDEO, file_meta, load_script, resolve_video
-from .scenes import scene_files, scene_still
-from .videos import assembled_videos
+from .stage import MEDIA_BACKFILL, GROUP, SCENES, THUMBNAIL, VIDEO, file_meta, load_script, resolve_video
+from .scene_images import scene_files, scene_still
+from .assembled_videos import assembled_videos
 
 
 @dg.asset(

@@ -16,10 +16,10 @@ from ..partitions import videos_partitions
 from ..resources.channels import ChannelsResource
 from ..resources.storage import MediaStorage
 from ..providers import provider_run
-from ..resources.chains import VoiceProviders
-from .common import (MEDIA_BACKFILL, GROUP, VOICE, check_results, file_meta, load_script, load_voiceover, md_table,
+from ..resources.provider_set import VoiceProviders
+from .stage import (MEDIA_BACKFILL, GROUP, VOICE, check_results, file_meta, load_script, load_voiceover, md_table,
                      record_cost, resolve_video, stage_cost)
-from .scripts import video_scripts
+from .video_scripts import video_scripts
 
 
 @dg.asset(

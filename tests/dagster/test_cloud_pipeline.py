@@ -183,7 +183,7 @@ def all_cloud(cloud_env, monkeypatch, openai_api):
 
 
 def test_a_partition_made_entirely_by_cloud_providers(all_cloud):
-    from pipeline_defs.assets import trending_topics
+    from pipeline_defs.assets.trending_topics import trending_topics
     from pipeline_defs.definitions import offline_resources
     from shortsmith.ffmpeg import probe
 
@@ -276,7 +276,7 @@ def test_a_failed_stage_is_retried_alone_and_completed_stages_are_reused(cloud_e
 
 
 def test_trend_discovery_never_spends_youtube_quota_that_is_not_there(all_cloud, monkeypatch):
-    from pipeline_defs.assets import trending_topics
+    from pipeline_defs.assets.trending_topics import trending_topics
     from pipeline_defs.definitions import offline_resources
 
     monkeypatch.setenv("SHORTSMITH_YOUTUBE_UNITS_PER_DAY", "60")  # less than one search.list (100)

@@ -13,13 +13,13 @@ from conftest import TEST_SIZE, write_channels
 from pipeline_defs.assets import VIDEO_ASSETS
 from pipeline_defs.resources.channels import ChannelsResource
 from pipeline_defs.resources.images import ProceduralImageProvider
-from pipeline_defs.resources.music import SynthMusicProvider
+from pipeline_defs.resources.music_provider import SynthMusicProvider
 from pipeline_defs.resources.publisher import LocalFolderPublisher
 from pipeline_defs.resources.renderer import RendererSettings
-from pipeline_defs.resources.chains import ScriptWriters, TrendSources, VisualProviders, VoiceProviders
+from pipeline_defs.resources.provider_set import ScriptWriters, TrendSources, VisualProviders, VoiceProviders
 from pipeline_defs.resources.script_writer import OfflineScriptWriter
 from pipeline_defs.resources.storage import MediaStorage
-from pipeline_defs.resources.trends import OfflineTrendSource
+from pipeline_defs.resources.trend_source import OfflineTrendSource
 from pipeline_defs.resources.voice import PiperVoiceProvider
 from shortsmith.ffmpeg import ffprobe_path
 

@@ -6,7 +6,7 @@ import dagster as dg
 import pytest
 
 from pipeline_defs.assets import ALL_ASSETS
-from pipeline_defs.assets.statistics import video_statistics
+from pipeline_defs.assets.video_statistics import video_statistics
 from pipeline_defs.resources.channels import ChannelsResource
 from pipeline_defs.resources.storage import MediaStorage
 from pipeline_defs.schedules import build_schedules

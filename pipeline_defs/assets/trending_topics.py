@@ -10,9 +10,9 @@ from shortsmith.trends import collect_trends
 from .errors import user_errors
 from ..providers import UNCONFIGURED_FIX, provider_run
 from ..resources.channels import ChannelsResource
-from ..resources.chains import TrendSources
+from ..resources.provider_set import TrendSources
 from ..resources.storage import MediaStorage
-from .common import GROUP, md_table, record_cost
+from .stage import GROUP, md_table, record_cost
 
 
 class TrendsConfig(dg.Config):

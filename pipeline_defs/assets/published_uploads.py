@@ -25,7 +25,7 @@ from ..partitions import videos_partitions
 from ..resources.channels import ChannelsResource
 from ..resources.publisher import Publisher
 from ..resources.storage import MediaStorage
-from .common import MEDIA_BACKFILL, GROUP, THUMBNAIL, VIDEO, load_script, resolve_video
+from .stage import MEDIA_BACKFILL, GROUP, THUMBNAIL, VIDEO, load_script, resolve_video
 from .thumbnails import thumbnails
 
 

@@ -14,7 +14,7 @@ import dagster as dg
 
 from .images import DiffusersImageProvider, OpenAIImageProvider, PexelsClipProvider, ProceduralImageProvider
 from .script_writer import OfflineScriptWriter, OpenAIScriptWriter
-from .trends import GoogleTrendsSource, OfflineTrendSource, YouTubeTrendSource
+from .trend_source import GoogleTrendsSource, OfflineTrendSource, YouTubeTrendSource
 from .voice import ElevenLabsVoiceProvider, PiperVoiceProvider
 
 

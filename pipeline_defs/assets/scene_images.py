@@ -20,11 +20,11 @@ from ..executors import GPU_OP_TAGS
 from ..partitions import videos_partitions
 from ..providers import provider_run
 from ..resources.channels import ChannelsResource
-from ..resources.chains import VisualProviders
+from ..resources.provider_set import VisualProviders
 from ..resources.renderer import RendererSettings
 from ..resources.storage import MediaStorage
-from .common import MEDIA_BACKFILL, GROUP, SCENES, load_script, record_cost, resolve_video, stage_cost
-from .scripts import video_scripts
+from .stage import MEDIA_BACKFILL, GROUP, SCENES, load_script, record_cost, resolve_video, stage_cost
+from .video_scripts import video_scripts
 
 CLIP_SUFFIXES = (".mp4", ".mov", ".webm")
 

@@ -14,10 +14,10 @@ from .errors import user_errors
 from ..partitions import videos_partitions
 from ..resources.channels import ChannelsResource
 from ..providers import provider_run
-from ..resources.chains import ScriptWriters
+from ..resources.provider_set import ScriptWriters
 from ..resources.storage import MediaStorage
-from .common import MEDIA_BACKFILL, GROUP, SCRIPT, check_results, load_script, record_cost, resolve_video, stage_cost
-from .trends import trending_topics
+from .stage import MEDIA_BACKFILL, GROUP, SCRIPT, check_results, load_script, record_cost, resolve_video, stage_cost
+from .trending_topics import trending_topics
 
 
 @dg.asset(

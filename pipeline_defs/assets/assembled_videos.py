@@ -19,10 +19,10 @@ from ..resources.channels import ChannelsResource
 from ..resources.renderer import RendererSettings
 from ..resources.storage import MediaStorage
 from .captions import captions
-from .common import (MEDIA_BACKFILL, CAPTIONS, GROUP, MUSIC, SCENES, SCRIPT, VIDEO, VOICE, check_results, file_meta,
+from .stage import (MEDIA_BACKFILL, CAPTIONS, GROUP, MUSIC, SCENES, SCRIPT, VIDEO, VOICE, check_results, file_meta,
                      load_script, load_voiceover, resolve_video, stage_cost)
 from .music import music
-from .scenes import scene_files, scene_images
+from .scene_images import scene_files, scene_images
 
 # Blocking checks: a failure stops thumbnails and publishing in the same run.
 VIDEO_CHECKS = {
