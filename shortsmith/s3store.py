@@ -1,4 +1,4 @@
-"""Media storage on S3 (AWS, MinIO, any S3 API): the same interface as ``LocalMediaStore``.
+"""Media storage on S3 (AWS, MinIO, any S3 API): a ``shortsmith.storage.MediaStore`` like ``LocalMediaStore``.
 
 Layout: ``s3://<bucket>/<prefix>/<channel>/<partition_key>/<stage>/<file>`` plus
 ``.../<stage>/manifest.json``, written last. Small records (requests, trends) are JSON
@@ -48,7 +48,7 @@ from datetime import datetime, timedelta, timezone
 from pathlib import Path
 from typing import Any, Iterator
 
-from .storage import MANIFEST, StageLookups, StageWriter, file_sha256
+from .storage import MANIFEST, MediaStore, StageWriter, file_sha256
 from .topics import split_partition_key
 
 log = logging.getLogger(__name__)
@@ -74,7 +74,7 @@ def _is_missing(exc: Exception) -> bool:
     return _error_code(exc) in ("404", "NoSuchKey", "NotFound")
 
 
-class S3MediaStore(StageLookups):
+class S3MediaStore(MediaStore):
     """Stage outputs in an S3 bucket, with a local download cache; see the module docstring."""
 
     def __init__(self, client: Any, bucket: str, *, prefix: str = "", cache_dir: str | Path,

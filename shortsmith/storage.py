@@ -19,7 +19,8 @@ import json
 import os
 import shutil
 import uuid
-from contextlib import contextmanager
+from abc import ABC, abstractmethod
+from contextlib import AbstractContextManager, contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Iterator
@@ -55,15 +56,38 @@ class StageWriter:
         return self.dir / name
 
 
-class StageLookups:
-    """What both media stores derive from ``manifest`` (a complete stage's manifest, or None)."""
+class MediaStore(ABC):
+    """Where stage outputs live: one folder per (partition, stage), committed atomically, plus small
+    JSON records. ``LocalMediaStore`` (a folder) and ``shortsmith.s3store.S3MediaStore`` (a bucket
+    with a local cache) implement it; code that only stores and reads stages is typed against it."""
 
+    root: Path  # local files: the stages themselves, or the download cache of a remote store
+
+    @abstractmethod
     def manifest(self, partition: str, stage: str) -> dict | None:
-        raise NotImplementedError
+        """The stage's manifest if the stage is complete (every file present as recorded), else None."""
 
+    @abstractmethod
     def location(self, partition: str, stage: str) -> str:
         """Where the stage's output lives, for messages."""
-        raise NotImplementedError
+
+    @abstractmethod
+    def file(self, partition: str, stage: str, name: str) -> Path:
+        """A local path of the stage's file (it may not exist when the stage is incomplete)."""
+
+    @abstractmethod
+    def write_stage(self, partition: str, stage: str, fp: str,
+                    data: dict | None = None) -> AbstractContextManager[StageWriter]:
+        """Write a stage's files into a temporary folder and commit them atomically on success, the
+        manifest (fingerprint ``fp``, ``data`` and what the body adds to ``writer.data``) last."""
+
+    @abstractmethod
+    def read_record(self, kind: str, name: str) -> Any | None:
+        """A small JSON record outside stages (requests, trends), or None."""
+
+    @abstractmethod
+    def write_record(self, kind: str, name: str, data: Any) -> Path | str:
+        """Replace a small JSON record at once; returns where it is."""
 
     def reusable(self, partition: str, stage: str, fp: str) -> dict | None:
         """The manifest of a complete stage built from the same inputs, else None."""
@@ -86,7 +110,9 @@ class StageLookups:
         return manifest
 
 
-class LocalMediaStore(StageLookups):
+class LocalMediaStore(MediaStore):
+    """Stages in a local folder: ``<root>/<channel>/<partition_key>/<stage>/``."""
+
     def __init__(self, root: str | Path):
         self.root = Path(root).expanduser().resolve()
 
