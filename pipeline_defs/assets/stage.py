@@ -1,18 +1,41 @@
-"""What every video stage needs: which channel and topic a partition is, and metadata helpers."""
+"""The stage contract: what every video asset does, written once.
 
+A ``Stage`` describes one video stage: its asset, its folder in the partition's media, the files it
+commits and the version of its fingerprint. ``stage_asset`` declares the asset (partitioned by
+video, one partition per backfill run, blocking checks, user-facing errors) and ``StageStep`` runs
+the shared part of its body::
+
+    step = StageStep(context, channels, storage, CAPTIONS)      # resolve the partition's video
+    vo, voice_manifest = step.voiceover()                        # upstream stages, each read once
+    if not step.reuse(voice_manifest["fingerprint"], style):     # fingerprint -> reuse or ...
+        with step.write() as w:                                  # ... an atomic stage commit
+            w.path("captions.ass").write_text(...)
+    return step.result({...})                                    # + reused, cost, file metadata
+
+so an asset body holds only what is particular to its stage.
+"""
+
+from __future__ import annotations
 
 import warnings
+from contextlib import contextmanager
 from dataclasses import dataclass
+from functools import cached_property
+from pathlib import Path
+from typing import Any, Callable, Iterator, Sequence
 
 import dagster as dg
 
 from shortsmith.config import Channel, TopicSeed
 from shortsmith.model import Script, Voiceover, read_json, script_from_dict, voiceover_from_dict
-from shortsmith.storage import LocalMediaStore
+from shortsmith.storage import MediaStore, StageWriter, fingerprint
 from shortsmith.topics import clean_topic, find_seed, split_partition_key, topic_from_slug
 
+from ..partitions import videos_partitions
+from ..providers import ProviderRun, cost_metadata, provider_run
 from ..resources.channels import ChannelsResource
 from ..resources.storage import MediaStorage
+from .errors import user_errors
 
 GROUP = "shorts"
 
@@ -21,9 +44,47 @@ GROUP = "shorts"
 MEDIA_BACKFILL = dg.BackfillPolicy.multi_run(1)
 warnings.filterwarnings("ignore", message=".*backfill_policy.*", category=dg.BetaWarning)
 
-# Stage folder names inside a partition's media folder.
-SCRIPT, VOICE, SCENES, CAPTIONS, MUSIC, VIDEO, THUMBNAIL = (
-    "script", "voice", "scenes", "captions", "music", "video", "thumbnail")
+
+@dataclass(frozen=True)
+class Stage:
+    """One video stage: the asset that makes it and where its output lives."""
+
+    asset: str  # the asset key, e.g. "scene_images"
+    folder: str | None  # its folder in the partition's media; None: the stage stores no files
+    version: str = ""  # the fingerprint's version: bump it when the output changes for the same inputs
+    files: tuple[str, ...] = ()  # the files it commits (a stage with per-beat files lists none)
+    main_file: str | None = None  # the file whose path and size its metadata shows
+    calls_providers: bool = False  # its output may have cost money (stage_cost_usd in the metadata)
+
+
+# The stages of one video, in graph order; their folder names are the media layout.
+SCRIPT = Stage("video_scripts", "script", "script-v1", ("script.json", "script.md"), calls_providers=True)
+VOICE = Stage("voiceovers", "voice", "voice-v2", ("voice.wav", "voiceover.json"), main_file="voice.wav",
+              calls_providers=True)
+SCENES = Stage("scene_images", "scenes", "scenes-v2", calls_providers=True)
+CAPTIONS = Stage("captions", "captions", "captions-v1", ("captions.ass",), main_file="captions.ass")
+MUSIC = Stage("music", "music", "music-v1", ("music.wav",), main_file="music.wav")
+VIDEO = Stage("assembled_videos", "video", "video-v1", ("video.mp4",), main_file="video.mp4")
+THUMBNAIL = Stage("thumbnails", "thumbnail", "thumb-v1", ("thumbnail.jpg",), main_file="thumbnail.jpg")
+PUBLISHED = Stage("published_uploads", None)
+STAGES = (SCRIPT, VOICE, SCENES, CAPTIONS, MUSIC, VIDEO, THUMBNAIL, PUBLISHED)
+
+
+def stage_asset(stage: Stage, *, deps: Sequence[Any], description: str, kinds: set[str],
+                checks: dict[str, str] | None = None, **asset_kwargs: Any) -> Callable:
+    """``@dg.asset`` for a video stage: one partition per video, ``checks`` (name -> description) as
+    blocking checks, and a ShortsmithError shown as the step's failure message."""
+
+    def decorate(fn: Callable) -> dg.AssetsDefinition:
+        return dg.asset(
+            name=stage.asset, partitions_def=videos_partitions, backfill_policy=MEDIA_BACKFILL, deps=deps,
+            group_name=GROUP, kinds=kinds, description=description,
+            check_specs=[dg.AssetCheckSpec(name, asset=stage.asset, blocking=True, description=text)
+                         for name, text in (checks or {}).items()],
+            **asset_kwargs,
+        )(user_errors(fn))
+
+    return decorate
 
 
 @dataclass
@@ -35,7 +96,7 @@ class Video:
     topic: str
     seed: TopicSeed | None
     source: str  # request | trend | channel-topics | partition-key
-    store: LocalMediaStore
+    store: MediaStore
 
 
 def resolve_video(partition: str, channels: ChannelsResource, storage: MediaStorage) -> Video:
@@ -67,16 +128,90 @@ def resolve_video(partition: str, channels: ChannelsResource, storage: MediaStor
     return Video(partition=partition, channel=channel, topic=topic, seed=seed, source=source, store=store)
 
 
-def load_script(store: LocalMediaStore, partition: str) -> tuple[Script, dict]:
-    manifest = store.require(partition, SCRIPT)
-    return script_from_dict(read_json(store.file(partition, SCRIPT, "script.json"))), manifest
+class StageStep:
+    """One materialization of a stage: resolve -> upstream -> fingerprint -> reuse or write -> result."""
 
+    def __init__(self, context: dg.AssetExecutionContext, channels: ChannelsResource, storage: MediaStorage,
+                 stage: Stage):
+        self.context, self.channels, self.stage = context, channels, stage
+        self.video = resolve_video(context.partition_key, channels, storage)
+        self.store: MediaStore = self.video.store
+        self.partition = self.video.partition
+        self.channel = self.video.channel
+        self.fp: str | None = None
+        self.manifest: dict | None = None  # this stage's manifest, once reused or written
+        self.reused = False
+        self._upstream: dict[Stage, dict] = {}
 
-def load_voiceover(store: LocalMediaStore, partition: str) -> tuple[Voiceover, dict]:
-    manifest = store.require(partition, VOICE)
-    vo = voiceover_from_dict(read_json(store.file(partition, VOICE, "voiceover.json")))
-    vo.wav_path = str(store.file(partition, VOICE, "voice.wav"))  # the committed location
-    return vo, manifest
+    # -- upstream stages -------------------------------------------------------------
+    def upstream(self, stage: Stage) -> dict:
+        """An upstream stage's manifest (read once: on S3 a read checks every object of the stage)."""
+        if stage not in self._upstream:
+            self._upstream[stage] = self.store.require(self.partition, stage.folder)
+        return self._upstream[stage]
+
+    def file(self, name: str, stage: Stage | None = None) -> Path:
+        """A file of this stage (or of ``stage``) as a local path."""
+        return self.store.file(self.partition, (stage or self.stage).folder, name)
+
+    def script(self) -> tuple[Script, dict]:
+        manifest = self.upstream(SCRIPT)
+        return script_from_dict(read_json(self.file("script.json", SCRIPT))), manifest
+
+    def voiceover(self) -> tuple[Voiceover, dict]:
+        manifest = self.upstream(VOICE)
+        vo = voiceover_from_dict(read_json(self.file("voiceover.json", VOICE)))
+        vo.wav_path = str(self.file("voice.wav", VOICE))  # the committed location
+        return vo, manifest
+
+    # -- providers -------------------------------------------------------------------
+    @cached_property
+    def run(self) -> ProviderRun:
+        """The channel's provider chains for this step (breakers, pools, rate limits, cost meter)."""
+        return provider_run(self.context, self.channels.config.pricing)
+
+    # -- fingerprint, reuse or write -------------------------------------------------------
+    def reuse(self, *inputs: Any, complete: Callable[[dict], bool] = lambda manifest: True,
+              what: str | None = None) -> bool:
+        """Fingerprint the stage's inputs; True when a complete output made from the same inputs exists
+        (and ``complete(manifest)`` holds): the stage is then reused instead of rebuilt."""
+        self.fp = fingerprint(self.stage.version, *inputs)
+        manifest = self.store.reusable(self.partition, self.stage.folder, self.fp)
+        self.reused = manifest is not None and complete(manifest)
+        if self.reused:
+            self.manifest = manifest
+            self.context.log.info(f"reusing the {what or self.stage.folder} already made for {self.partition}")
+        return self.reused
+
+    @contextmanager
+    def write(self, data: dict | None = None) -> Iterator[StageWriter]:
+        """Commit the stage's files atomically (temporary folder, swapped in when complete, manifest last);
+        a stage that calls providers stores what its calls cost in the manifest."""
+        if self.fp is None:
+            raise RuntimeError(f"{self.stage.asset}: call reuse(...) with the stage's inputs before write()")
+        with self.store.write_stage(self.partition, self.stage.folder, self.fp, data) as writer:
+            yield writer
+            if self.stage.calls_providers and "cost" not in writer.data:
+                writer.data["cost"] = self.run.meter.as_dict()
+        self.manifest = self.store.require(self.partition, self.stage.folder)
+
+    # -- the result ------------------------------------------------------------------
+    def cost(self) -> dict:
+        """This materialization's provider cost (into the channel's daily ledger) as metadata."""
+        if not self.stage.calls_providers and "run" not in self.__dict__:  # no provider was called
+            return {"cost_usd": 0.0}
+        return record_cost(self.context, self.channel, self.stage.asset, self.partition, self.run.meter)
+
+    def result(self, metadata: dict, checks: dict[str, tuple[bool, str, dict]] | None = None) -> dg.MaterializeResult:
+        """The materialization: the stage's own metadata plus ``reused``, the cost and the main file."""
+        standard: dict = {"reused": self.reused} if self.stage.folder else {}
+        standard.update(self.cost())
+        if self.stage.calls_providers:
+            standard["stage_cost_usd"] = stage_cost(self.manifest)["total_usd"]
+        if self.stage.main_file:
+            standard.update(file_meta(self.file(self.stage.main_file)))
+        return dg.MaterializeResult(metadata={**metadata, **standard},
+                                    check_results=check_results(checks, self.stage.asset) if checks else None)
 
 
 def md_table(headers: list[str], rows: list[list]) -> str:
@@ -94,20 +229,16 @@ def check_results(specs_passed: dict[str, tuple[bool, str, dict]], asset: str) -
     ]
 
 
-def file_meta(path) -> dict:
-    from pathlib import Path
-
+def file_meta(path: str | Path) -> dict:
     p = Path(path)
     return {"path": dg.MetadataValue.path(str(p)), "size_bytes": p.stat().st_size}
 
 
-def record_cost(context: dg.AssetExecutionContext, channels: ChannelsResource, channel: Channel, asset: str,
-                partition: str, meter) -> dict:
+def record_cost(context: dg.AssetExecutionContext, channel: Channel, asset: str, partition: str, meter) -> dict:
     """Put this materialization's provider cost into the channel's daily cost ledger; return its metadata."""
     from shortsmith.quota import local_day, utcnow
 
     from ..ledger import Ledger
-    from ..providers import cost_metadata
 
     if meter.items:
         Ledger(context.instance).record_cost(channel.name, local_day(utcnow(), channel.timezone), asset, partition,
