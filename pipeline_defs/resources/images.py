@@ -18,6 +18,7 @@ import hashlib
 import importlib.util
 import os
 import threading
+from abc import abstractmethod
 from pathlib import Path
 from typing import Any, Optional
 
@@ -34,6 +35,8 @@ from shortsmith.visuals import (ClipCredit, ClipTooLarge, build_image_prompt, ch
                                 credit_path, decode_image, download_clip, estimate_scene_seconds, pexels_search,
                                 search_queries, used_video_ids)
 
+from ..settings import ProviderSettings
+from .provider_set import Provider, ProviderSet
 from .script_writer import OpenAIConnection, classify_openai
 
 
@@ -46,14 +49,15 @@ def clip_name(index: int) -> str:
     return f"scene_{index:02d}.mp4"
 
 
-class ImageProvider(dg.ConfigurableResource):
+class ImageProvider(Provider):
     """Makes one 9:16 scene per beat: a still image of exactly ``size``, or a video clip (a Path
     inside ``workdir``)."""
 
+    @abstractmethod
     def scene(self, beat: Beat, *, style: StyleConfig, seed: str, index: int, total: int,
               size: tuple[int, int], calls: CallContext | None = None, workdir: Path | None = None,
               seconds: float | None = None) -> Image.Image | Path:
-        raise NotImplementedError
+        """The beat's scene (see the module docstring)."""
 
     @property
     def provider(self) -> str:
@@ -192,6 +196,13 @@ class PexelsClipProvider(ImageProvider):
     def provider(self) -> str:
         return "pexels"
 
+    def is_configured(self) -> bool:
+        return bool(self.api_key)
+
+    @property
+    def configure_hint(self) -> str:
+        return "set PEXELS_API_KEY"
+
     def describe(self) -> dict:
         return {"provider": self.provider, "max_clip_mb": self.max_clip_mb,
                 "clip_seconds": [self.min_clip_seconds, self.max_clip_seconds]}
@@ -288,6 +299,7 @@ class DiffusersImageProvider(ImageProvider):
     downloaded at run time. Otherwise the provider is unavailable and the chain moves on.
     """
 
+    enabled: bool = Field(default=False, description="SHORTSMITH_DIFFUSERS=1 on a GPU worker")
     device: str = "cuda"
     steps: int = 30
     guidance: float = 6.0
@@ -299,6 +311,13 @@ class DiffusersImageProvider(ImageProvider):
     @property
     def provider(self) -> str:
         return "diffusers"
+
+    def is_configured(self) -> bool:
+        return self.enabled
+
+    @property
+    def configure_hint(self) -> str:
+        return "set SHORTSMITH_DIFFUSERS=1 on a GPU worker with diffusers installed"
 
     def describe(self) -> dict:
         return {"provider": self.provider, "steps": self.steps, "guidance": self.guidance,
@@ -372,5 +391,28 @@ class DiffusersImageProvider(ImageProvider):
         return cover_fit(out.images[0], size)
 
 
+class VisualProviders(ProviderSet):
+    """Scene visuals, chosen per beat: ``procedural`` (always configured), ``pexels`` stock clips
+    (PEXELS_API_KEY), ``openai`` images (OPENAI_API_KEY / OPENAI_BASE_URL) and local ``diffusers``
+    (SHORTSMITH_DIFFUSERS=1)."""
+
+    procedural: ProceduralImageProvider
+    pexels: PexelsClipProvider
+    openai: OpenAIImageProvider
+    diffusers: DiffusersImageProvider
+
+    @classmethod
+    def from_settings(cls, s: ProviderSettings) -> "VisualProviders":
+        return cls(
+            procedural=ProceduralImageProvider(),
+            pexels=PexelsClipProvider(api_key=dg.EnvVar("PEXELS_API_KEY") if s.pexels.key_set else "",
+                                      base_url=s.pexels.base_url, requests_per_minute=s.pexels.requests_per_minute),
+            openai=OpenAIImageProvider(**OpenAIConnection.connection(s.openai), model=s.openai.image_model,
+                                       requests_per_minute=s.openai.images_requests_per_minute),
+            diffusers=DiffusersImageProvider(enabled=s.diffusers),
+        )
+
+
 __all__ = ["DiffusersImageProvider", "DiffusersUnavailable", "ImageProvider", "OpenAIImageProvider",
-           "PexelsClipProvider", "ProceduralImageProvider", "classify_openai_images", "clip_name", "visual_style"]
+           "PexelsClipProvider", "ProceduralImageProvider", "VisualProviders", "classify_openai_images", "clip_name",
+           "visual_style"]

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+from abc import abstractmethod
 from typing import Optional
 
 import dagster as dg
@@ -15,12 +16,16 @@ from shortsmith.model import Script
 from shortsmith.resilience import CallContext, ProviderError, RetryPolicy
 from shortsmith.script import write_offline_script
 
+from ..settings import OpenAISettings
+from .provider_set import Provider, ProviderSet
 
-class ScriptWriter(dg.ConfigurableResource):
+
+class ScriptWriter(Provider):
     """Writes a structured script (hook, promise, body beats, call to action) for a topic."""
 
+    @abstractmethod
     def write(self, channel: Channel, topic: str, seed: TopicSeed | None, calls: CallContext | None = None) -> Script:
-        raise NotImplementedError
+        """The script, checked against the channel's structure and duration budget."""
 
     @property
     def provider(self) -> str:
@@ -73,7 +78,7 @@ def openai_client(api_key: str, base_url: str | None, timeout_s: float):
     return openai.OpenAI(api_key=api_key or "not-needed", base_url=base_url, timeout=timeout_s, max_retries=0)
 
 
-class OpenAIConnection(dg.ConfigurableResource):
+class OpenAIConnection(Provider):
     """What every OpenAI-backed provider shares: the key or server, and how calls are bounded."""
 
     api_key: str = Field(default="", description="OPENAI_API_KEY (a local server may not need one)")
@@ -85,6 +90,19 @@ class OpenAIConnection(dg.ConfigurableResource):
     @property
     def provider(self) -> str:
         return "openai"
+
+    def is_configured(self) -> bool:
+        return bool(self.api_key or self.base_url)
+
+    @property
+    def configure_hint(self) -> str:
+        return "set OPENAI_API_KEY (or OPENAI_BASE_URL for a local server)"
+
+    @classmethod
+    def connection(cls, s: OpenAISettings) -> dict:
+        """The key and server as dagster.EnvVar when this deployment sets them (else: not configured)."""
+        return {"api_key": dg.EnvVar("OPENAI_API_KEY") if s.key_set else "",
+                "base_url": dg.EnvVar("OPENAI_BASE_URL") if s.base_url_set else None}
 
     def _client(self):
         return openai_client(self.api_key, self.base_url, self.timeout_s)
@@ -145,3 +163,17 @@ class OpenAIScriptWriter(OpenAIConnection, ScriptWriter):
             fix="use a stronger model (OPENAI_MODEL), widen target_seconds, or put 'offline' after 'openai' "
                 "and re-run")
 
+
+
+class ScriptWriters(ProviderSet):
+    """Script writers: ``offline`` (always configured) and ``openai`` (OPENAI_API_KEY or OPENAI_BASE_URL)."""
+
+    offline: OfflineScriptWriter
+    openai: OpenAIScriptWriter
+
+    @classmethod
+    def from_settings(cls, s: OpenAISettings) -> "ScriptWriters":
+        return cls(offline=OfflineScriptWriter(),
+                   openai=OpenAIScriptWriter(**OpenAIConnection.connection(s), model=s.model,
+                                             response_format=s.response_format,
+                                             requests_per_minute=s.requests_per_minute))

@@ -1,5 +1,8 @@
+"""Voices: Piper on the CPU (offline default) and ElevenLabs with timestamps, behind one interface."""
+
 from __future__ import annotations
 
+from abc import abstractmethod
 from pathlib import Path
 from typing import Optional
 
@@ -11,22 +14,26 @@ from shortsmith.model import Voiceover
 from shortsmith.resilience import CallContext, offline_calls
 from shortsmith.tts import VoiceSpec, synthesize_beats
 
+from ..settings import ElevenLabsSettings
+from .provider_set import Provider, ProviderSet
 
-class VoiceProvider(dg.ConfigurableResource):
+
+class VoiceProvider(Provider):
     """Speaks a script beat by beat and reports when every beat and word is spoken."""
 
     @property
+    @abstractmethod
     def provider(self) -> str:
         """The provider's name in a channel's ``providers.voice`` list."""
-        raise NotImplementedError
 
+    @abstractmethod
     def synthesize(self, texts: list[str], out_wav: Path, voice: VoiceConfig,
                    calls: CallContext | None = None) -> Voiceover:
-        raise NotImplementedError
+        """Speak ``texts`` (one per beat) into ``out_wav``; the voiceover's beat and word timings."""
 
+    @abstractmethod
     def describe(self, voice: VoiceConfig) -> dict:
         """What decides the output (JSON-able): part of the voiceover's cache fingerprint."""
-        raise NotImplementedError
 
 
 class PiperVoiceProvider(VoiceProvider):
@@ -72,9 +79,12 @@ class ElevenLabsVoiceProvider(VoiceProvider):
     def provider(self) -> str:
         return "elevenlabs"
 
-    @property
-    def configured(self) -> bool:
+    def is_configured(self) -> bool:
         return bool(self.api_key)
+
+    @property
+    def configure_hint(self) -> str:
+        return "set ELEVENLABS_API_KEY"
 
     def _tts(self) -> ElevenLabsTTS:
         return ElevenLabsTTS(api_key=self.api_key, base_url=self.base_url, timeout_s=self.timeout_s,
@@ -89,3 +99,18 @@ class ElevenLabsVoiceProvider(VoiceProvider):
         el = voice.elevenlabs
         return {"provider": self.provider, "voice_id": el.voice_id, "model_id": el.model_id,
                 **voice_settings_dict(el), "output_format": self.output_format}
+
+
+class VoiceProviders(ProviderSet):
+    """Voices: ``piper`` (always configured; espeak-ng as its own fallback) and ``elevenlabs``
+    (ELEVENLABS_API_KEY)."""
+
+    piper: PiperVoiceProvider
+    elevenlabs: ElevenLabsVoiceProvider
+
+    @classmethod
+    def from_settings(cls, s: ElevenLabsSettings) -> "VoiceProviders":
+        return cls(piper=PiperVoiceProvider(), elevenlabs=ElevenLabsVoiceProvider(
+            api_key=dg.EnvVar("ELEVENLABS_API_KEY") if s.key_set else "",
+            base_url=dg.EnvVar("ELEVENLABS_BASE_URL") if s.base_url_set else None,
+            requests_per_minute=s.requests_per_minute))

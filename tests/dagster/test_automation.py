@@ -69,9 +69,9 @@ def write_config(path: Path, *, cm_per_day: int = 2, pt_per_day: int = 1, cm_tz:
 
 
 def make_defs(channels_file: Path):
-    from pipeline_defs.definitions import offline_resources
+    from pipeline_defs.definitions import location_resources
 
-    resources = offline_resources()
+    resources = location_resources()
     defs = dg.Definitions(assets=ALL_ASSETS, jobs=[make_video_job, discover_trends_job, *automation.jobs],
                           schedules=build_schedules(load_channels(channels_file)), sensors=ALL_SENSORS,
                           resources=resources)
