@@ -36,6 +36,7 @@ def main() -> int:
         import dagster as dg
 
         from pipeline_defs.cli import add_video, step_times
+        from pipeline_defs.assets.stage import VIDEO
         from pipeline_defs.definitions import defs
 
         t0 = time.perf_counter()
@@ -47,7 +48,7 @@ def main() -> int:
         t1 = time.perf_counter()
         job.execute_in_process(partition_key=key, instance=instance)
         rerun = time.perf_counter() - t1
-        video = defs.resources["storage"].store().file(key, "video", "video.mp4")
+        video = defs.resources["storage"].store().file(key, VIDEO.folder, VIDEO.main_file)
         mats = result.asset_materializations_for_node("assembled_videos")
         duration = mats[-1].metadata["duration_seconds"].value
         results.append({"run": i + 1, "end_to_end_s": round(cold, 2), "rerun_s": round(rerun, 2),
