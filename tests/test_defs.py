@@ -8,6 +8,7 @@ the same everywhere and a channel's chain skips it with a log line naming the va
 from __future__ import annotations
 
 import importlib
+import os
 import subprocess
 import sys
 
@@ -85,9 +86,9 @@ def test_the_backfill_jobs_select_what_they_say(offline_env):
 
 def test_dagster_itself_loads_the_code_location(offline_env, tmp_path):
     # the loader the webserver and daemon use, in a fresh process
-    proc = subprocess.run([sys.executable, "-m", "dagster", "definitions", "validate", "-m", "pipeline_defs.definitions"],
-                          cwd=ROOT, capture_output=True, text=True, timeout=180,
-                          env={**__import__("os").environ, "DAGSTER_HOME": str(tmp_path)})
+    proc = subprocess.run([sys.executable, "-m", "dagster", "definitions", "validate",
+                           "-m", "pipeline_defs.definitions"], cwd=ROOT, capture_output=True, text=True, timeout=180,
+                          env={**os.environ, "DAGSTER_HOME": str(tmp_path)})
     assert proc.returncode == 0, proc.stdout[-2000:] + proc.stderr[-2000:]
 
 

@@ -16,12 +16,9 @@ def caption_style(channel) -> CaptionStyle:
     return CaptionStyle(highlight_colour=highlight)
 
 
-@stage_asset(
-    CAPTIONS,
-    deps=[voiceovers],
-    kinds={"python"},
-    description="ASS subtitles: at most 3 words on screen, the spoken word highlighted, clear of the Shorts UI.",
-)
+@stage_asset(CAPTIONS, deps=[voiceovers], kinds={"python"},
+             description="ASS subtitles: at most 3 words on screen, the spoken word highlighted, clear of the "
+                         "Shorts UI.")
 def captions(context: dg.AssetExecutionContext, channels: ChannelsResource, storage: MediaStorage,
              renderer: RendererSettings) -> dg.MaterializeResult:
     step = StageStep(context, channels, storage, CAPTIONS)

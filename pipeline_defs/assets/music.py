@@ -12,12 +12,8 @@ from .stage import MUSIC, StageStep, stage_asset
 from .voiceovers import voiceovers
 
 
-@stage_asset(
-    MUSIC,
-    deps=[voiceovers],
-    kinds={"python"},
-    description="A music bed for the whole video (offline: synthesized ambient music in the channel's mood).",
-)
+@stage_asset(MUSIC, deps=[voiceovers], kinds={"python"},
+             description="A music bed for the whole video (offline: synthesized ambient music in the channel's mood).")
 def music(context: dg.AssetExecutionContext, channels: ChannelsResource, storage: MediaStorage,
           music_provider: MusicProvider, renderer: RendererSettings) -> dg.MaterializeResult:
     step = StageStep(context, channels, storage, MUSIC)

@@ -13,12 +13,8 @@ from .scene_images import scene_files, scene_still
 from .stage import SCENES, THUMBNAIL, VIDEO, StageStep, stage_asset
 
 
-@stage_asset(
-    THUMBNAIL,
-    deps=[assembled_videos],
-    kinds={"pillow"},
-    description="A 1280x720 JPEG thumbnail with the title over the hook's scene.",
-)
+@stage_asset(THUMBNAIL, deps=[assembled_videos], kinds={"pillow"},
+             description="A 1280x720 JPEG thumbnail with the title over the hook's scene.")
 def thumbnails(context: dg.AssetExecutionContext, channels: ChannelsResource,
                storage: MediaStorage) -> dg.MaterializeResult:
     step = StageStep(context, channels, storage, THUMBNAIL)

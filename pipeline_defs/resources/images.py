@@ -20,7 +20,7 @@ import os
 import threading
 from abc import abstractmethod
 from pathlib import Path
-from typing import Any, Optional
+from typing import Any, ClassVar, Optional
 
 import dagster as dg
 from PIL import Image
@@ -59,10 +59,6 @@ class ImageProvider(Provider):
               seconds: float | None = None) -> Image.Image | Path:
         """The beat's scene (see the module docstring)."""
 
-    @property
-    def provider(self) -> str:
-        return type(self).__name__
-
     def describe(self) -> dict:
         """What the cache fingerprint of the scenes depends on."""
         return {"provider": self.provider}
@@ -71,14 +67,12 @@ class ImageProvider(Provider):
 class ProceduralImageProvider(ImageProvider):
     """Procedural scene art drawn with Pillow and numpy from the palette and the beat's prompt."""
 
+    provider: ClassVar[str] = "procedural"
+
     def scene(self, beat: Beat, *, style: StyleConfig, seed: str, index: int, total: int,
               size: tuple[int, int], calls: CallContext | None = None, workdir: Path | None = None,
               seconds: float | None = None) -> Image.Image:
         return render_scene(beat, style=visual_style(style), seed=seed, index=index, total=total, size=size)
-
-    @property
-    def provider(self) -> str:
-        return "procedural"
 
 
 # ----------------------------------------------------------------------------- OpenAI images
@@ -180,6 +174,9 @@ class PexelsClipProvider(ImageProvider):
     *unavailable* for that scene and the channel's chain moves on to the next visual provider.
     """
 
+    provider: ClassVar[str] = "pexels"
+    configure_hint: ClassVar[str] = "set PEXELS_API_KEY"
+
     api_key: str = Field(default="", description="PEXELS_API_KEY")
     base_url: str = "https://api.pexels.com"
     max_clip_mb: float = 40.0
@@ -192,16 +189,8 @@ class PexelsClipProvider(ImageProvider):
     requests_per_minute: int = 0  # Pexels allows 200 requests/hour by default; 429s are honoured
     max_downloads: int = 3  # files tried per scene when one is refused for its size
 
-    @property
-    def provider(self) -> str:
-        return "pexels"
-
     def is_configured(self) -> bool:
         return bool(self.api_key)
-
-    @property
-    def configure_hint(self) -> str:
-        return "set PEXELS_API_KEY"
 
     def describe(self) -> dict:
         return {"provider": self.provider, "max_clip_mb": self.max_clip_mb,
@@ -299,6 +288,9 @@ class DiffusersImageProvider(ImageProvider):
     downloaded at run time. Otherwise the provider is unavailable and the chain moves on.
     """
 
+    provider: ClassVar[str] = "diffusers"
+    configure_hint: ClassVar[str] = "set SHORTSMITH_DIFFUSERS=1 on a GPU worker with diffusers installed"
+
     enabled: bool = Field(default=False, description="SHORTSMITH_DIFFUSERS=1 on a GPU worker")
     device: str = "cuda"
     steps: int = 30
@@ -308,16 +300,8 @@ class DiffusersImageProvider(ImageProvider):
     dtype: str = "float16"
     negative_prompt: str = "text, letters, watermark, logo, blurry, low quality, deformed"
 
-    @property
-    def provider(self) -> str:
-        return "diffusers"
-
     def is_configured(self) -> bool:
         return self.enabled
-
-    @property
-    def configure_hint(self) -> str:
-        return "set SHORTSMITH_DIFFUSERS=1 on a GPU worker with diffusers installed"
 
     def describe(self) -> dict:
         return {"provider": self.provider, "steps": self.steps, "guidance": self.guidance,

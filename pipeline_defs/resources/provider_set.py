@@ -11,6 +11,7 @@ configured ones and logs a skipped one with its hint.
 from __future__ import annotations
 
 from abc import ABC
+from typing import ClassVar
 
 import dagster as dg
 
@@ -18,14 +19,12 @@ import dagster as dg
 class Provider(dg.ConfigurableResource, ABC):
     """One implementation of a capability."""
 
+    provider: ClassVar[str] = ""  # its name in a channel's ``providers:`` lists and its logs
+    configure_hint: ClassVar[str] = ""  # what to set so that is_configured() holds
+
     def is_configured(self) -> bool:
         """Whether this deployment has what the provider needs (a key, a server, a switch)."""
         return True
-
-    @property
-    def configure_hint(self) -> str:
-        """What to set so that ``is_configured()`` holds."""
-        return ""
 
 
 class ProviderSet(dg.ConfigurableResource):

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import json
 from abc import abstractmethod
-from typing import Optional
+from typing import ClassVar, Optional
 
 import dagster as dg
 from pydantic import Field
@@ -27,10 +27,6 @@ class ScriptWriter(Provider):
     def write(self, channel: Channel, topic: str, seed: TopicSeed | None, calls: CallContext | None = None) -> Script:
         """The script, checked against the channel's structure and duration budget."""
 
-    @property
-    def provider(self) -> str:
-        return type(self).__name__
-
     def describe(self) -> dict:
         """What the cache fingerprint of a script depends on."""
         return {"provider": self.provider}
@@ -39,12 +35,10 @@ class ScriptWriter(Provider):
 class OfflineScriptWriter(ScriptWriter):
     """Deterministic and topic-aware; builds the body from the topic's points in channels.yaml."""
 
+    provider: ClassVar[str] = "offline"
+
     def write(self, channel: Channel, topic: str, seed: TopicSeed | None, calls: CallContext | None = None) -> Script:
         return write_offline_script(channel, topic, seed)
-
-    @property
-    def provider(self) -> str:
-        return "offline"
 
 
 def classify_openai(exc: BaseException, provider: str, *, key_env: str = "OPENAI_API_KEY") -> ProviderError | None:
@@ -81,22 +75,17 @@ def openai_client(api_key: str, base_url: str | None, timeout_s: float):
 class OpenAIConnection(Provider):
     """What every OpenAI-backed provider shares: the key or server, and how calls are bounded."""
 
+    provider: ClassVar[str] = "openai"
+    configure_hint: ClassVar[str] = "set OPENAI_API_KEY (or OPENAI_BASE_URL for a local server)"
+
     api_key: str = Field(default="", description="OPENAI_API_KEY (a local server may not need one)")
     base_url: Optional[str] = Field(default=None, description="e.g. http://127.0.0.1:8000/v1 for llama.cpp/vLLM/Ollama")
     timeout_s: float = 60.0
     max_attempts: int = 4
     requests_per_minute: int = 0  # 0: no limit of our own (the provider's 429s are still honoured)
 
-    @property
-    def provider(self) -> str:
-        return "openai"
-
     def is_configured(self) -> bool:
         return bool(self.api_key or self.base_url)
-
-    @property
-    def configure_hint(self) -> str:
-        return "set OPENAI_API_KEY (or OPENAI_BASE_URL for a local server)"
 
     @classmethod
     def connection(cls, s: OpenAISettings) -> dict:

