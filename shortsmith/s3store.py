@@ -48,7 +48,7 @@ from datetime import datetime, timedelta, timezone
 from pathlib import Path
 from typing import Any, Iterator
 
-from .storage import MANIFEST, MediaStore, StageWriter, file_sha256
+from .storage import MANIFEST, MediaStore, StageWriter, file_sha256, swap_in, temporary_stage_dir
 from .topics import split_partition_key
 
 log = logging.getLogger(__name__)
@@ -108,14 +108,6 @@ class S3MediaStore(MediaStore):
 
     def uri(self, key: str = "") -> str:
         return f"s3://{self.bucket}/{key or self.prefix}"
-
-    def partition_dir(self, partition: str) -> Path:
-        """The partition's folder in the local cache."""
-        channel, _ = split_partition_key(partition)
-        return self.root / channel / partition
-
-    def stage_dir(self, partition: str, stage: str) -> Path:
-        return self.partition_dir(partition) / stage
 
     # -- reading ---------------------------------------------------------------
     def file(self, partition: str, stage: str, name: str) -> Path:
@@ -204,9 +196,7 @@ class S3MediaStore(MediaStore):
     def write_stage(self, partition: str, stage: str, fp: str, data: dict | None = None) -> Iterator[StageWriter]:
         """Write a stage's files locally, then upload and commit them (see the module docstring)."""
         cache = self.stage_dir(partition, stage)
-        cache.parent.mkdir(parents=True, exist_ok=True)
-        tmp = cache.parent / f".{stage}.tmp-{uuid.uuid4().hex[:8]}"
-        tmp.mkdir()
+        tmp = temporary_stage_dir(cache)
         writer = StageWriter(dir=tmp, data=dict(data or {}))
         upload_id = f"{datetime.now(timezone.utc):%Y%m%dT%H%M%S}-{uuid.uuid4().hex[:12]}"
         tmp_keys: list[str] = []
@@ -248,13 +238,7 @@ class S3MediaStore(MediaStore):
             # 6. the written files become the cache of the committed objects
             for name in names:
                 (tmp / f".{name}.etag").write_text(files[name]["etag"])
-            old = None
-            if cache.exists():
-                old = cache.parent / f".{stage}.old-{uuid.uuid4().hex[:8]}"
-                cache.replace(old)
-            tmp.replace(cache)
-            if old is not None:
-                shutil.rmtree(old, ignore_errors=True)
+            swap_in(tmp, cache)
         finally:
             shutil.rmtree(tmp, ignore_errors=True)
             self._delete_keys(tmp_keys)

@@ -44,6 +44,25 @@ def file_sha256(path: Path, chunk: int = 1 << 20) -> str:
     return h.hexdigest()
 
 
+def temporary_stage_dir(final: Path) -> Path:
+    """A new hidden folder beside ``final`` that a stage is written into before it is swapped in."""
+    final.parent.mkdir(parents=True, exist_ok=True)
+    tmp = final.parent / f".{final.name}.tmp-{uuid.uuid4().hex[:8]}"
+    tmp.mkdir()
+    return tmp
+
+
+def swap_in(tmp: Path, final: Path) -> None:
+    """Replace ``final`` with the complete folder ``tmp`` (two renames; the old version is removed after)."""
+    old = None
+    if final.exists():
+        old = final.parent / f".{final.name}.old-{uuid.uuid4().hex[:8]}"
+        final.replace(old)
+    tmp.replace(final)
+    if old is not None:
+        shutil.rmtree(old, ignore_errors=True)
+
+
 @dataclass
 class StageWriter:
     """Where a stage writes its files before they are committed."""
@@ -62,6 +81,15 @@ class MediaStore(ABC):
     with a local cache) implement it; code that only stores and reads stages is typed against it."""
 
     root: Path  # local files: the stages themselves, or the download cache of a remote store
+
+    def partition_dir(self, partition: str) -> Path:
+        """The partition's local folder: ``<root>/<channel>/<partition_key>``."""
+        channel, _ = split_partition_key(partition)
+        return self.root / channel / partition
+
+    def stage_dir(self, partition: str, stage: str) -> Path:
+        """The stage's local folder (the stage itself, or its cached copy)."""
+        return self.partition_dir(partition) / stage
 
     @abstractmethod
     def manifest(self, partition: str, stage: str) -> dict | None:
@@ -116,14 +144,6 @@ class LocalMediaStore(MediaStore):
     def __init__(self, root: str | Path):
         self.root = Path(root).expanduser().resolve()
 
-    # -- layout ----------------------------------------------------------------
-    def partition_dir(self, partition: str) -> Path:
-        channel, _ = split_partition_key(partition)
-        return self.root / channel / partition
-
-    def stage_dir(self, partition: str, stage: str) -> Path:
-        return self.partition_dir(partition) / stage
-
     def file(self, partition: str, stage: str, name: str) -> Path:
         return self.stage_dir(partition, stage) / name
 
@@ -155,9 +175,7 @@ class LocalMediaStore(MediaStore):
         ``data`` (and anything the body adds to ``writer.data``) is stored in the manifest.
         """
         final = self.stage_dir(partition, stage)
-        final.parent.mkdir(parents=True, exist_ok=True)
-        tmp = final.parent / f".{stage}.tmp-{uuid.uuid4().hex[:8]}"
-        tmp.mkdir()
+        tmp = temporary_stage_dir(final)
         writer = StageWriter(dir=tmp, data=dict(data or {}))
         try:
             yield writer
@@ -172,13 +190,7 @@ class LocalMediaStore(MediaStore):
                 os.fsync(fh.fileno())
             mtmp.replace(tmp / MANIFEST)
             writer.files = files
-            old = None
-            if final.exists():
-                old = final.parent / f".{stage}.old-{uuid.uuid4().hex[:8]}"
-                final.replace(old)
-            tmp.replace(final)
-            if old is not None:
-                shutil.rmtree(old, ignore_errors=True)
+            swap_in(tmp, final)
         except BaseException:
             shutil.rmtree(tmp, ignore_errors=True)
             raise
