@@ -43,11 +43,12 @@ def location_resources(s: settings.Settings | None = None) -> dict:
     }
 
 
+_settings = settings.load()
 defs = dg.Definitions(
     assets=ALL_ASSETS,
     jobs=[make_video_job, discover_trends_job, *automation.jobs],
     schedules=automation.schedules,
     sensors=automation.sensors,
-    resources=location_resources(),
-    executor=executor_from_env(),  # multiprocess (default), in_process, celery or k8s
+    resources=location_resources(_settings),
+    executor=executor_from_env(_settings.executor),  # multiprocess (default), in_process, celery or k8s
 )

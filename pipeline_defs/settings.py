@@ -24,6 +24,7 @@ Storage (README "Storage")
                             SHORTSMITH_S3_ENDPOINT_URL (MinIO), AWS_REGION / AWS_DEFAULT_REGION,
                             AWS_ACCESS_KEY_ID, AWS_SECRET_ACCESS_KEY, AWS_SESSION_TOKEN
 Providers (README "Cloud providers"): see ``ProviderSettings``.
+Execution: see ``ExecutorSettings`` and ``pipeline_defs.executors``.
 Publishing to YouTube: SHORTSMITH_YOUTUBE_INSERTS_PER_DAY, _UNITS_PER_DAY, _CHUNK_BYTES, _ROOT_URL, _TOKEN_URI.
 """
 
@@ -102,6 +103,16 @@ class StorageSettings:
     aws_vars: tuple[tuple[str, str], ...] = ()
 
 
+@dataclass(frozen=True)
+class ExecutorSettings:
+    kind: str = "multiprocess"  # SHORTSMITH_EXECUTOR: multiprocess | in_process | celery | k8s
+    max_concurrent: int | None = None  # SHORTSMITH_MAX_CONCURRENT_STEPS
+    celery_broker_set: bool = False  # SHORTSMITH_CELERY_BROKER (passed by name: it may hold a password)
+    celery_backend_set: bool = False  # SHORTSMITH_CELERY_BACKEND
+    k8s_namespace: str | None = None  # SHORTSMITH_K8S_NAMESPACE
+    k8s_image: str | None = None  # SHORTSMITH_K8S_IMAGE
+
+
 # YouTube publisher fields set from the environment as dg.EnvVar (read when a run publishes).
 YOUTUBE_PUBLISHER_VARS = {
     "SHORTSMITH_YOUTUBE_INSERTS_PER_DAY": ("insert_calls_per_day", "int"),  # the project's videos.insert quota
@@ -125,6 +136,7 @@ class Settings:
     automation_on: bool = True
     storage: StorageSettings = field(default_factory=StorageSettings)
     providers: ProviderSettings = field(default_factory=ProviderSettings)
+    executor: ExecutorSettings = field(default_factory=ExecutorSettings)
     youtube_publisher_vars: tuple[str, ...] = ()  # those of YOUTUBE_PUBLISHER_VARS that are set
     youtube_inserts_per_day: int = 100
     youtube_units_per_day: int = 10_000
@@ -200,6 +212,11 @@ def load(env: Mapping[str, str] | None = None) -> Settings:
                                           root_url=get("YOUTUBE_API_ROOT_URL") or None),
             diffusers=switch("SHORTSMITH_DIFFUSERS"),
         ),
+        executor=ExecutorSettings(
+            kind=get("SHORTSMITH_EXECUTOR", "multiprocess").strip().lower(),
+            max_concurrent=integer("SHORTSMITH_MAX_CONCURRENT_STEPS", 0) or None,
+            celery_broker_set=is_set("SHORTSMITH_CELERY_BROKER"), celery_backend_set=is_set("SHORTSMITH_CELERY_BACKEND"),
+            k8s_namespace=get("SHORTSMITH_K8S_NAMESPACE") or None, k8s_image=get("SHORTSMITH_K8S_IMAGE") or None),
         youtube_publisher_vars=tuple(name for name in YOUTUBE_PUBLISHER_VARS if is_set(name)),
         youtube_inserts_per_day=integer("SHORTSMITH_YOUTUBE_INSERTS_PER_DAY", 100),
         youtube_units_per_day=integer("SHORTSMITH_YOUTUBE_UNITS_PER_DAY", 10_000),
