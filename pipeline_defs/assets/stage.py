@@ -27,6 +27,7 @@ from typing import Any, Callable, Iterator, Sequence
 import dagster as dg
 
 from shortsmith.config import Channel, TopicSeed
+from shortsmith.errors import MediaError
 from shortsmith.model import Script, Voiceover, read_json, script_from_dict, voiceover_from_dict
 from shortsmith.storage import MediaStore, StageWriter, fingerprint
 from shortsmith.topics import clean_topic, find_seed, split_partition_key, topic_from_slug
@@ -191,6 +192,11 @@ class StageStep:
             raise RuntimeError(f"{self.stage.asset}: call reuse(...) with the stage's inputs before write()")
         with self.store.write_stage(self.partition, self.stage.folder, self.fp, data) as writer:
             yield writer
+            missing = [name for name in self.stage.files if not writer.path(name).is_file()]
+            if missing:  # never commit a stage that lacks a file its readers expect
+                raise MediaError(f"{self.stage.asset} did not write {', '.join(missing)} for {self.partition}",
+                                 field=self.stage.asset, fix=f"re-materialize {self.stage.asset}; if it fails again, "
+                                                             "the provider's log above says why")
             if self.stage.calls_providers and "cost" not in writer.data:
                 writer.data["cost"] = self.run.meter.as_dict()
         self.manifest = self.store.require(self.partition, self.stage.folder)
