@@ -210,7 +210,7 @@ class S3MediaStore(MediaStore):
                 size = path.stat().st_size
                 sha = file_sha256(path)
                 tmp_key = self._key(UPLOADS, upload_id, channel, partition, stage, name)
-                extra = {"Metadata": {"sha256": sha}}
+                extra: dict[str, Any] = {"Metadata": {"sha256": sha}}
                 ctype = mimetypes.guess_type(name)[0]
                 if ctype:
                     extra["ContentType"] = ctype

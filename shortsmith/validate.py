@@ -99,7 +99,7 @@ def group_outcomes(outcomes: list[CheckOutcome | dict]) -> dict[str, tuple[bool,
         if item.get("check") and item["check"] != group:
             raise ValueError(f"outcome {item['name']!r} is declared in check {group!r}, not {item['check']!r}")
         grouped[group].append(item)
-    result = {}
+    result: dict[str, tuple[bool, str, dict]] = {}
     for name, items in grouped.items():
         if not items:
             result[name] = (False, f"the validator reported nothing for '{name}'", {})

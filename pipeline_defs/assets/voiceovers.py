@@ -42,7 +42,7 @@ def voiceovers(context: dg.AssetExecutionContext, channels: ChannelsResource, st
                 outcome = run.chain("voice", ch, voice,
                                     lambda provider: provider.synthesize(texts, w.path("voice.wav"), ch.voice, run.calls))
             except ShortsmithError as exc:
-                raise exc.in_channel(ch.name)
+                raise exc.in_channel(ch.name) from None  # the same error, its field naming the channel
             vo = outcome.value
             vo.wav_path = "voice.wav"
             w.data["provider"] = outcome.provider

@@ -108,7 +108,7 @@ class YouTubePublisher(LocalFolderPublisher):
         if instance is None:
             try:
                 instance = dg.DagsterInstance.get()
-            except Exception:  # noqa: BLE001 - no DAGSTER_HOME: nothing recorded to look at
+            except Exception:  # no DAGSTER_HOME: nothing recorded to look at
                 return None
         from ..youtube_quota_ledger import UploadRecords
 
