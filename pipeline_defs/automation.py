@@ -16,22 +16,19 @@ from __future__ import annotations
 import dagster as dg
 
 from .assets.stage import CAPTIONS, SCENES, VOICE
-from .partitions import videos_partitions
 from .schedules import build_schedules
 from .sensors import ALL_SENSORS
 
 rerender_videos_job = dg.define_asset_job(
     "rerender_videos",
-    selection=dg.AssetSelection.keys(SCENES.asset, CAPTIONS.asset).downstream(),
-    partitions_def=videos_partitions,
+    selection=dg.AssetSelection.assets(SCENES.asset, CAPTIONS.asset).downstream(),
     description="Re-render scenes, captions and everything after them (e.g. after a style change). "
                 "Backfill it over the partitions to redo.",
 )
 
 regenerate_voiceovers_job = dg.define_asset_job(
     "regenerate_voiceovers",
-    selection=dg.AssetSelection.keys(VOICE.asset).downstream(),
-    partitions_def=videos_partitions,
+    selection=dg.AssetSelection.assets(VOICE.asset).downstream(),
     description="Regenerate the voiceovers and everything downstream (voiceovers*), e.g. after a voice change.",
 )
 
