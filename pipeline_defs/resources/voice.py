@@ -9,10 +9,10 @@ from typing import ClassVar, Optional
 import dagster as dg
 
 from shortsmith.config import VoiceConfig
-from shortsmith.elevenlabs_voice import DEFAULT_OUTPUT_FORMAT, ElevenLabsTTS, voice_settings_dict
+from shortsmith.voice.elevenlabs import DEFAULT_OUTPUT_FORMAT, ElevenLabsTTS, voice_settings_dict
 from shortsmith.model import Voiceover
 from shortsmith.resilience import CallContext, offline_calls
-from shortsmith.tts import VoiceSpec, synthesize_beats
+from shortsmith.voice import VoiceSpec, synthesize_beats
 
 from ..settings import ElevenLabsSettings
 from .provider_set import Provider, ProviderSet
@@ -59,7 +59,7 @@ class PiperVoiceProvider(VoiceProvider):
 
 class ElevenLabsVoiceProvider(VoiceProvider):
     """ElevenLabs text to speech with timestamps (the ``elevenlabs`` SDK), one request per beat;
-    word timings from the character alignment. See ``shortsmith/elevenlabs_voice.py``."""
+    word timings from the character alignment. See ``shortsmith/voice/elevenlabs.py``."""
 
     provider: ClassVar[str] = "elevenlabs"
     configure_hint: ClassVar[str] = "set ELEVENLABS_API_KEY"
