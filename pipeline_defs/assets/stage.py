@@ -66,7 +66,7 @@ SCENES = Stage("scene_images", "scenes", "scenes-v2", calls_providers=True)
 CAPTIONS = Stage("captions", "captions", "captions-v1", ("captions.ass",), main_file="captions.ass")
 MUSIC = Stage("music", "music", "music-v1", ("music.wav",), main_file="music.wav")
 VIDEO = Stage("assembled_videos", "video", "video-v1", ("video.mp4",), main_file="video.mp4")
-THUMBNAIL = Stage("thumbnails", "thumbnail", "thumb-v1", ("thumbnail.jpg",), main_file="thumbnail.jpg")
+THUMBNAIL = Stage("thumbnails", "thumbnail", "thumb-v2", ("thumbnail.jpg",), main_file="thumbnail.jpg")
 PUBLISHED = Stage("published_uploads", None)
 STAGES = (SCRIPT, VOICE, SCENES, CAPTIONS, MUSIC, VIDEO, THUMBNAIL, PUBLISHED)
 

@@ -4,6 +4,7 @@ import dagster as dg
 from PIL import Image
 
 from shortsmith.art import image_to_markdown, render_thumbnail, save_jpeg
+from shortsmith.art.layouts import strongest_subject
 
 from ..resources.channels import ChannelsResource
 from ..resources.images import visual_style
@@ -25,7 +26,7 @@ def thumbnails(context: dg.AssetExecutionContext, channels: ChannelsResource,
     if not step.reuse(script.title, scenes_manifest["fingerprint"], style.__dict__):
         first = step.file(scene_files(scenes_manifest, len(script.beats))[0], SCENES)
         img = render_thumbnail(script.title, scene=scene_still(first, width=1080), style=visual_style(style),
-                               size=(1280, 720))
+                               size=(1280, 720), subject=strongest_subject(scenes_manifest))
         with step.write() as w:
             save_jpeg(img, w.path("thumbnail.jpg"), quality=90)
     img = Image.open(step.file("thumbnail.jpg"))

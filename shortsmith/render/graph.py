@@ -15,7 +15,7 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from ..fonts import FONT_BOLD
+from ..fonts import font_for
 from .motion import Motion, motion_filters
 from .settings import RenderSettings
 
@@ -175,7 +175,7 @@ def _watermark_filter(text: str, settings: RenderSettings) -> str:
     y = round(settings.height * 0.095)
     shadow = max(1, round(size / 16))
     return (
-        f"drawtext=fontfile={filter_value(FONT_BOLD)}:text={filter_value(text)}"
+        f"drawtext=fontfile={filter_value(font_for(text))}:text={filter_value(text)}"
         f":expansion=none:fontsize={size}:fontcolor=white@{settings.watermark_opacity:.2f}"
         f":shadowcolor=black@{settings.watermark_opacity * 0.6:.2f}:shadowx={shadow}"
         f":shadowy={shadow}:x={x}:y={y}"

@@ -65,13 +65,14 @@ def scheduled_publish_at(now: datetime, channel: Channel, min_lead: timedelta = 
     return candidate.astimezone(timezone.utc)
 
 
-def insert_body(script: Script, channel: Channel, now: datetime | None = None) -> dict:
+def insert_body(script: Script, channel: Channel, now: datetime | None = None,
+                credits: list[str] | None = None) -> dict:
     """The videos.insert body: ``build_upload_request`` (validated limits) plus scheduling.
 
     With ``youtube.publish_at`` the video is uploaded private with ``status.publishAt`` (YouTube
     only schedules private videos; it turns public at that time).
     """
-    body = build_upload_request(script, channel)
+    body = build_upload_request(script, channel, credits)
     when = scheduled_publish_at(now or utcnow(), channel)
     if when is not None:
         body["status"]["privacyStatus"] = "private"

@@ -79,7 +79,7 @@ def test_topics_file_relative_to_config(tmp_path):
 # -- providers, ElevenLabs voice, YouTube, pricing ---------------------
 
 def _load(tmp_path, **overrides):
-    from conftest import write_channels
+    from tests.conftest import write_channels
     from shortsmith.config import load_channels
 
     return load_channels(write_channels(tmp_path / "c.yaml", **overrides)).channels[0]

@@ -23,7 +23,7 @@ from pathlib import Path
 
 import pytest
 
-from conftest import ROOT
+from tests.conftest import ROOT
 from shortsmith.config import YouTubeConfig, load_channels
 from shortsmith.errors import ConfigError, ValidationFailed
 from shortsmith.model import Script
@@ -549,7 +549,7 @@ class ConsentingBrowser(webbrowser.BaseBrowser):
 def test_youtube_auth_command_writes_a_0600_token_file_and_prints_only_the_path(yt, tmp_path, monkeypatch, capsys):
     import yaml
 
-    from conftest import write_channels
+    from tests.conftest import write_channels
     from pipeline_defs import cli
 
     client = {"installed": {"client_id": yt.client_id, "client_secret": yt.client_secret,

@@ -23,7 +23,7 @@ import dagster as dg
 import pytest
 import yaml
 
-from conftest import ROOT
+from tests.conftest import ROOT
 from pipeline_defs import automation
 from pipeline_defs.assets import ALL_ASSETS
 from pipeline_defs.assets.published_uploads import published_uploads

@@ -9,7 +9,7 @@ from pathlib import Path
 import dagster as dg
 import pytest
 
-from conftest import TEST_SIZE, write_channels
+from tests.conftest import TEST_SIZE, write_channels
 from pipeline_defs.assets import VIDEO_ASSETS
 from pipeline_defs import settings
 from pipeline_defs.definitions import provider_resources
@@ -84,6 +84,10 @@ def test_one_partition_end_to_end_then_rerun_reuses_and_never_republishes(tmp_pa
     assert meta["status"]["selfDeclaredMadeForKids"] is False
     assert meta["status"]["privacyStatus"] == "private"
     assert meta["snippet"]["title"] == "Why cats purr"
+    # the scenes drew Twemoji subjects (CC-BY 4.0): the description carries the credit line
+    scene_meta = materializations(result, "scene_images")
+    assert scene_meta["subjects"] and len(set(scene_meta["layouts"].split(", "))) >= 3
+    assert "Twemoji" in meta["snippet"]["description"] and "CC-BY 4.0" in meta["snippet"]["description"]
 
     script_meta = materializations(result, "video_scripts")
     assert "purr" in script_meta["script"]

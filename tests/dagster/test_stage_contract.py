@@ -5,7 +5,7 @@ as a user would (first run, re-run, changed input, a broken body)."""
 
 import dagster as dg
 
-from conftest import write_channels
+from tests.conftest import write_channels
 from pipeline_defs.assets.stage import Stage, StageStep, stage_asset
 from pipeline_defs.resources.channels import ChannelsResource
 from pipeline_defs.resources.storage import MediaStorage
