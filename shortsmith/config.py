@@ -30,6 +30,7 @@ class TopicSeed:
     score: float = 50.0  # the offline trend source's base interest, 0-100
     points: tuple[str, ...] = ()  # optional facts the offline writer builds the body from
     keywords: tuple[str, ...] = ()
+    source: str | None = None  # a file (resolved against channels.yaml) or URL the offline writer takes facts from
 
 
 # Which providers a channel may use, in order of preference: the first that works produces the
@@ -229,15 +230,24 @@ def _parse_topics(raw: Any, where: str, base_dir: Path) -> tuple[TopicSeed, ...]
             item = {"topic": item}
         if not isinstance(item, dict):
             raise ConfigError("must be a string or a mapping", field=here, fix="write the topic as text")
-        _check_unknown(item, {"topic", "score", "points", "keywords"}, here)
+        _check_unknown(item, {"topic", "score", "points", "keywords", "source"}, here)
         topic = _req(item, "topic", here).strip()
         score = float(_opt(item, "score", here, 50.0, (int, float)))
         if not 0 <= score <= 100:
             raise ConfigError(f"score {score} is outside 0-100", field=f"{here}.score", fix="use a value from 0 to 100")
         points = _opt(item, "points", here, [], list)
         keywords = _opt(item, "keywords", here, [], list)
+        source = _opt(item, "source", here, None, str)
+        if source is not None:
+            source = source.strip()
+            if not re.match(r"^https?://", source, re.I):
+                path = (base_dir / source).expanduser().resolve()
+                if not path.is_file():
+                    raise ConfigError(f"source file {path} does not exist", field=f"{here}.source",
+                                      fix="correct the path (relative to channels.yaml) or give an http(s) URL")
+                source = str(path)
         seeds.append(TopicSeed(topic=topic, score=score, points=tuple(str(p).strip() for p in points),
-                               keywords=tuple(str(k).strip().lower() for k in keywords)))
+                               keywords=tuple(str(k).strip().lower() for k in keywords), source=source))
     return tuple(seeds)
 
 
