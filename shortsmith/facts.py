@@ -16,7 +16,8 @@ about as is are was were be been being it its this that these those there their 
 she his her i me my not no do does did doing have has had how why what when where which who whom whose will would
 can could should may might must just very more most much many some any every each few own same also only too out
 up down off again further once here all both other such nor now while because until although though after before
-during between through against among per via its one s t""".split())
+during between through against among per via its one s t
+like around works work make makes made""".split())
 
 # A sentence needs at least this many words to carry a fact, and at most this many to be one beat.
 MIN_WORDS, MAX_WORDS = 6, 32

@@ -90,7 +90,8 @@ def _lower_first(text: str) -> str:
     first = words[0]
     if first.isupper() and len(first) > 1 or any(c.isupper() for c in first[1:]):
         return text
-    if len(words) > 1 and words[1][:1].isupper() and first.lower() not in {"the", "a", "an"}:
+    if len(words) > 1 and words[1][:1].isupper() and first.lower() not in {"the", "a", "an", "how", "why", "what",
+                                                                             "who", "where", "when"}:
         return text
     return text[:1].lower() + text[1:]
 
@@ -182,7 +183,7 @@ def _source_label(source: Source | None, seed: TopicSeed | None) -> str:
         return source.title
     if is_url(source.origin):
         return re.sub(r"^https?://(?:www\.)?", "", source.origin).split("/", 1)[0]
-    return Path(source.origin).name
+    return "the source"
 
 
 def gather_facts(channel: Channel, topic: str, seed: TopicSeed | None,

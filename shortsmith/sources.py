@@ -202,3 +202,18 @@ def markdown_text(md: str) -> tuple[str, str]:
         if item:
             out.append("")
     return "\n".join(out), title
+
+
+def source_digest(ref: str | None) -> str | None:
+    """What a script's cache key depends on: a local file's content hash (edits redo the script), or the URL."""
+    if not ref:
+        return None
+    if is_url(ref):
+        return ref
+    import hashlib
+
+    path = Path(ref).expanduser()
+    try:
+        return hashlib.sha256(path.read_bytes()).hexdigest()[:16]
+    except OSError:
+        return ref  # loading it fails later with the clear message

@@ -16,6 +16,39 @@ from shortsmith.resilience import CallContext, ProviderError, RetryPolicy
 from shortsmith.script import write_offline_script
 
 
+def with_source_facts(channel: Channel, topic: str, seed: TopicSeed | None, limit: int = 12) -> TopicSeed | None:
+    """The seed with its source's best sentences added to its points: a model writes from them too."""
+    if not seed or not seed.source:
+        return seed
+    from dataclasses import replace
+
+    from shortsmith.grounded import gather_facts
+
+    facts, _ = gather_facts(channel, topic, seed)
+    return replace(seed, points=tuple(f.text for f in facts[:max(limit, len(seed.points))]))
+
+
+def model_configured(channel: Channel) -> str | None:
+    """The script model this channel can use in this deployment (its providers.script and the env), or None."""
+    import os
+
+    chain = channel.providers.chain("script")
+    if "openai" in chain and (os.environ.get("OPENAI_API_KEY") or os.environ.get("OPENAI_BASE_URL")):
+        return "openai"
+    if "local" in chain and os.environ.get("SHORTSMITH_LLM_GGUF"):
+        return "local"
+    return None
+
+
+def ungrounded_reason(channel: Channel, topic: str, seed: TopicSeed | None) -> str | None:
+    """Why no script can be written for this topic without filler (no facts and no model), or None."""
+    from shortsmith.grounded import is_grounded, no_grounding_error
+
+    if is_grounded(seed) or model_configured(channel):
+        return None
+    return str(no_grounding_error(channel, topic))
+
+
 class ScriptWriter(dg.ConfigurableResource):
     """Writes a structured script (hook, promise, body beats, call to action) for a topic."""
 
@@ -110,7 +143,7 @@ class OpenAIScriptWriter(OpenAIConnection, ScriptWriter):
 
         calls = calls or offline_calls()
         client = self._client()
-        messages = build_messages(channel, topic, seed)
+        messages = build_messages(channel, topic, with_source_facts(channel, topic, seed))
         writer = f"openai:{self.model}"
         problems = []
         for turn in (1, 2):

@@ -77,9 +77,9 @@ def trending_topics_sensor(context: dg.SensorEvaluationContext, channels: Channe
             if picked >= room:
                 break
             key = partition_key(channel.name, t["topic"])
-            reason = planner.why_not(channel, key, used)
+            reason = planner.why_not(channel, key, used) or planner.ungrounded(channel, t["topic"])
             if reason:
-                context.log.debug(f"not requesting {key}: {reason}")
+                context.log.info(f"not requesting {key}: {reason}")
                 continue
             key = planner.request(channel, t["topic"], "trend")
             keys.append(key)
