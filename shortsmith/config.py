@@ -136,6 +136,8 @@ class Channel:
     providers: ProvidersConfig = field(default_factory=ProvidersConfig)
     youtube: YouTubeConfig = field(default_factory=YouTubeConfig)
     script_guidelines: str = ""  # the channel's voice for a script-writing model (tone, audience, do/don't)
+    min_quality: float = 60.0  # the quality gate before publishing (0-100; shortsmith/quality.py)
+    uniqueness_window: int = 30  # a script may not repeat any of the channel's last N scripts
 
 
 @dataclass(frozen=True)
@@ -251,6 +253,14 @@ def _parse_topics(raw: Any, where: str, base_dir: Path) -> tuple[TopicSeed, ...]
     return tuple(seeds)
 
 
+def _quality(merged: dict, where: str) -> float:
+    value = float(_opt(merged, "min_quality", where, 60.0, (int, float)))
+    if not 0 <= value <= 100:  # also refuses .nan
+        raise ConfigError(f"min_quality {value} is outside 0-100", field=f"{where}.min_quality",
+                          fix="use a score from 0 (no gate) to 100; 60 lets today's good videos through")
+    return value
+
+
 def _parse_channel(data: Any, index: int, defaults: dict, base_dir: Path) -> Channel:
     where = f"channels[{index}]"
     if not isinstance(data, dict):
@@ -259,7 +269,8 @@ def _parse_channel(data: Any, index: int, defaults: dict, base_dir: Path) -> Cha
     allowed = {"name", "title", "niche", "topics", "voice", "style", "music", "watermark", "target_seconds",
                "max_video_seconds", "words_per_minute", "privacy", "language", "made_for_kids",
                "synthetic_media", "category_id", "tags", "call_to_action", "timezone", "videos_per_day",
-               "topic_cooldown_days", "publish_window", "providers", "youtube", "script_guidelines"}
+               "topic_cooldown_days", "publish_window", "providers", "youtube", "script_guidelines",
+               "min_quality", "uniqueness_window"}
     _check_unknown(merged, allowed, where)
     name = _req(merged, "name", where)
     if not SLUG_RE.match(name):
@@ -400,6 +411,8 @@ def _parse_channel(data: Any, index: int, defaults: dict, base_dir: Path) -> Cha
         publish_window=(str(window.get("start", "00:00")), str(window.get("end", "23:59"))),
         providers=_parse_providers(_opt(merged, "providers", where, {}, dict), f"{where}.providers"),
         script_guidelines=" ".join(_opt(merged, "script_guidelines", where, "", str).split()),
+        min_quality=_quality(merged, where),
+        uniqueness_window=int(_opt(merged, "uniqueness_window", where, 30, int)),
         youtube=_parse_youtube(_opt(merged, "youtube", where, {}, dict), f"{where}.youtube", base_dir),
     )
 
