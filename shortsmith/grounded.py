@@ -41,9 +41,9 @@ def no_grounding_error(channel: Channel, topic: str) -> NoGroundingError:
         field=f"channels ({channel.name}).topics ({topic})",
         fix="give it facts in one of three ways: (1) add `points:` or `source: FILE|URL` to the topic in "
             "channels.yaml, or run `shortsmith video --topic ... --source FILE|URL`; (2) drop a Markdown "
-            "narrative about it into the inbox; (3) configure a script model: OPENAI_API_KEY or OPENAI_BASE_URL "
-            "with `providers: {script: [openai, offline]}`, or SHORTSMITH_LLM_GGUF with "
-            "`providers: {script: [local, offline]}`")
+            "narrative about it into the inbox; (3) configure a script model: OPENAI_API_KEY, or OPENAI_BASE_URL "
+            "for a local OpenAI-compatible server (Ollama: http://127.0.0.1:11434/v1), with "
+            "`providers: {script: [openai, offline]}` on the channel")
 
 
 def is_grounded(seed: TopicSeed | None) -> bool:

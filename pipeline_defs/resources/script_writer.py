@@ -35,8 +35,6 @@ def model_configured(channel: Channel) -> str | None:
     chain = channel.providers.chain("script")
     if "openai" in chain and (os.environ.get("OPENAI_API_KEY") or os.environ.get("OPENAI_BASE_URL")):
         return "openai"
-    if "local" in chain and os.environ.get("SHORTSMITH_LLM_GGUF"):
-        return "local"
     return None
 
 

@@ -99,7 +99,7 @@ def test_no_facts_and_no_model_is_a_clear_refusal():
     text = str(e.value)
     assert "never fills a video with generic sentences" in text
     for fix in ("points:", "source: FILE|URL", "--source", "narrative", "inbox", "OPENAI_API_KEY",
-                "OPENAI_BASE_URL", "SHORTSMITH_LLM_GGUF"):
+                "OPENAI_BASE_URL", "Ollama"):
         assert fix in text, fix
 
 
@@ -223,3 +223,18 @@ def test_bad_sources_name_the_field_and_fix(tmp_path):
     with pytest.raises(Exception) as e:
         load_source("http://127.0.0.1:9/none", timeout_s=2)
     assert "failed" in str(e.value) or "longer than" in str(e.value)
+
+
+def test_trend_topics_without_facts_are_refused_unless_a_model_is_configured(monkeypatch):
+    from pipeline_defs.resources.script_writer import ungrounded_reason
+    from shortsmith.config import parse_channels as parse
+
+    for name in ("OPENAI_API_KEY", "OPENAI_BASE_URL"):
+        monkeypatch.delenv(name, raising=False)
+    ch = parse({"channels": [{"name": "c", "niche": "n", "topics": ["x"],
+                              "providers": {"script": ["openai", "offline"]}}]}).get("c")
+    reason = ungrounded_reason(ch, "Quantum computing", None)
+    assert reason and "no facts" in reason and "OPENAI_BASE_URL" in reason
+    assert ungrounded_reason(ch, "x", TopicSeed("x", points=("A fact.",))) is None
+    monkeypatch.setenv("OPENAI_BASE_URL", "http://127.0.0.1:11434/v1")
+    assert ungrounded_reason(ch, "Quantum computing", None) is None
