@@ -38,6 +38,9 @@ _PRONOUN_START = re.compile(r"^(?:it|this|that|these|those|they|he|she|its|their
                             re.I)
 
 
+_BARE_PRONOUNS = {"they", "it", "this", "these", "those", "he", "she", "them", "its", "their"}
+
+
 @dataclass(frozen=True)
 class Fact:
     text: str  # the speakable sentence (compressed)
@@ -169,14 +172,17 @@ def rank_facts(text: str, topic: str, *, limit: int = 60) -> list[Fact]:
         keep = set((on_topic + unique)[:limit])
         unique = [s for s in unique if s in keep]
     toks = [tokens(s) for s in unique]
-    bias = [1.0 + 2.0 * len(topic_words & set(t)) for t in toks]
+    # topic words, and a mild lead bias: sources tend to state the basics before the details
+    bias = [(1.0 + 2.0 * len(topic_words & set(t))) * (1.0 + 1.0 / (1.0 + i / 3.0)) for i, t in enumerate(toks)]
     ranks = textrank(toks, bias=bias)
     facts = []
     for i, (s, r) in enumerate(zip(unique, ranks)):
         text_c = compress(s)
         if not MIN_WORDS <= len(text_c.split()) <= MAX_WORDS:
             continue
-        penalty = 0.6 if _PRONOUN_START.match(text_c) else 1.0  # needs its previous sentence to make sense
+        early = {w.lower().strip(",") for w in text_c.split()[:4]}
+        # a sentence that leans on the one before it ("They", "This") is weaker alone
+        penalty = 0.6 if _PRONOUN_START.match(text_c) else 0.8 if early & _BARE_PRONOUNS else 1.0
         facts.append(Fact(text=text_c, original=s, position=i, rank=r * penalty, surprise=surprise(text_c)))
     facts.sort(key=lambda f: (-f.rank, f.position))
     return facts

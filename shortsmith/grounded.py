@@ -14,7 +14,7 @@ from pathlib import Path
 
 from .config import Channel, TopicSeed
 from .errors import InputError
-from .facts import STOPWORDS, Fact, keyphrases, points_as_facts, rank_facts
+from .facts import STOPWORDS, Fact, keyphrases, points_as_facts, rank_facts, tokens
 from .model import Beat, Script
 from .script import (BODY_MAX, BODY_MIN, HOOK_MAX_SECONDS, _sentence, _visual, estimate_seconds, keywords_of,
                      spoken_seconds)
@@ -176,10 +176,10 @@ def fitting_hook(shape: TopicShape, count: int, wpm: float) -> str:
 # -- the writer ------------------------------------------------------------------------------
 
 
-def _source_label(source: Source | None, seed: TopicSeed | None) -> str:
+def _source_label(source: Source | None, topic: str) -> str:
     if source is None:
         return "the channel's notes"
-    if source.title:
+    if source.title and not set(tokens(source.title)) <= set(tokens(topic)):
         return source.title
     if is_url(source.origin):
         return re.sub(r"^https?://(?:www\.)?", "", source.origin).split("/", 1)[0]
@@ -255,9 +255,9 @@ def write_offline_script(channel: Channel, topic: str, seed: TopicSeed | None = 
     else:
         hook = topic_line
         if shape.kind == "list":
-            promise = f"Let's count them, from {_source_label(source, seed)}." if source else "Let's count them."
+            promise = f"Let's count them, from {_source_label(source, topic)}." if source else "Let's count them."
         else:
-            promise = (f"{n_words} facts, from {_source_label(source, seed)}." if source
+            promise = (f"{n_words} facts, from {_source_label(source, topic)}." if source
                        else f"{n_words} facts, one at a time.")
     topic_words = list(seed.keywords) if seed and seed.keywords else keywords_of(topic, 3)
 

@@ -189,6 +189,26 @@ def test_trends_sensor_fills_caps_dedups_across_ticks_and_keeps_a_small_cursor(a
     assert not {r.run_key for r in more.run_requests} & set(keys)
 
 
+def test_trends_sensor_skips_trending_topics_without_facts_and_says_why(auto, caplog):
+    a = auto
+    discover_trends(a)
+    for name in ("curious-minds", "paper-trail"):
+        record = a.store.read_record("trends", name)
+        # a cloud trend the channel has no points or source for, ranked first
+        record["topics"].insert(0, {**record["topics"][0], "topic": "Quantum computing", "slug": "quantum-computing",
+                                    "partition_key": f"{name}--quantum-computing", "score": 999.0})
+        a.store.write_record("trends", name, record)
+    with caplog.at_level("INFO"):
+        data = tick(trending_topics_sensor, a)
+    keys = [r.partition_key for r in data.run_requests]
+    assert keys and not [k for k in keys if k.endswith("--quantum-computing")]
+    assert not [k for k in a.instance.get_dynamic_partitions("videos") if k.endswith("--quantum-computing")]
+    assert a.store.read_record("requests", "curious-minds--quantum-computing") is None
+    logged = caplog.text
+    assert "skipping curious-minds--quantum-computing: " in logged and "no facts to write a script" in logged
+    assert "skipped 1 topic(s) with no facts and no script model" in logged
+
+
 def test_trends_sensor_and_ledger_on_postgresql(env):
     psycopg2 = pytest.importorskip("psycopg2")
     dsn = os.environ.get("SHORTSMITH_TEST_PG", "host=127.0.0.1 port=5432 user=postgres dbname=postgres")
