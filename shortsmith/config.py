@@ -36,7 +36,7 @@ class TopicSeed:
 # Which providers a channel may use, in order of preference: the first that works produces the
 # output (the asset's metadata names it); a failing provider falls back to the next one.
 PROVIDER_CHOICES: dict[str, tuple[str, ...]] = {
-    "script": ("openai", "offline"),
+    "script": ("openai", "local", "offline"),
     "voice": ("elevenlabs", "piper"),
     "visuals": ("pexels", "openai", "diffusers", "procedural"),
     "trends": ("google_trends", "youtube", "offline"),

@@ -43,7 +43,8 @@ def no_grounding_error(channel: Channel, topic: str) -> NoGroundingError:
             "channels.yaml, or run `shortsmith video --topic ... --source FILE|URL`; (2) drop a Markdown "
             "narrative about it into the inbox; (3) configure a script model: OPENAI_API_KEY, or OPENAI_BASE_URL "
             "for a local OpenAI-compatible server (Ollama: http://127.0.0.1:11434/v1), with "
-            "`providers: {script: [openai, offline]}` on the channel")
+            "`providers: {script: [openai, offline]}` on the channel; or SHORTSMITH_LLM_GGUF (a GGUF run in-process) "
+            "with `providers: {script: [local, offline]}`")
 
 
 def is_grounded(seed: TopicSeed | None) -> bool:

@@ -52,7 +52,7 @@ def video_scripts(context: dg.AssetExecutionContext, channels: ChannelsResource,
         "niche": ch.niche, "wpm": ch.words_per_minute, "min": ch.min_seconds, "max": ch.max_seconds,
         "tags": ch.tags, "cta": ch.call_to_action, "title": ch.title, "style": ch.style.name,
         # only a model reads the guidelines: editing them does not redo offline scripts
-        "guidelines": ch.script_guidelines if "openai" in ch.providers.script else None,
+        "guidelines": ch.script_guidelines if {"openai", "local"} & set(ch.providers.script) else None,
     }, asdict(seed) if seed else None, source_digest(seed.source if seed else None), narrative)
     manifest = store.reusable(partition, SCRIPT, fp)
     reused = manifest is not None and manifest.get("checks_passed", False)

@@ -35,6 +35,8 @@ def model_configured(channel: Channel) -> str | None:
     chain = channel.providers.chain("script")
     if "openai" in chain and (os.environ.get("OPENAI_API_KEY") or os.environ.get("OPENAI_BASE_URL")):
         return "openai"
+    if "local" in chain and os.environ.get("SHORTSMITH_LLM_GGUF"):
+        return "local"
     return None
 
 
@@ -71,6 +73,32 @@ class OfflineScriptWriter(ScriptWriter):
     @property
     def provider(self) -> str:
         return "offline"
+
+
+class LocalModelScriptWriter(ScriptWriter):
+    """An instruct GGUF run inside the process by llama.cpp (cyllama, prebuilt): SHORTSMITH_LLM_GGUF."""
+
+    model_path: str = Field(description="the .gguf file (SHORTSMITH_LLM_GGUF); never downloaded")
+    max_tokens: int = 1400
+    temperature: float = 0.4
+    threads: int = 0  # 0: llama.cpp's default
+
+    @property
+    def provider(self) -> str:
+        return "local"
+
+    def describe(self) -> dict:
+        from pathlib import Path
+
+        return {"provider": self.provider, "model": Path(self.model_path).name}
+
+    def write(self, channel: Channel, topic: str, seed: TopicSeed | None, calls: CallContext | None = None) -> Script:
+        from shortsmith.local_llm import write_local_script
+
+        log = calls.log if calls is not None else (lambda message: None)
+        return write_local_script(channel, topic, with_source_facts(channel, topic, seed), model_path=self.model_path,
+                                  max_tokens=self.max_tokens, temperature=self.temperature, threads=self.threads,
+                                  log=log)
 
 
 def classify_openai(exc: BaseException, provider: str, *, key_env: str = "OPENAI_API_KEY") -> ProviderError | None:

@@ -123,7 +123,9 @@ def test_pricing_overrides(tmp_path):
     from shortsmith.config import load_channels
     from shortsmith.errors import ConfigError
 
-    base = yaml.safe_load((ROOT / "channels.yaml").read_text())
+    from conftest import sample_channels
+
+    base = sample_channels()
     base["pricing"] = {"elevenlabs": {"character": 0.0003}}
     (tmp_path / "p.yaml").write_text(yaml.safe_dump(base))
     assert load_channels(tmp_path / "p.yaml").pricing == {"elevenlabs": {"character": 0.0003}}

@@ -23,7 +23,7 @@ import dagster as dg
 import pytest
 import yaml
 
-from conftest import ROOT
+from conftest import ROOT, sample_channels
 from pipeline_defs import automation
 from pipeline_defs.assets import ALL_ASSETS
 from pipeline_defs.assets.publishing import published_uploads
@@ -60,7 +60,7 @@ NARRATIVE_KEY = "curious-minds--the-lighthouse-keeper-s-cat"
 
 def write_config(path: Path, *, cm_per_day: int = 2, pt_per_day: int = 1, cm_tz: str = "UTC",
                  only_first: bool = False) -> Path:
-    sample = yaml.safe_load((ROOT / "channels.yaml").read_text())
+    sample = sample_channels()
     cm = {**sample["channels"][0], "videos_per_day": cm_per_day, "timezone": cm_tz}
     pt = {**sample["channels"][1], "videos_per_day": pt_per_day}
     channels = [cm] if only_first else [cm, pt]
@@ -189,7 +189,7 @@ def test_trends_sensor_fills_caps_dedups_across_ticks_and_keeps_a_small_cursor(a
     assert not {r.run_key for r in more.run_requests} & set(keys)
 
 
-def test_trends_sensor_skips_trending_topics_without_facts_and_says_why(auto, caplog):
+def test_trends_sensor_skips_trending_topics_without_facts_and_says_why(auto, capfd):
     a = auto
     discover_trends(a)
     for name in ("curious-minds", "paper-trail"):
@@ -198,13 +198,12 @@ def test_trends_sensor_skips_trending_topics_without_facts_and_says_why(auto, ca
         record["topics"].insert(0, {**record["topics"][0], "topic": "Quantum computing", "slug": "quantum-computing",
                                     "partition_key": f"{name}--quantum-computing", "score": 999.0})
         a.store.write_record("trends", name, record)
-    with caplog.at_level("INFO"):
-        data = tick(trending_topics_sensor, a)
+    data = tick(trending_topics_sensor, a)
     keys = [r.partition_key for r in data.run_requests]
     assert keys and not [k for k in keys if k.endswith("--quantum-computing")]
     assert not [k for k in a.instance.get_dynamic_partitions("videos") if k.endswith("--quantum-computing")]
     assert a.store.read_record("requests", "curious-minds--quantum-computing") is None
-    logged = caplog.text
+    logged = capfd.readouterr().err  # the sensor's log (Dagster's console handler)
     assert "skipping curious-minds--quantum-computing: " in logged and "no facts to write a script" in logged
     assert "skipped 1 topic(s) with no facts and no script model" in logged
 
