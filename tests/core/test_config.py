@@ -84,7 +84,7 @@ def test_provider_chains_default_offline_and_accept_cloud(tmp_path):
 
 
 @pytest.mark.parametrize("providers, field, words", [
-    ({"script": ["gpt5"]}, "providers.script[0]", "openai, offline"),
+    ({"script": ["gpt5"]}, "providers.script[0]", "openai, local, offline"),
     ({"voice": []}, "providers.voice", "list"),
     ({"visuals": ["pexels", "pexels"]}, "providers.visuals", "once"),
     ({"music": ["x"]}, "providers.music", "allowed keys"),
