@@ -60,3 +60,28 @@ def test_a_topic_with_no_facts_and_no_model_fails_clearly_and_renders_nothing(tm
         assert not result.asset_materializations_for_node(asset)
     assert not (tmp_path / "media" / key).exists() or not any((tmp_path / "media" / key).rglob("*.mp4"))
     assert not (tmp_path / "channel").exists() or not any((tmp_path / "channel").rglob("*.mp4"))
+
+
+def test_cli_source_option_records_the_source_and_the_script_tells_its_facts(workdir, monkeypatch, capsys):
+    from pathlib import Path
+
+    from pipeline_defs.cli import main
+    from pipeline_defs.definitions import offline_resources
+
+    monkeypatch.setenv("DAGSTER_HOME", str(workdir / "dagster_home"))
+    fixture = Path(__file__).resolve().parents[1] / "fixtures" / "sources" / "tardigrades.txt"
+    monkeypatch.chdir(fixture.parent)  # a relative --source is relative to where it was typed
+    assert main(["add", "--channel", "curious-minds", "--topic", "Tardigrades", "--source", fixture.name]) == 0
+    key = capsys.readouterr().out.strip().splitlines()[-1]
+    assert key == "curious-minds--tardigrades"
+    resources = offline_resources()
+    request = resources["storage"].store().read_record("requests", key)
+    assert request["fact_source"] == str(fixture)
+    with dg.DagsterInstance.get() as instance:
+        result = dg.materialize(VIDEO_ASSETS, selection=["video_scripts"], partition_key=key, resources=resources,
+                                instance=instance)
+    script = {k: v.value for k, v in result.asset_materializations_for_node("video_scripts")[-1].metadata.items()}
+    assert script["facts_source"] == str(fixture) and "absolute zero" in script["script"]
+    assert main(["add", "--channel", "curious-minds", "--topic", "Mars", "--source", "missing.pdf"]) == 2
+    err = capsys.readouterr().err
+    assert "[--source]" in err and "does not exist" in err
