@@ -12,7 +12,7 @@ export DAGSTER_HOME    ?= $(SHORTSMITH_HOME)/dagster_home
 CHANNEL ?= curious-minds
 TOPIC   ?= Why cats purr
 
-.PHONY: setup demo test dev trends bench clean
+.PHONY: setup demo test test-fast lint dev trends bench clean
 
 $(STAMP): pyproject.toml
 	@test -n "$(PYTHON)" || { echo "Python 3.11 or newer is required (set PYTHON=/path/to/python3.11)"; exit 1; }
@@ -29,6 +29,14 @@ demo: setup
 
 test: setup
 	$(BIN)/python -m pytest
+
+# the edit loop: unit and in-process Dagster tests on every core, no servers, no whole-video runs
+test-fast: setup
+	$(BIN)/python -m pytest -m "not slow" -n auto -q
+
+lint: setup
+	$(BIN)/ruff check .
+	$(BIN)/mypy shortsmith
 
 dev: setup
 	$(BIN)/dagster dev -w workspace.yaml

@@ -499,6 +499,7 @@ def test_failed_run_alert_defaults_to_the_log_and_never_logs_the_webhook_secret(
 # the real daemon
 
 
+@pytest.mark.slow  # a whole video through every stage, or a real daemon: `make test` only
 def test_daemon_turns_a_dropped_narrative_into_a_published_video(tmp_path):
     """dagster-daemon with the project's code location: drop a file, get a published Short."""
     home = tmp_path / "home"

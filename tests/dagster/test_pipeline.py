@@ -59,6 +59,7 @@ def materializations(result, asset: str) -> dict:
     return {k: v.value for k, v in mats[-1].metadata.items()}
 
 
+@pytest.mark.slow  # a whole video through every stage, or a real daemon: `make test` only
 def test_one_partition_end_to_end_then_rerun_reuses_and_never_republishes(tmp_path):
     channels_file = write_channels(tmp_path / "channels.yaml")
     result, instance = run(tmp_path, channels_file)
@@ -111,6 +112,7 @@ def test_one_partition_end_to_end_then_rerun_reuses_and_never_republishes(tmp_pa
     assert video.stat().st_mtime_ns == mtime
 
 
+@pytest.mark.slow  # a whole video through every stage, or a real daemon: `make test` only
 def test_failing_check_stops_publishing_with_a_clear_message(tmp_path):
     # A 25 s outro (renderer.tail_seconds) pushes a ~40 s Short past the channel's 60 s limit:
     # the duration check fails, so neither the thumbnail nor the upload step runs.

