@@ -147,9 +147,9 @@ def read_mono(path: Path) -> tuple[np.ndarray, int]:
     with wave.open(str(path), "rb") as w:
         rate, n, ch, width = w.getframerate(), w.getnframes(), w.getnchannels(), w.getsampwidth()
         raw = w.readframes(n)
-    dtype = {1: np.uint8, 2: np.int16, 4: np.int32}[width]
+    dtype, full_scale = {1: (np.uint8, 128.0), 2: (np.int16, 32767.0), 4: (np.int32, 2147483647.0)}[width]
     x = np.frombuffer(raw, dtype=dtype).astype(np.float32)
-    x = (x - 128.0) / 128.0 if width == 1 else x / float(np.iinfo(dtype).max)
+    x = (x - 128.0) / full_scale if width == 1 else x / full_scale
     if ch > 1:
         x = x.reshape(-1, ch).mean(axis=1)
     return x, rate

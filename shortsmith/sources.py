@@ -161,7 +161,7 @@ def _pdf_text(data: bytes, origin: str, field: str) -> tuple[str, str]:
         if reader.is_encrypted:
             raise _fail(f"the PDF {origin!r} is encrypted", field, "give an unencrypted copy")
         pages = [page.extract_text() or "" for page in reader.pages[:MAX_PDF_PAGES]]
-        title = str((reader.metadata or {}).get("/Title") or "")
+        title = str(reader.metadata.get("/Title") or "") if reader.metadata else ""
     except PdfReadError as exc:
         raise _fail(f"the PDF {origin!r} cannot be read ({exc})", field, "give a valid PDF, or its text") from None
     # PDF lines break mid-sentence: join them, keep blank-line paragraphs

@@ -3,12 +3,14 @@
 from __future__ import annotations
 
 import dagster as dg
+import pytest
 
 from conftest import write_channels
 from pipeline_defs.assets import QUALITY_CHECKS, VIDEO_ASSETS
 from test_pipeline import KEY, resources
 
 
+@pytest.mark.slow  # two whole videos: `make test` only
 def test_sample_video_passes_the_gate_and_a_repeat_fails_uniqueness(tmp_path):
     channels_file = write_channels(tmp_path / "channels.yaml")
     instance = dg.DagsterInstance.ephemeral()
