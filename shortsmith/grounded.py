@@ -167,7 +167,8 @@ def fitting_hook(shape: TopicShape, count: int, wpm: float) -> str:
     words = names or words
     words = list(dict.fromkeys(words))[:4]
     while words:
-        candidate = f"{words[0][:1].upper()}{words[0][1:]}{' ' if len(words) > 1 else ''}{' '.join(words[1:])}, explained."
+        phrase = " ".join(words)
+        candidate = f"{phrase[:1].upper()}{phrase[1:]}, explained."
         if _fits(candidate, wpm):
             return candidate
         words = words[:-1]

@@ -30,6 +30,7 @@ SIMILARITY_LIMIT = 0.30  # uniqueness: at most this share of 4-grams in common w
 REPETITION_LIMIT = 0.25  # inside one script: between any two beats
 MAX_SILENT_GAP_S = 1.5
 MIN_CAPTION_CONTRAST = 3.0  # WCAG's minimum for large text
+MIN_WPM, MAX_WPM = 100, 240  # hard to follow outside this; 130-200 scores full marks
 NEAR_DUPLICATE_DIFF = 6.0  # mean absolute difference of 32x32 thumbnails (0-255) under which two scenes look alike
 
 
@@ -186,13 +187,15 @@ def audio_measures(voice_wav: Path, voiceover: Voiceover, loudness: dict | None 
                        f"longest pause {gap:.1f} s" if gap <= MAX_SILENT_GAP_S else
                        f"{gap:.1f} s of silence in the voice (limit {MAX_SILENT_GAP_S:.1f} s); re-make the voiceover "
                        "or remove the empty beat"))
+    # the rate a listener hears: every word over the whole track, pauses included
     words = sum(len(b.words) for b in voiceover.beats)
-    speech = sum(max(0.0, b.end - b.start) for b in voiceover.beats) or voiceover.duration
-    wpm = words / speech * 60 if speech else 0.0
-    ok = 120 <= wpm <= 220
-    out.append(Measure("audio", "speech_rate_wpm", round(wpm), 100.0 if ok else _lin(abs(wpm - 170), 50, 110), ok,
+    wpm = words / voiceover.duration * 60 if voiceover.duration else 0.0
+    ok = MIN_WPM <= wpm <= MAX_WPM
+    out.append(Measure("audio", "speech_rate_wpm", round(wpm), 100.0 if 130 <= wpm <= 200 else
+                       _lin(abs(wpm - 165), 35, 95), ok,
                        f"{wpm:.0f} words a minute" if ok else
-                       f"{wpm:.0f} words a minute; set the voice's length_scale (or speed) nearer 150-190"))
+                       f"{wpm:.0f} words a minute (outside {MIN_WPM}-{MAX_WPM}); set the voice's length_scale "
+                       "(or speed) so it speaks 150-190"))
     if loudness and loudness.get("integrated_lufs") is not None:
         lufs, peak = float(loudness["integrated_lufs"]), float(loudness.get("true_peak_db", -1.0))
         ok = abs(lufs + 14) <= 1.0 and peak <= -1.0 + 0.05

@@ -23,14 +23,14 @@ def voice(tmp: Path, gap_s: float) -> tuple[Path, Voiceover]:
     """Two spoken beats (noise bursts with word timings) with ``gap_s`` of silence between them."""
     rate = 22050
     rng = np.random.default_rng(1)
-    burst = (rng.standard_normal(int(rate * 2.0)) * 0.2).astype(np.float32)
+    burst = (rng.standard_normal(int(rate * 4.0)) * 0.2).astype(np.float32)
     audio = np.concatenate([burst, np.zeros(int(rate * gap_s), np.float32), burst])
     path = tmp / "voice.wav"
     write_wav(path, audio, rate)
-    words = lambda t0: [WordTiming(f"w{i}", t0 + i * 0.36, t0 + i * 0.36 + 0.3) for i in range(5)]  # noqa: E731
-    second = 2.0 + gap_s
+    words = lambda t0: [WordTiming(f"w{i}", t0 + i * 0.33, t0 + i * 0.33 + 0.3) for i in range(12)]  # noqa: E731
+    second = 4.0 + gap_s
     vo = Voiceover(str(path), rate, len(audio) / rate,
-                   [BeatAudio(0, 0.0, 2.0, words(0.0)), BeatAudio(1, second, second + 2.0, words(second))],
+                   [BeatAudio(0, 0.0, 4.0, words(0.0)), BeatAudio(1, second, second + 4.0, words(second))],
                    "test", "alignment")
     return path, vo
 
