@@ -68,7 +68,7 @@ def test_cli_source_option_records_the_source_and_the_script_tells_its_facts(wor
     from pathlib import Path
 
     from pipeline_defs.cli import main
-    from pipeline_defs.definitions import offline_resources
+    from pipeline_defs.definitions import defs
 
     monkeypatch.setenv("DAGSTER_HOME", str(workdir / "dagster_home"))
     fixture = Path(__file__).resolve().parents[1] / "fixtures" / "sources" / "tardigrades.txt"
@@ -76,7 +76,7 @@ def test_cli_source_option_records_the_source_and_the_script_tells_its_facts(wor
     assert main(["add", "--channel", "curious-minds", "--topic", "Tardigrades", "--source", fixture.name]) == 0
     key = capsys.readouterr().out.strip().splitlines()[-1]
     assert key == "curious-minds--tardigrades"
-    resources = offline_resources()
+    resources = defs.resources  # the ones the CLI used (built when the code location was first imported)
     request = resources["storage"].store().read_record("requests", key)
     assert request["fact_source"] == str(fixture)
     with dg.DagsterInstance.get() as instance:
