@@ -1,7 +1,7 @@
 """Quality scores of real sample Shorts: every sample topic in channels.yaml made offline at a small
 frame size (the score's measures do not depend on it), with the quality and uniqueness checks.
 
-    PYTHONPATH=. python bench/bench_quality.py [--size 360x640] [--limit N]
+    PYTHONPATH=. python bench/bench_quality.py [--size 360x640] [--limit N] [--only KEY,KEY]
 """
 
 from __future__ import annotations
@@ -20,6 +20,7 @@ def main() -> None:
     ap = argparse.ArgumentParser()
     ap.add_argument("--size", default="360x640")
     ap.add_argument("--limit", type=int, default=0)
+    ap.add_argument("--only", default="", help="comma-separated partition keys (default: every sample topic)")
     args = ap.parse_args()
     w, h = (int(v) for v in args.size.split("x"))
     import dagster as dg
@@ -54,7 +55,8 @@ def main() -> None:
             "publisher": LocalFolderPublisher(root=str(tmp / "channel")),
         }
         instance = dg.DagsterInstance.ephemeral()
-        topics = [(ch, seed) for ch in config.channels for seed in ch.topics]
+        topics = [(ch, seed) for ch in config.channels for seed in ch.topics
+                  if not args.only or partition_key(ch.name, seed.topic) in args.only.split(",")]
         for ch, seed in topics[: args.limit or None]:
             key = partition_key(ch.name, seed.topic)
             instance.add_dynamic_partitions("videos", [key])
