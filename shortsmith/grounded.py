@@ -27,6 +27,8 @@ _AUX = r"(?:is|are|was|were|do|does|did|can|could|will|would|should|has|have|had
 _FUNCTION_START = frozenset("""and but or so because when while if which who whom whose where as after before although
 though since until unless with without for from in on at by to of into during within then yet than whereas like
 it this that these those they he she its their his her such there here we you i them""".split())
+_PHRASE_START = re.compile(r"\s+(?=(?:at|in|on|for|with|during|when|without|from|to|by|after|before|while|because|"
+                           r"that|which|who)\s)", re.I)
 _NUMBERS = {2: "two", 3: "three", 4: "four", 5: "five", 6: "six", 7: "seven", 8: "eight", 9: "nine", 10: "ten"}
 
 
@@ -127,7 +129,9 @@ def make_title(shape: TopicShape, count: int) -> str:
 
 
 def _fits(text: str, wpm: float, limit: float = HOOK_TARGET_S) -> bool:
-    return spoken_seconds(text, wpm) <= limit and len(text) <= HOOK_MAX_CHARS
+    # a number is said as several words ("1518": "fifteen eighteen"): count each digit as five characters
+    chars = len(text) + 4 * sum(ch.isdigit() for ch in text)
+    return spoken_seconds(text, wpm) <= limit and chars <= HOOK_MAX_CHARS
 
 
 def _speakable(text: str) -> bool:
@@ -156,10 +160,14 @@ def hook_from_fact(fact: Fact, wpm: float) -> str | None:
 def fitting_hook(shape: TopicShape, count: int, wpm: float) -> str:
     """The shape's hook, shortened until it is said in under 3 s, whatever the topic."""
     t = shape.text
-    options = [shape_hook(shape, count), t[:1].upper() + t[1:] + ("?" if shape.kind == "question" else ".")]
-    for hook in options:
-        if _fits(hook, wpm) and _speakable(hook):
-            return hook
+    # the topic, then the topic cut before a trailing phrase ("... a higher salary | at your first job")
+    heads = [t] + [t[:m.start()] for m in reversed(list(_PHRASE_START.finditer(t)))
+                   if len(t[:m.start()].split()) >= (3 if shape.kind in ("wh", "how_to") else 2)]
+    for head in heads:
+        cut = TopicShape(shape.kind, head, shape.count)
+        for hook in (shape_hook(cut, count), head[:1].upper() + head[1:] + ("?" if shape.kind == "question" else ".")):
+            if _fits(hook, wpm) and _speakable(hook):
+                return hook
     # the topic's own content words, in its order and case: "Eiffel Tower, explained."
     words = [w for w in re.findall(r"[A-Za-z][A-Za-z'’]*", shape.text)
              if w.lower() not in STOPWORDS and 2 < len(w) <= 14]
