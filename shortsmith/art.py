@@ -41,13 +41,13 @@ from pathlib import Path
 import numpy as np
 from PIL import Image, ImageChops, ImageDraw, ImageFilter, ImageFont
 
+from .colour import HEX_RE
 from .errors import ConfigError
 from .fonts import FONT_BOLD
 from .model import Beat
 
 STYLES = ("aurora", "geometric", "neon", "paper", "retro-terminal")
 _ALIASES = {"terminal": "retro-terminal", "retro": "retro-terminal", "retro_terminal": "retro-terminal"}
-HEX_RE = re.compile(r"^#(?:[0-9a-fA-F]{6}|[0-9a-fA-F]{3})$")
 _STYLE_KEYS = {"name", "palette", "grain", "glow", "motif_scale"}
 _DEFAULT_PALETTE = ("#0f172a", "#6366f1", "#ec4899", "#f59e0b")
 

@@ -12,6 +12,7 @@ from PIL import Image
 
 from shortsmith.art import contact_sheet, image_to_markdown
 from shortsmith.frames import frame_at
+from shortsmith.render import VIDEO_SUFFIXES as CLIP_SUFFIXES
 from shortsmith.script import PAUSE_BETWEEN_BEATS_S, spoken_seconds
 from shortsmith.storage import fingerprint
 
@@ -25,8 +26,6 @@ from ..resources.renderer import RendererSettings
 from ..resources.storage import MediaStorage
 from .common import MEDIA_BACKFILL, GROUP, SCENES, load_script, record_cost, resolve_video, stage_cost
 from .scripts import video_scripts
-
-CLIP_SUFFIXES = (".mp4", ".mov", ".webm")
 
 
 def scene_name(index: int, suffix: str = ".png") -> str:

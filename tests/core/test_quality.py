@@ -12,7 +12,7 @@ from shortsmith.model import BeatAudio, Voiceover, WordTiming
 from shortsmith.quality import (audio_measures, containment, score, script_measures, script_text, visual_measures)
 from shortsmith.script import write_offline_script
 from shortsmith.topics import find_seed
-from shortsmith.tts import write_wav
+from shortsmith.voice.wav import write_wav
 
 ROOT = Path(__file__).resolve().parents[2]
 CHANNEL = load_channels(ROOT / "channels.yaml").get("curious-minds")
