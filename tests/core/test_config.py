@@ -94,7 +94,7 @@ def test_provider_chains_default_offline_and_accept_cloud(tmp_path):
 
 
 @pytest.mark.parametrize("providers, field, words", [
-    ({"script": ["gpt5"]}, "providers.script[0]", "openai, offline"),
+    ({"script": ["gpt5"]}, "providers.script[0]", "openai, local, offline"),
     ({"voice": []}, "providers.voice", "list"),
     ({"visuals": ["pexels", "pexels"]}, "providers.visuals", "once"),
     ({"music": ["x"]}, "providers.music", "allowed keys"),
@@ -133,7 +133,9 @@ def test_pricing_overrides(tmp_path):
     from shortsmith.config import load_channels
     from shortsmith.errors import ConfigError
 
-    base = yaml.safe_load((ROOT / "channels.yaml").read_text())
+    from tests.conftest import sample_channels
+
+    base = sample_channels()
     base["pricing"] = {"elevenlabs": {"character": 0.0003}}
     (tmp_path / "p.yaml").write_text(yaml.safe_dump(base))
     assert load_channels(tmp_path / "p.yaml").pricing == {"elevenlabs": {"character": 0.0003}}
