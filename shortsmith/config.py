@@ -236,6 +236,10 @@ def _parse_topics(raw: Any, where: str, base_dir: Path) -> tuple[TopicSeed, ...]
         if not 0 <= score <= 100:
             raise ConfigError(f"score {score} is outside 0-100", field=f"{here}.score", fix="use a value from 0 to 100")
         points = _opt(item, "points", here, [], list)
+        for j, point in enumerate(points):
+            if not isinstance(point, str):  # "- Reds are different: some trees ..." reads as a mapping
+                raise ConfigError(f"is a {type(point).__name__}, not a sentence", field=f"{here}.points[{j}]",
+                                  fix="put the sentence in quotes (a ': ' inside it starts a YAML mapping)")
         keywords = _opt(item, "keywords", here, [], list)
         source = _opt(item, "source", here, None, str)
         if source is not None:

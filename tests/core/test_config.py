@@ -144,3 +144,13 @@ def test_pricing_overrides(tmp_path):
     with pytest.raises(ConfigError) as err:
         load_channels(tmp_path / "p.yaml")
     assert err.value.field == "pricing"
+
+
+def test_a_point_that_yaml_reads_as_a_mapping_names_the_field_and_the_quotes(tmp_path):
+    path = tmp_path / "channels.yaml"
+    path.write_text(yaml.safe_dump({"channels": [{"name": "c", "niche": "science", "topics": [
+        {"topic": "Why leaves change colour", "points": ["Green fades first.", {"Reds are different": "they are new."}]}]}]}))
+    with pytest.raises(ConfigError) as err:
+        load_channels(path)
+    assert err.value.field == "channels[0] (c).topics[0].points[1]"
+    assert "quotes" in str(err.value)
