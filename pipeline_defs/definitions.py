@@ -3,7 +3,7 @@
 import dagster as dg
 
 from . import automation, settings
-from .assets import ALL_ASSETS
+from .assets import ALL_ASSETS, QUALITY_CHECKS
 from .executors import executor_from_env
 from .jobs import discover_trends_job, make_video_job
 from .resources.channels import ChannelsResource
@@ -22,7 +22,7 @@ def provider_resources(s: settings.Settings) -> dict:
     a cloud provider is configured when its key or switch is set (README "Cloud providers")."""
     return {
         "trend_source": TrendSources.from_settings(s.providers),  # offline; google_trends, youtube
-        "script_writer": ScriptWriters.from_settings(s.providers.openai),  # offline; openai
+        "script_writer": ScriptWriters.from_settings(s.providers),  # offline; openai, local
         "voice": VoiceProviders.from_settings(s.providers.elevenlabs),  # piper; elevenlabs
         "images": VisualProviders.from_settings(s.providers),  # procedural; pexels, openai, diffusers
         "music_provider": SynthMusicProvider(),
@@ -46,6 +46,7 @@ def location_resources(s: settings.Settings | None = None) -> dict:
 _settings = settings.load()
 defs = dg.Definitions(
     assets=ALL_ASSETS,
+    asset_checks=QUALITY_CHECKS,  # the quality gate and uniqueness, before publishing
     jobs=[make_video_job, discover_trends_job, *automation.jobs],
     schedules=automation.schedules,
     sensors=automation.sensors,

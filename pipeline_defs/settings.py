@@ -84,12 +84,19 @@ class YouTubeTrendsSettings:
 
 
 @dataclass(frozen=True)
+class LocalLLMSettings:
+    model_path: str = ""  # SHORTSMITH_LLM_GGUF: an instruct .gguf run in-process (a path, not a secret)
+    threads: int = 0  # SHORTSMITH_LLM_THREADS; 0: llama.cpp's default
+
+
+@dataclass(frozen=True)
 class ProviderSettings:
     openai: OpenAISettings = field(default_factory=OpenAISettings)
     elevenlabs: ElevenLabsSettings = field(default_factory=ElevenLabsSettings)
     pexels: PexelsSettings = field(default_factory=PexelsSettings)
     google_trends: GoogleTrendsSettings = field(default_factory=GoogleTrendsSettings)
     youtube: YouTubeTrendsSettings = field(default_factory=YouTubeTrendsSettings)
+    local_llm: LocalLLMSettings = field(default_factory=LocalLLMSettings)
     diffusers: bool = False  # SHORTSMITH_DIFFUSERS=1: a GPU worker with diffusers and local weights
 
 
@@ -210,6 +217,8 @@ def load(env: Mapping[str, str] | None = None) -> Settings:
                                                requests_per_minute=integer("GOOGLE_TRENDS_RPM", 10)),
             youtube=YouTubeTrendsSettings(key_set=is_set("YOUTUBE_API_KEY"), region=get("YOUTUBE_REGION", "US"),
                                           root_url=get("YOUTUBE_API_ROOT_URL") or None),
+            local_llm=LocalLLMSettings(model_path=get("SHORTSMITH_LLM_GGUF"),
+                                       threads=integer("SHORTSMITH_LLM_THREADS", 0)),
             diffusers=switch("SHORTSMITH_DIFFUSERS"),
         ),
         executor=ExecutorSettings(

@@ -27,6 +27,7 @@ CLOUD_ENV = {
     "YOUTUBE_API_KEY": "yt-fake-0123456789",
     "SHORTSMITH_GOOGLE_TRENDS": "1",
     "SHORTSMITH_DIFFUSERS": "1",
+    "SHORTSMITH_LLM_GGUF": "/models/instruct.gguf",
     "SHORTSMITH_YOUTUBE_INSERTS_PER_DAY": "5",
     "SHORTSMITH_YOUTUBE_ROOT_URL": "http://127.0.0.1:9/",
 }
@@ -122,7 +123,7 @@ def test_the_resource_set_is_the_same_with_and_without_cloud_keys(offline_env):
     assert {k: v.configured() for k, v in sets.items()} == {
         "trend_source": ["offline"], "script_writer": ["offline"], "voice": ["piper"], "images": ["procedural"]}
     assert {k: sorted(v.configured()) for k, v in cloud.items() if isinstance(v, ProviderSet)} == {
-        "trend_source": ["google_trends", "offline", "youtube"], "script_writer": ["offline", "openai"],
+        "trend_source": ["google_trends", "offline", "youtube"], "script_writer": ["local", "offline", "openai"],
         "voice": ["elevenlabs", "piper"], "images": ["diffusers", "openai", "pexels", "procedural"]}
     # an unconfigured provider says what to set; the chain logs it when it skips one
     assert sets["voice"].unconfigured_hints() == {"elevenlabs": "set ELEVENLABS_API_KEY"}

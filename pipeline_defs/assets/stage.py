@@ -132,8 +132,8 @@ def resolve_video(partition: str, channels: ChannelsResource, storage: MediaStor
 class StageStep:
     """One materialization of a stage: resolve -> upstream -> fingerprint -> reuse or write -> result."""
 
-    def __init__(self, context: dg.AssetExecutionContext, channels: ChannelsResource, storage: MediaStorage,
-                 stage: Stage):
+    def __init__(self, context: dg.AssetExecutionContext | dg.AssetCheckExecutionContext,
+                 channels: ChannelsResource, storage: MediaStorage, stage: Stage):
         self.context, self.channels, self.stage = context, channels, stage
         self.video = resolve_video(context.partition_key, channels, storage)
         self.store: MediaStore = self.video.store

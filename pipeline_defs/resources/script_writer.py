@@ -16,8 +16,41 @@ from shortsmith.model import Script
 from shortsmith.resilience import CallContext, ProviderError, RetryPolicy
 from shortsmith.script import write_offline_script
 
-from ..settings import OpenAISettings
+from .. import settings
+from ..settings import ProviderSettings
 from .provider_set import Provider, ProviderSet
+
+
+def with_source_facts(channel: Channel, topic: str, seed: TopicSeed | None, limit: int = 12) -> TopicSeed | None:
+    """The seed with its source's best sentences added to its points: a model writes from them too."""
+    if not seed or not seed.source:
+        return seed
+    from dataclasses import replace
+
+    from shortsmith.grounded import gather_facts
+
+    facts, _ = gather_facts(channel, topic, seed)
+    return replace(seed, points=tuple(f.text for f in facts[:max(limit, len(seed.points))]))
+
+
+def model_configured(channel: Channel, s: ProviderSettings | None = None) -> str | None:
+    """The script model this channel can use in this deployment (its providers.script and the settings), or None."""
+    s = s or settings.load().providers
+    chain = channel.providers.chain("script")
+    if "openai" in chain and (s.openai.key_set or s.openai.base_url_set):
+        return "openai"
+    if "local" in chain and s.local_llm.model_path:
+        return "local"
+    return None
+
+
+def ungrounded_reason(channel: Channel, topic: str, seed: TopicSeed | None) -> str | None:
+    """Why no script can be written for this topic without filler (no facts and no model), or None."""
+    from shortsmith.grounded import is_grounded, no_grounding_error
+
+    if is_grounded(seed) or model_configured(channel):
+        return None
+    return str(no_grounding_error(channel, topic))
 
 
 class ScriptWriter(Provider):
@@ -39,6 +72,34 @@ class OfflineScriptWriter(ScriptWriter):
 
     def write(self, channel: Channel, topic: str, seed: TopicSeed | None, calls: CallContext | None = None) -> Script:
         return write_offline_script(channel, topic, seed)
+
+
+class LocalModelScriptWriter(ScriptWriter):
+    """An instruct GGUF run inside the process by llama.cpp (cyllama, prebuilt): SHORTSMITH_LLM_GGUF."""
+
+    provider: ClassVar[str] = "local"
+    configure_hint: ClassVar[str] = "set SHORTSMITH_LLM_GGUF to an instruct .gguf file and pip install cyllama==0.2.18"
+
+    model_path: str = Field(default="", description="the .gguf file (SHORTSMITH_LLM_GGUF); never downloaded")
+    max_tokens: int = 1400
+    temperature: float = 0.4
+    threads: int = 0  # 0: llama.cpp's default
+
+    def is_configured(self) -> bool:
+        return bool(self.model_path)
+
+    def describe(self) -> dict:
+        from pathlib import Path
+
+        return {"provider": self.provider, "model": Path(self.model_path).name}
+
+    def write(self, channel: Channel, topic: str, seed: TopicSeed | None, calls: CallContext | None = None) -> Script:
+        from shortsmith.local_llm import write_local_script
+
+        log = calls.log if calls is not None else (lambda message: None)
+        return write_local_script(channel, topic, with_source_facts(channel, topic, seed), model_path=self.model_path,
+                                  max_tokens=self.max_tokens, temperature=self.temperature, threads=self.threads,
+                                  log=log)
 
 
 def classify_openai(exc: BaseException, provider: str, *, key_env: str = "OPENAI_API_KEY") -> ProviderError | None:
@@ -88,7 +149,7 @@ class OpenAIConnection(Provider):
         return bool(self.api_key or self.base_url)
 
     @classmethod
-    def connection(cls, s: OpenAISettings) -> dict:
+    def connection(cls, s: settings.OpenAISettings) -> dict:
         """The key and server as dagster.EnvVar when this deployment sets them (else: not configured)."""
         return {"api_key": dg.EnvVar("OPENAI_API_KEY") if s.key_set else "",
                 "base_url": dg.EnvVar("OPENAI_BASE_URL") if s.base_url_set else None}
@@ -117,7 +178,7 @@ class OpenAIScriptWriter(OpenAIConnection, ScriptWriter):
 
         calls = calls or offline_calls()
         client = self._client()
-        messages = build_messages(channel, topic, seed)
+        messages = build_messages(channel, topic, with_source_facts(channel, topic, seed))
         writer = f"openai:{self.model}"
         problems = []
         for turn in (1, 2):
@@ -155,14 +216,18 @@ class OpenAIScriptWriter(OpenAIConnection, ScriptWriter):
 
 
 class ScriptWriters(ProviderSet):
-    """Script writers: ``offline`` (always configured) and ``openai`` (OPENAI_API_KEY or OPENAI_BASE_URL)."""
+    """Script writers: ``offline`` (always configured), ``openai`` (OPENAI_API_KEY or OPENAI_BASE_URL) and
+    ``local`` (SHORTSMITH_LLM_GGUF: a GGUF run in-process by cyllama)."""
 
     offline: OfflineScriptWriter
     openai: OpenAIScriptWriter
+    local: LocalModelScriptWriter
 
     @classmethod
-    def from_settings(cls, s: OpenAISettings) -> "ScriptWriters":
+    def from_settings(cls, s: ProviderSettings) -> "ScriptWriters":
+        o = s.openai
         return cls(offline=OfflineScriptWriter(),
-                   openai=OpenAIScriptWriter(**OpenAIConnection.connection(s), model=s.model,
-                                             response_format=s.response_format,
-                                             requests_per_minute=s.requests_per_minute))
+                   openai=OpenAIScriptWriter(**OpenAIConnection.connection(o), model=o.model,
+                                             response_format=o.response_format,
+                                             requests_per_minute=o.requests_per_minute),
+                   local=LocalModelScriptWriter(model_path=s.local_llm.model_path, threads=s.local_llm.threads))
