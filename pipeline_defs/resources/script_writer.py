@@ -3,7 +3,8 @@
 from __future__ import annotations
 
 import json
-from typing import Optional
+from abc import abstractmethod
+from typing import ClassVar, Optional
 
 import dagster as dg
 from pydantic import Field
@@ -15,16 +16,49 @@ from shortsmith.model import Script
 from shortsmith.resilience import CallContext, ProviderError, RetryPolicy
 from shortsmith.script import write_offline_script
 
+from .. import settings
+from ..settings import ProviderSettings
+from .provider_set import Provider, ProviderSet
 
-class ScriptWriter(dg.ConfigurableResource):
+
+def with_source_facts(channel: Channel, topic: str, seed: TopicSeed | None, limit: int = 12) -> TopicSeed | None:
+    """The seed with its source's best sentences added to its points: a model writes from them too."""
+    if not seed or not seed.source:
+        return seed
+    from dataclasses import replace
+
+    from shortsmith.grounded import gather_facts
+
+    facts, _ = gather_facts(channel, topic, seed)
+    return replace(seed, points=tuple(f.text for f in facts[:max(limit, len(seed.points))]))
+
+
+def model_configured(channel: Channel, s: ProviderSettings | None = None) -> str | None:
+    """The script model this channel can use in this deployment (its providers.script and the settings), or None."""
+    s = s or settings.load().providers
+    chain = channel.providers.chain("script")
+    if "openai" in chain and (s.openai.key_set or s.openai.base_url_set):
+        return "openai"
+    if "local" in chain and s.local_llm.model_path:
+        return "local"
+    return None
+
+
+def ungrounded_reason(channel: Channel, topic: str, seed: TopicSeed | None) -> str | None:
+    """Why no script can be written for this topic without filler (no facts and no model), or None."""
+    from shortsmith.grounded import is_grounded, no_grounding_error
+
+    if is_grounded(seed) or model_configured(channel):
+        return None
+    return str(no_grounding_error(channel, topic))
+
+
+class ScriptWriter(Provider):
     """Writes a structured script (hook, promise, body beats, call to action) for a topic."""
 
+    @abstractmethod
     def write(self, channel: Channel, topic: str, seed: TopicSeed | None, calls: CallContext | None = None) -> Script:
-        raise NotImplementedError
-
-    @property
-    def provider(self) -> str:
-        return type(self).__name__
+        """The script, checked against the channel's structure and duration budget."""
 
     def describe(self) -> dict:
         """What the cache fingerprint of a script depends on."""
@@ -34,12 +68,38 @@ class ScriptWriter(dg.ConfigurableResource):
 class OfflineScriptWriter(ScriptWriter):
     """Deterministic and topic-aware; builds the body from the topic's points in channels.yaml."""
 
+    provider: ClassVar[str] = "offline"
+
     def write(self, channel: Channel, topic: str, seed: TopicSeed | None, calls: CallContext | None = None) -> Script:
         return write_offline_script(channel, topic, seed)
 
-    @property
-    def provider(self) -> str:
-        return "offline"
+
+class LocalModelScriptWriter(ScriptWriter):
+    """An instruct GGUF run inside the process by llama.cpp (cyllama, prebuilt): SHORTSMITH_LLM_GGUF."""
+
+    provider: ClassVar[str] = "local"
+    configure_hint: ClassVar[str] = "set SHORTSMITH_LLM_GGUF to an instruct .gguf file and pip install cyllama==0.2.18"
+
+    model_path: str = Field(default="", description="the .gguf file (SHORTSMITH_LLM_GGUF); never downloaded")
+    max_tokens: int = 1400
+    temperature: float = 0.4
+    threads: int = 0  # 0: llama.cpp's default
+
+    def is_configured(self) -> bool:
+        return bool(self.model_path)
+
+    def describe(self) -> dict:
+        from pathlib import Path
+
+        return {"provider": self.provider, "model": Path(self.model_path).name}
+
+    def write(self, channel: Channel, topic: str, seed: TopicSeed | None, calls: CallContext | None = None) -> Script:
+        from shortsmith.local_llm import write_local_script
+
+        log = calls.log if calls is not None else (lambda message: None)
+        return write_local_script(channel, topic, with_source_facts(channel, topic, seed), model_path=self.model_path,
+                                  max_tokens=self.max_tokens, temperature=self.temperature, threads=self.threads,
+                                  log=log)
 
 
 def classify_openai(exc: BaseException, provider: str, *, key_env: str = "OPENAI_API_KEY") -> ProviderError | None:
@@ -73,8 +133,11 @@ def openai_client(api_key: str, base_url: str | None, timeout_s: float):
     return openai.OpenAI(api_key=api_key or "not-needed", base_url=base_url, timeout=timeout_s, max_retries=0)
 
 
-class OpenAIConnection(dg.ConfigurableResource):
+class OpenAIConnection(Provider):
     """What every OpenAI-backed provider shares: the key or server, and how calls are bounded."""
+
+    provider: ClassVar[str] = "openai"
+    configure_hint: ClassVar[str] = "set OPENAI_API_KEY (or OPENAI_BASE_URL for a local server)"
 
     api_key: str = Field(default="", description="OPENAI_API_KEY (a local server may not need one)")
     base_url: Optional[str] = Field(default=None, description="e.g. http://127.0.0.1:8000/v1 for llama.cpp/vLLM/Ollama")
@@ -82,9 +145,14 @@ class OpenAIConnection(dg.ConfigurableResource):
     max_attempts: int = 4
     requests_per_minute: int = 0  # 0: no limit of our own (the provider's 429s are still honoured)
 
-    @property
-    def provider(self) -> str:
-        return "openai"
+    def is_configured(self) -> bool:
+        return bool(self.api_key or self.base_url)
+
+    @classmethod
+    def connection(cls, s: settings.OpenAISettings) -> dict:
+        """The key and server as dagster.EnvVar when this deployment sets them (else: not configured)."""
+        return {"api_key": dg.EnvVar("OPENAI_API_KEY") if s.key_set else "",
+                "base_url": dg.EnvVar("OPENAI_BASE_URL") if s.base_url_set else None}
 
     def _client(self):
         return openai_client(self.api_key, self.base_url, self.timeout_s)
@@ -110,7 +178,7 @@ class OpenAIScriptWriter(OpenAIConnection, ScriptWriter):
 
         calls = calls or offline_calls()
         client = self._client()
-        messages = build_messages(channel, topic, seed)
+        messages = build_messages(channel, topic, with_source_facts(channel, topic, seed))
         writer = f"openai:{self.model}"
         problems = []
         for turn in (1, 2):
@@ -145,3 +213,21 @@ class OpenAIScriptWriter(OpenAIConnection, ScriptWriter):
             fix="use a stronger model (OPENAI_MODEL), widen target_seconds, or put 'offline' after 'openai' "
                 "and re-run")
 
+
+
+class ScriptWriters(ProviderSet):
+    """Script writers: ``offline`` (always configured), ``openai`` (OPENAI_API_KEY or OPENAI_BASE_URL) and
+    ``local`` (SHORTSMITH_LLM_GGUF: a GGUF run in-process by cyllama)."""
+
+    offline: OfflineScriptWriter
+    openai: OpenAIScriptWriter
+    local: LocalModelScriptWriter
+
+    @classmethod
+    def from_settings(cls, s: ProviderSettings) -> "ScriptWriters":
+        o = s.openai
+        return cls(offline=OfflineScriptWriter(),
+                   openai=OpenAIScriptWriter(**OpenAIConnection.connection(o), model=o.model,
+                                             response_format=o.response_format,
+                                             requests_per_minute=o.requests_per_minute),
+                   local=LocalModelScriptWriter(model_path=s.local_llm.model_path, threads=s.local_llm.threads))
