@@ -279,26 +279,26 @@ def promise_lines(shape: TopicShape, topic_line: str, count: int, *, fact_hook: 
             return [f"Here are {list_title(TopicShape(shape.kind, phrase, shape.count), count)}."]
         if shape.kind in ("wh", "how_to", "history"):
             return [f"Here's {_lower_first(phrase)}, in {n} facts."]
-        return [f"{phrase[:1].upper()}{phrase[1:]}, in {n} facts.", f"Here's the story of {phrase}, in {n} facts."
-                if not phrase[:1].isupper() or shape.kind == "name" else f"Here's the story, in {n} facts."]
+        return [f"{phrase[:1].upper()}{phrase[1:]}, in {n} facts.",
+                f"Here's the story of {_lower_first(phrase)}, in {n} facts."]
     text = shape.text.lower()
-    if shape.kind == "wh" and text.startswith("how"):
-        options, longer = [f"{n_cap} facts show how.", f"Let's see how, in {n} facts."], "Let's see how, one fact at a time."
-    elif shape.kind in ("wh", "question"):
-        options = ([f"It comes down to {n} facts.", f"{n_cap} facts explain it."] if text.startswith("why")
-                   else [f"{n_cap} facts answer it.", f"Here's the answer, in {n} facts."])
-        longer = "Here's the answer, one fact at a time."
-    elif shape.kind == "how_to":
-        options, longer = [f"{n_cap} steps, start to finish.", f"Here's what to do, in {n} steps."], \
-            "Here's what to do, one step at a time."
-    elif shape.kind == "history":
-        options, longer = [f"{n_cap} moments tell the story.", f"Here's the story, in {n} moments."], \
-            "Here's the story, one moment at a time."
-    elif shape.kind == "list":
-        options, longer = ["Let's count them.", "Let's go through them."], "Let's go through them, one at a time."
-    else:
-        options, longer = [f"{n_cap} facts tell the story.", f"Here's the story, in {n} facts."], \
-            "Here's the story, one fact at a time."
+    kind = ("how" if text.startswith("how") else "why" if text.startswith("why") else "wh") \
+        if shape.kind in ("wh", "question") else shape.kind
+    options, longer = {
+        "how": ([f"{n_cap} facts show how.", f"Let's see how, in {n} facts.", f"{n_cap} facts, step by step."],
+                "Let's see how, one fact at a time."),
+        "why": ([f"It comes down to {n} facts.", f"{n_cap} facts explain it.", f"The answer takes {n} facts."],
+                "Here's the answer, one fact at a time."),
+        "wh": ([f"{n_cap} facts answer it.", f"Here's the answer, in {n} facts.", f"The answer takes {n} facts."],
+               "Here's the answer, one fact at a time."),
+        "how_to": ([f"{n_cap} steps, start to finish.", f"Here's what to do, in {n} steps.", f"{n_cap} steps, in order."],
+                   "Here's what to do, one step at a time."),
+        "history": ([f"{n_cap} moments tell the story.", f"Here's the story, in {n} moments.",
+                     f"{n_cap} moments, in order."], "Here's the story, one moment at a time."),
+        "list": (["Let's count them.", "Let's go through them.", "Here they are."],
+                 "Let's go through them, one at a time."),
+    }.get(kind, ([f"{n_cap} facts tell the story.", f"Here's the story, in {n} facts.", f"{n_cap} facts, in order."],
+                 "Here's the story, one fact at a time."))
     options = _rotate(options, shape.text)
     if topic_line.startswith("Here"):  # not "Here's the history of X. Here's the story, ..."
         options.sort(key=lambda o: o.startswith("Here"))

@@ -148,7 +148,7 @@ def test_topic_hooks_keep_the_article_and_qualifier_when_they_fit(topic, hook):
 
 def test_promises_are_phrased_for_the_shape_and_vary_between_topics(scripts):
     promises = {t: s.beats[1].narration for t, s in scripts.items()}
-    assert promises["How to brew green tea"].endswith(("steps, start to finish.", "steps."))
+    assert "steps" in promises["How to brew green tea"]
     assert "moments" in promises["The history of the bicycle"]
     assert promises["Do fish sleep?"].startswith("Do fish sleep? ")  # after a fact hook it asks the question
     assert "from the source" not in " ".join(promises.values())
