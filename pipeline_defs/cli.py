@@ -96,8 +96,10 @@ def run_video(channel: str, topic: str) -> int:
     print(f"partition: {key}")
     job = defs.resolve_job_def("make_video")
     instance = _instance()
+    from .requests import run_tags
+
     result = job.execute_in_process(partition_key=key, instance=instance, raise_on_error=False,
-                                    run_config=QUIET_CONSOLE)
+                                    run_config=QUIET_CONSOLE, tags=run_tags(key, "cli"))
     elapsed = time.perf_counter() - started
     for step, seconds in step_times(instance, result.run_id):
         print(f"  {step:<22} {seconds:6.1f} s")
@@ -190,6 +192,11 @@ def run_backfill(start: str, partitions: list[str], channel: str | None, remote:
               file=sys.stderr)
         return 2
     params = {"partitionNames": partitions, "assetSelection": [{"path": k.path} for k in sorted(keys)]}
+    channels_in = sorted({p.split("--", 1)[0] for p in partitions})
+    if len(channels_in) == 1:  # the same tags as sensor runs, so runs filter by channel in the UI
+        from .requests import run_tags
+
+        params["tags"] = [{"key": k, "value": v} for k, v in run_tags(partitions[0], "backfill").items()]
     target = ["-r", remote] if remote else ["-w", str(settings.PROJECT_ROOT / "workspace.yaml")]
     exe = Path(sys.executable).parent / "dagster-graphql"
     proc = subprocess.run([str(exe), *target, "-t", BACKFILL_MUTATION, "-v", json.dumps({"params": params})],

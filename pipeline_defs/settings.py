@@ -49,8 +49,9 @@ def render_size() -> tuple[int, int]:
 # SHORTSMITH_INBOX_CHANNEL  the channel for a narrative without a 'channel:' line (default: the first one)
 # SHORTSMITH_ALERT_WEBHOOK  a URL that receives failed-run alerts as JSON (default: none, the alerts log)
 # SHORTSMITH_ALERTS_LOG     the local alerts log (default: $SHORTSMITH_HOME/alerts.log)
-# SHORTSMITH_AUTOMATION     'on' (default): schedules and sensors start RUNNING; 'off': STOPPED until
-#                           turned on in the UI
+# SHORTSMITH_AUTOMATION     'on': schedules and sensors start RUNNING (the production compose stack);
+#                           unset or 'off' (default): STOPPED until turned on in the UI, so opening the UI
+#                           on a laptop never starts production by surprise
 ALERT_WEBHOOK_ENV = "SHORTSMITH_ALERT_WEBHOOK"
 
 
@@ -67,4 +68,4 @@ def alerts_log() -> str:
 
 
 def automation_on() -> bool:
-    return os.environ.get("SHORTSMITH_AUTOMATION", "on").strip().lower() not in ("off", "0", "false", "no", "stopped")
+    return os.environ.get("SHORTSMITH_AUTOMATION", "off").strip().lower() in ("on", "1", "true", "yes", "running")
