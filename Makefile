@@ -12,7 +12,7 @@ export DAGSTER_HOME    ?= $(SHORTSMITH_HOME)/dagster_home
 CHANNEL ?= curious-minds
 TOPIC   ?= Why cats purr
 
-.PHONY: setup demo test dev trends bench clean
+.PHONY: setup demo test dev studio trends bench clean
 
 $(STAMP): pyproject.toml
 	@test -n "$(PYTHON)" || { echo "Python 3.11 or newer is required (set PYTHON=/path/to/python3.11)"; exit 1; }
@@ -31,7 +31,11 @@ test: setup
 	$(BIN)/python -m pytest
 
 dev: setup
+	@$(BIN)/python -m studio.cli
 	$(BIN)/dagster dev -w workspace.yaml
+
+studio: setup
+	$(BIN)/shortsmith studio
 
 trends: setup
 	$(BIN)/shortsmith trends

@@ -269,8 +269,15 @@ def main(argv: list[str] | None = None) -> int:
                                     "(for credentials_env: copy it into the variable, then delete the file)")
     y.add_argument("--port", type=int, default=0, help="port of the local redirect server (default: any free)")
     y.add_argument("--no-browser", action="store_true", help="print the consent URL instead of opening a browser")
+    from studio.cli import add_parsers as studio_parsers
+
+    studio_parsers(sub)
     args = parser.parse_args(argv)
     try:
+        if args.command in ("studio", "studio-key"):
+            from studio.cli import run as studio_run
+
+            return studio_run(args)
         if args.command == "costs":
             return run_costs(args.channel, args.day, args.json)
         if args.command == "video":

@@ -18,6 +18,7 @@ from shortsmith.youtube import insert_body, new_state, watch_url
 from shortsmith.youtube_quota import QuotaDeferred
 
 from .errors import user_errors
+from ..approval import hold_for_review
 from ..ledger import Ledger
 from ..youtube_quota_ledger import UploadRecords
 
@@ -37,6 +38,12 @@ def _require_validated(store, partition: str) -> None:
                                field="assembled_videos",
                                fix="fix the cause and re-materialize assembled_videos before publishing")
     store.require(partition, THUMBNAIL)
+
+
+def _already_published(context, publisher, ch, partition: str) -> bool:
+    if publisher.uses_youtube(ch):
+        return UploadRecords(context.instance).get(partition).get("status") == "done"
+    return publisher.existing(partition) is not None
 
 
 def _deferred(context, ledger: Ledger, channel: str, partition: str, until, reason: str,
@@ -150,6 +157,10 @@ def published_uploads(context: dg.AssetExecutionContext, channels: ChannelsResou
                       publisher: Publisher) -> dg.MaterializeResult:
     video = resolve_video(context.partition_key, channels, storage)
     store, partition, ch = video.store, video.partition, video.channel
+    held = hold_for_review(context, ch, partition, already_published=_already_published(context, publisher, ch,
+                                                                                         partition))
+    if held is not None:
+        return held
     if publisher.uses_youtube(ch):
         return _publish_youtube(context, publisher, video)
     existing = publisher.existing(partition)
