@@ -23,7 +23,7 @@ from fastapi import Depends, FastAPI, Form, Header, Query, Request, UploadFile
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import FileResponse, HTMLResponse, JSONResponse, RedirectResponse, StreamingResponse
 from fastapi.templating import Jinja2Templates
-from pydantic import BaseModel, Field
+from pydantic import BaseModel, ConfigDict, Field
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
 from shortsmith.errors import ShortsmithError
@@ -44,12 +44,25 @@ class ErrorOut(BaseModel):
     fix: str | None = None
 
 
-class CreateVideo(BaseModel):
-    channel: str = Field(min_length=1, max_length=100, description="a channel name from channels.yaml")
-    topic: str | None = Field(default=None, max_length=200, description="what the video is about")
-    narrative: str | None = Field(default=None, max_length=64_000,
-                                  description="a markdown narrative: '# Title', then paragraphs")
-    source_url: str | None = Field(default=None, max_length=2000, description="a reference video's URL")
+TOPIC_PATTERN = r"^[A-Za-z][A-Za-z0-9 ,.'?!:&()-]{1,119}$"
+
+
+def create_models(channel_names: tuple[str, ...]):
+    """The create request: a topic or a narrative, for one of the configured channels (a JSON Schema oneOf)."""
+    ChannelName = Literal[channel_names]  # type: ignore[valid-type]
+
+    class TopicVideo(BaseModel):
+        model_config = ConfigDict(extra="forbid")
+        channel: ChannelName = Field(description="a channel name from channels.yaml")
+        topic: str = Field(pattern=TOPIC_PATTERN, description="what the video is about, e.g. 'Why cats purr'")
+
+    class NarrativeVideo(BaseModel):
+        model_config = ConfigDict(extra="forbid")
+        channel: ChannelName = Field(description="a channel name from channels.yaml")
+        narrative: str = Field(min_length=1, max_length=64_000,
+                               description="a markdown narrative: '# Title', then a paragraph per beat")
+
+    return TopicVideo, NarrativeVideo
 
 
 class Created(BaseModel):
@@ -191,20 +204,29 @@ class BodyLimit:
         declared = dict(scope.get("headers") or []).get(b"content-length")
         if declared is not None and declared.isdigit() and int(declared) > self.limit:
             return await self._refuse(send)
-        seen = 0
-
-        async def counting():
-            nonlocal seen
+        if declared is not None or scope.get("method") in ("GET", "HEAD", "OPTIONS"):
+            return await self.app(scope, receive, send)
+        # A streamed (chunked) body: read it here, at most ``limit`` bytes, then hand it on whole.
+        chunks, seen, more = [], 0, True
+        while more:
             message = await receive()
-            seen += len(message.get("body", b""))
+            if message["type"] != "http.request":
+                return await self.app(scope, receive, send)
+            chunks.append(message.get("body", b""))
+            seen += len(chunks[-1])
             if seen > self.limit:
-                raise _TooLarge()
-            return message
+                return await self._refuse(send)
+            more = message.get("more_body", False)
+        body, sent = b"".join(chunks), False
 
-        try:
-            await self.app(scope, counting, send)
-        except _TooLarge:
-            await self._refuse(send)
+        async def replay():
+            nonlocal sent
+            if not sent:
+                sent = True
+                return {"type": "http.request", "body": body, "more_body": False}
+            return await receive()
+
+        await self.app(scope, replay, send)
 
     async def _refuse(self, send):
         body = json.dumps({"error": f"the request body is over {self.limit} bytes", "field": "body",
@@ -214,19 +236,15 @@ class BodyLimit:
         await send({"type": "http.response.body", "body": body})
 
 
-class _TooLarge(Exception):
-    pass
-
-
 # -- the application ----------------------------------------------------------------------------
 def create_app(studio: Studio | None = None, *, rate_per_minute: int | None = None,
                max_body: int | None = None) -> FastAPI:
-    state: dict = {"studio": studio}
+    studio = studio or build_studio()
 
     def get_studio() -> Studio:
-        if state["studio"] is None:
-            state["studio"] = build_studio()
-        return state["studio"]
+        return studio
+
+    TopicVideo, NarrativeVideo = create_models(tuple(studio.channels.names))
 
     limiter = RateLimiter(rate_per_minute or int(os.environ.get("SHORTSMITH_STUDIO_RATE_PER_MINUTE", "120")))
     app = FastAPI(title="Shortsmith studio API", version="1",
@@ -242,9 +260,12 @@ def create_app(studio: Studio | None = None, *, rate_per_minute: int | None = No
     @app.exception_handler(RequestValidationError)
     async def _invalid(request: Request, exc: RequestValidationError):
         first = exc.errors()[0] if exc.errors() else {}
-        loc = ".".join(str(p) for p in first.get("loc", ()) if p not in ("body", "query", "path", "header"))
+        loc = ".".join(str(p) for p in first.get("loc", ())
+                       if p not in ("body", "query", "path", "header", "TopicVideo", "NarrativeVideo"))
+        expected = (first.get("ctx") or {}).get("expected") or (first.get("ctx") or {}).get("pattern")
         return JSONResponse({"error": first.get("msg", "invalid request"), "field": loc or None,
-                             "fix": "see the OpenAPI document at /openapi.json"}, status_code=422)
+                             "fix": f"use {expected}" if expected else "see the OpenAPI document at /openapi.json"},
+                            status_code=422)
 
     @app.exception_handler(StarletteHTTPException)
     async def _http(request: Request, exc: StarletteHTTPException):
@@ -288,19 +309,15 @@ def create_app(studio: Studio | None = None, *, rate_per_minute: int | None = No
     def api_channels(key: str = Depends(api_key)):
         return channel_summaries(get_studio().channels)
 
-    @app.post("/v1/videos", response_model=Created, status_code=201, responses=ERRORS, tags=["videos"])
-    def api_create(body: CreateVideo, key: str = Depends(api_key)):
-        given = [n for n in ("topic", "narrative", "source_url") if getattr(body, n)]
-        if len(given) != 1:
-            raise ApiError(422, f"give exactly one of topic, narrative, source_url (got {', '.join(given) or 'none'})",
-                           "topic", "send {'channel': ..., 'topic': 'Why cats purr'}")
-        if body.source_url:
-            raise ApiError(422, "making a video from a reference video is not available in this deployment",
-                           "source_url", "send a topic or a narrative instead")
+    def api_create(body, key: str = Depends(api_key)):
         s = get_studio()
-        partition, run_id = errors_to_api(s.create, body.channel, topic=body.topic, narrative=body.narrative,
-                                          source=f"api:{key}")
+        partition, run_id = errors_to_api(s.create, body.channel, topic=getattr(body, "topic", None),
+                                          narrative=getattr(body, "narrative", None), source=f"api:{key}")
         return Created(partition=partition, run_id=run_id, status_url=f"/v1/videos/{partition}")
+
+    # the request models are built per app (the channel names), so the annotation is set here, not as text
+    api_create.__annotations__["body"] = TopicVideo | NarrativeVideo
+    app.post("/v1/videos", response_model=Created, status_code=201, responses=ERRORS, tags=["videos"])(api_create)
 
     @app.get("/v1/videos", response_model=VideoList, responses=ERRORS, tags=["videos"])
     def api_list(channel: str | None = None, state: str | None = None, limit: int = Query(50, ge=1, le=200),
