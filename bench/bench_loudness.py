@@ -26,7 +26,7 @@ def main() -> int:
     from shortsmith.music import synthesize_bed
     from shortsmith.render import RenderInputs, RenderSettings, render_video, video_duration
     from shortsmith.script import write_offline_script
-    from shortsmith.tts import VoiceSpec, synthesize_beats
+    from shortsmith.voice import VoiceSpec, synthesize_beats
     from shortsmith.validate import measure_loudness
 
     cfg = load_channels(ROOT / "channels.yaml")

@@ -21,17 +21,16 @@ Layout rules (YouTube Shorts):
 from __future__ import annotations
 
 import math
-import re
 from collections.abc import Sequence
 from dataclasses import dataclass
 from functools import lru_cache
 from pathlib import Path
 
+from .colour import expand_hex
 from .errors import ConfigError
 from .fonts import ASS_FONT_NAME, FONT_BOLD, FONT_REGULAR
 from .model import Voiceover, WordTiming
 
-_HEX = re.compile(r"^#?([0-9a-fA-F]{6})$")
 _BREAK_AFTER = (",", ".", ";", ":", "!", "?", "\u2026")
 
 
@@ -59,11 +58,12 @@ class CaptionStyle:
 
 def ass_colour(hex_colour: str, *, field: str = "style.caption_highlight") -> str:
     """``#rrggbb`` -> ASS ``&H00BBGGRR`` (opaque)."""
-    m = _HEX.match(hex_colour.strip())
-    if not m:
+    value = hex_colour.strip()
+    full = expand_hex(value if value.startswith("#") else "#" + value)
+    if full is None:
         raise ConfigError(f"colour {hex_colour!r} is not a #rrggbb hex colour", field=field,
-                          fix="write the colour as '#rrggbb', e.g. '#f59e0b'")
-    rgb = m.group(1)
+                          fix="write the colour as '#rrggbb' (or '#rgb'), e.g. '#f59e0b'")
+    rgb = full[1:]
     return f"&H00{rgb[4:6]}{rgb[2:4]}{rgb[0:2]}&".upper()
 
 

@@ -14,6 +14,7 @@ from typing import Any
 
 import yaml
 
+from .colour import expand_hex
 from .errors import ConfigError
 
 SLUG_RE = re.compile(r"^[a-z0-9]+(?:-[a-z0-9]+)*$")
@@ -211,9 +212,6 @@ def _check_unknown(data: dict, allowed: set[str], where: str) -> None:
         )
 
 
-HEX_RE = re.compile(r"^#[0-9a-fA-F]{6}$")
-
-
 def _parse_topics(raw: Any, where: str, base_dir: Path) -> tuple[TopicSeed, ...]:
     if isinstance(raw, str):  # a path to a topics file (YAML list)
         path = (base_dir / raw).resolve()
@@ -298,21 +296,26 @@ def _parse_channel(data: Any, index: int, defaults: dict, base_dir: Path) -> Cha
     if not 2 <= len(palette) <= 8:
         raise ConfigError(f"palette has {len(palette)} colours", field=f"{where}.style.palette",
                           fix="give 2 to 8 colours like '#1e293b'")
+    colours: list[str] = []
     for i, colour in enumerate(palette):
-        if not isinstance(colour, str) or not HEX_RE.match(colour):
+        full = expand_hex(colour)
+        if full is None:
             raise ConfigError(f"colour {colour!r} is not a #rrggbb hex colour", field=f"{where}.style.palette[{i}]",
-                              fix="write colours as '#rrggbb', e.g. '#6366f1' (quote them in YAML)")
+                              fix="write colours as '#rrggbb' or '#rgb', e.g. '#6366f1' (quote them in YAML)")
+        colours.append(full)
     highlight = _opt(style_raw, "caption_highlight", f"{where}.style", None, str)
-    if highlight is not None and not HEX_RE.match(highlight):
-        raise ConfigError(f"colour {highlight!r} is not a #rrggbb hex colour",
-                          field=f"{where}.style.caption_highlight", fix="write it as '#rrggbb'")
+    if highlight is not None:
+        if expand_hex(highlight) is None:
+            raise ConfigError(f"colour {highlight!r} is not a #rrggbb hex colour",
+                              field=f"{where}.style.caption_highlight", fix="write it as '#rrggbb' or '#rgb'")
+        highlight = expand_hex(highlight)
     image_prompt = _opt(style_raw, "image_prompt", f"{where}.style", StyleConfig.image_prompt, str)
     if "{prompt}" not in image_prompt:
         raise ConfigError("image_prompt has no {prompt} placeholder", field=f"{where}.style.image_prompt",
                           fix="include {prompt} where the beat's visual prompt goes, e.g. '{prompt}, watercolor'")
     diffusers_model = _opt(style_raw, "diffusers_model", f"{where}.style", None, str)
     style = StyleConfig(name=_opt(style_raw, "name", f"{where}.style", "aurora", str),
-                        palette=tuple(palette), caption_highlight=highlight, image_prompt=image_prompt,
+                        palette=tuple(colours), caption_highlight=highlight, image_prompt=image_prompt,
                         diffusers_model=str((base_dir / diffusers_model).resolve()) if diffusers_model else None)
 
     music_raw = _opt(merged, "music", where, {}, dict)

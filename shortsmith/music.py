@@ -22,7 +22,7 @@ from pathlib import Path
 import numpy as np
 
 from .errors import ConfigError, InputError
-from .tts import write_wav
+from .voice.wav import write_wav
 
 
 @dataclass(frozen=True)

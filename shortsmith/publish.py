@@ -32,10 +32,18 @@ def _tags_length(tags: list[str]) -> int:
     return sum(len(t) + (2 if " " in t else 0) for t in tags) + max(0, len(tags) - 1)
 
 
-def build_upload_request(script: Script, channel: Channel) -> dict:
-    """The videos.insert body for this script, or a ValidationFailed naming the field."""
+def with_credits(description: str, credits: list[str] | None) -> str:
+    """The description with each credit line the video's assets require (once, at the end)."""
+    lines = [c.strip() for c in (credits or []) if c and c.strip() and c.strip() not in description]
+    return description.rstrip() + ("\n\n" + "\n".join(dict.fromkeys(lines)) if lines else "")
+
+
+def build_upload_request(script: Script, channel: Channel, credits: list[str] | None = None) -> dict:
+    """The videos.insert body for this script, or a ValidationFailed naming the field. ``credits``:
+    attribution lines the scenes' assets require (e.g. Twemoji's CC-BY credit), appended to the
+    description."""
     title = script.title.strip()
-    description = script.description.strip()
+    description = with_credits(script.description.strip(), credits)
     tags = [t.strip() for t in script.tags if t.strip()]
     if not title:
         raise ValidationFailed("the title is empty", field="snippet.title", fix="give the script a title")

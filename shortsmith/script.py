@@ -15,12 +15,10 @@ from dataclasses import dataclass
 from .config import Channel, TopicSeed
 from .errors import InputError
 from .model import Beat, Script
+from .timing import LEAD_IN_S, PAUSE_BETWEEN_BEATS_S
 
 HOOK_MAX_SECONDS = 3.0
 BODY_MIN, BODY_MAX = 4, 7
-# Silence the voice stage puts between beats and before the first one (see tts.py).
-PAUSE_BETWEEN_BEATS_S = 0.35
-LEAD_IN_S = 0.15
 
 _STOPWORDS = set("""a an the and or but if then than so to of in on at by for with from into onto over under
 about as is are was were be been being it its this that these those there their they them you your we our us

@@ -38,6 +38,7 @@ from typing import Any, Iterable
 
 from PIL import Image, ImageOps
 
+from .colour import expand_hex
 from .errors import InputError
 from .model import Beat
 from .resilience import ProviderError, http_error
@@ -67,13 +68,12 @@ _HUES = [  # (upper bound of the hue in degrees, name)
 
 def colour_name(hex_colour: str) -> str:
     """A plain-words name for ``#rrggbb`` ("deep navy", "vivid pink", "amber", "pale cyan")."""
-    value = hex_colour.strip().lstrip("#")
-    if len(value) == 3:
-        value = "".join(c * 2 for c in value)
-    if not re.fullmatch(r"[0-9a-fA-F]{6}", value):
+    value = hex_colour.strip()
+    full = expand_hex(value if value.startswith("#") else "#" + value)
+    if full is None:
         raise InputError(f"{hex_colour!r} is not a #rrggbb colour", field="style.palette",
                          fix="write palette colours as #rrggbb")
-    r, g, b = (int(value[i:i + 2], 16) / 255 for i in (0, 2, 4))
+    r, g, b = (int(full[i:i + 2], 16) / 255 for i in (1, 3, 5))
     h, light, sat = colorsys.rgb_to_hls(r, g, b)
     if sat < 0.12 or light < 0.06 or light > 0.96:
         if light < 0.12:

@@ -18,13 +18,13 @@ from __future__ import annotations
 import threading
 from contextlib import contextmanager
 from dataclasses import dataclass, field
-from datetime import date, datetime, time, timedelta, timezone
+from datetime import date, datetime, timezone
 from typing import Callable, Iterator, Protocol
-from zoneinfo import ZoneInfo
 
 from .errors import ShortsmithError
+from .quota import local_day, next_local_midnight, utcnow
 
-PACIFIC = ZoneInfo("America/Los_Angeles")
+PACIFIC_TZ = "America/Los_Angeles"  # YouTube's quota day
 INSERT_BUCKET = "videos.insert"
 UNITS_BUCKET = "units"
 
@@ -40,19 +40,21 @@ DEFAULT_COSTS: dict[str, int] = {
 OWN_BUCKETS = {"videos.insert": INSERT_BUCKET}
 
 
-def utcnow() -> datetime:
-    return datetime.now(timezone.utc)
-
-
 def pacific_day(now: datetime) -> date:
     """The quota day (Pacific Time) at ``now``; a naive ``now`` is taken to be UTC."""
-    now = now if now.tzinfo else now.replace(tzinfo=timezone.utc)
-    return now.astimezone(PACIFIC).date()
+    return local_day(now, PACIFIC_TZ)
 
 
 def next_pacific_midnight(now: datetime) -> datetime:
     """When the quota resets next: the next midnight in America/Los_Angeles (DST-aware)."""
-    return datetime.combine(pacific_day(now) + timedelta(days=1), time(0, 0), tzinfo=PACIFIC)
+    return next_local_midnight(now, PACIFIC_TZ)
+
+
+def seconds_to_quota_reset(now: datetime | None = None) -> float:
+    """Seconds until :func:`next_pacific_midnight` (at least a minute); a naive ``now`` is UTC."""
+    now = now or utcnow()
+    now = now if now.tzinfo else now.replace(tzinfo=timezone.utc)
+    return max(60.0, (next_pacific_midnight(now) - now).total_seconds())
 
 
 @dataclass(frozen=True)

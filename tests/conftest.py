@@ -46,3 +46,12 @@ def pytest_sessionfinish(session, exitstatus):
             reason = rep.longrepr[2] if isinstance(rep.longrepr, tuple) else rep.longrepr
             print(f"\nSKIPPED (not allowed in CI): {rep.nodeid}: {reason}")
         session.exitstatus = 1
+
+
+def pytest_collection_modifyitems(config, items):
+    """Everything under tests/deploy/ starts real servers (PostgreSQL, RabbitMQ, S3, a webserver):
+    the `slow` tier, which `make test` runs and `make test-fast` leaves out."""
+    deploy = ROOT / "tests" / "deploy"
+    for item in items:
+        if deploy in Path(item.fspath).parents:
+            item.add_marker(pytest.mark.slow)

@@ -26,7 +26,7 @@ from ..partitions import videos_partitions
 from ..resources.channels import ChannelsResource
 from ..resources.publisher import Publisher
 from ..resources.storage import MediaStorage
-from .common import MEDIA_BACKFILL, GROUP, THUMBNAIL, VIDEO, load_script, resolve_video
+from .common import MEDIA_BACKFILL, GROUP, SCENES, THUMBNAIL, VIDEO, load_script, resolve_video
 from .thumbnails import thumbnails
 
 
@@ -74,6 +74,12 @@ def _quota_meta(book) -> dict:
             "quota_units": f"{u['used']['units']}/{u['limits']['units']}"}
 
 
+def asset_credits(store, partition: str) -> list[str]:
+    """The credit lines the video's scene assets require (CC-BY artwork), from the scenes' manifest."""
+    manifest = store.manifest(partition, SCENES) or {}
+    return list(manifest.get("asset_credits") or [])
+
+
 def _publish_youtube(context, publisher, video) -> dg.MaterializeResult:
     store, partition, ch = video.store, video.partition, video.channel
     instance = context.instance
@@ -96,11 +102,12 @@ def _publish_youtube(context, publisher, video) -> dg.MaterializeResult:
         if not decision.publish:
             return _deferred(context, ledger, ch.name, partition, decision.until, decision.reason)
         script, _ = load_script(store, partition)
-        body = insert_body(script, ch, now)
+        body = insert_body(script, ch, now, asset_credits(store, partition))
         state = new_state(partition, ch.name, ch.youtube.project, file_sha256(video_file), video_file.stat().st_size)
         state["request"] = body
     else:
-        body = state.get("request") or insert_body(load_script(store, partition)[0], ch, now)
+        body = state.get("request") or insert_body(load_script(store, partition)[0], ch, now,
+                                                   asset_credits(store, partition))
         context.log.info(f"continuing the publication of {partition} "
                          f"({'video ' + state['video_id'] if state.get('video_id') else 'upload in progress'})")
     session = publisher.session(ch, instance, log=context.log.info)
@@ -167,7 +174,7 @@ def published_uploads(context: dg.AssetExecutionContext, channels: ChannelsResou
     if existing is None:
         _require_validated(store, partition)
         script, _ = load_script(store, partition)
-        request = build_upload_request(script, ch)
+        request = build_upload_request(script, ch, asset_credits(store, partition))
         # The daily cap holds for every way a video gets here (schedules, sensors, backfills, the UI).
         ledger = Ledger(context.instance)
         now = utcnow()

@@ -11,7 +11,9 @@ import dagster as dg
 from PIL import Image
 
 from shortsmith.art import contact_sheet, image_to_markdown
+from shortsmith.art.layouts import scene_plans_manifest
 from shortsmith.frames import frame_at
+from shortsmith.render import VIDEO_SUFFIXES as CLIP_SUFFIXES
 from shortsmith.script import PAUSE_BETWEEN_BEATS_S, spoken_seconds
 from shortsmith.storage import fingerprint
 
@@ -25,8 +27,6 @@ from ..resources.renderer import RendererSettings
 from ..resources.storage import MediaStorage
 from .common import MEDIA_BACKFILL, GROUP, SCENES, load_script, record_cost, resolve_video, stage_cost
 from .scripts import video_scripts
-
-CLIP_SUFFIXES = (".mp4", ".mov", ".webm")
 
 
 def scene_name(index: int, suffix: str = ".png") -> str:
@@ -78,7 +78,7 @@ def scene_images(context: dg.AssetExecutionContext, channels: ChannelsResource, 
         context.log.info(f"reusing the {len(script.beats)} scenes already made for {partition}")
     else:
         started = time.perf_counter()
-        names, made_by, credits = [], [], []
+        names, made_by, credits, plans = [], [], [], []
         with store.write_stage(partition, SCENES, fp) as w, tempfile.TemporaryDirectory(prefix="scenes-") as tmp:
             workdir = Path(tmp)  # shared: Pexels reads the credits already there so a Short never repeats a clip
             for i, beat in enumerate(script.beats):
@@ -88,6 +88,8 @@ def scene_images(context: dg.AssetExecutionContext, channels: ChannelsResource, 
                 if isinstance(outcome.value, Image.Image):
                     name = scene_name(i)
                     outcome.value.save(w.path(name), optimize=False, compress_level=1)
+                    plan = workdir / scene_name(i, ".plan.json")  # subjects and layout (procedural)
+                    plans.append(json.loads(plan.read_text()) if plan.is_file() else None)
                 else:  # a downloaded clip
                     clip = Path(outcome.value)
                     name = scene_name(i, clip.suffix.lower() if clip.suffix.lower() in CLIP_SUFFIXES else ".mp4")
@@ -96,9 +98,11 @@ def scene_images(context: dg.AssetExecutionContext, channels: ChannelsResource, 
                     if credit.is_file():
                         shutil.move(str(credit), w.path(Path(name).with_suffix(".credit.json").name))
                         credits.append(json.loads(w.path(Path(name).with_suffix(".credit.json").name).read_text()))
+                    plans.append(None)
                 names.append(name)
                 made_by.append(outcome.provider)
                 context.log.info(f"scene {i + 1}/{len(script.beats)} ({beat.kind}) by {outcome.provider}: {name}")
+            w.data.update(scene_plans_manifest(plans))
             w.data.update({"scenes": names, "providers": made_by, "cost": run.meter.as_dict(), "credits": credits,
                            "provider": ",".join(sorted(set(made_by))),
                            "render_seconds": round(time.perf_counter() - started, 2)})
@@ -118,6 +122,9 @@ def scene_images(context: dg.AssetExecutionContext, channels: ChannelsResource, 
         "folder": dg.MetadataValue.path(str(paths[0].parent)),
         "render_seconds": manifest.get("render_seconds"),
         "clip_credits": dg.MetadataValue.json(manifest.get("credits") or []),
+        "subjects": dg.MetadataValue.json(manifest.get("subjects") or []),
+        "layouts": ", ".join(manifest.get("layouts") or []),
+        "asset_credits": dg.MetadataValue.json(manifest.get("asset_credits") or []),
         "reused": reused,
         **record_cost(context, channels, ch, "scene_images", partition, run.meter),
         "stage_cost_usd": stage_cost(manifest)["total_usd"],

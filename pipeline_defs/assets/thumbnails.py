@@ -5,6 +5,7 @@ import dagster as dg
 from PIL import Image
 
 from shortsmith.art import image_to_markdown, render_thumbnail, save_jpeg
+from shortsmith.art.layouts import strongest_subject
 from shortsmith.storage import fingerprint
 
 from .errors import user_errors
@@ -35,12 +36,13 @@ def thumbnails(context: dg.AssetExecutionContext, channels: ChannelsResource,
     scenes_manifest = store.require(partition, SCENES)
     scenes_fp = scenes_manifest["fingerprint"]
     style = video.channel.style
-    fp = fingerprint("thumb-v1", script.title, scenes_fp, style.__dict__)
+    fp = fingerprint("thumb-v2", script.title, scenes_fp, style.__dict__)
     reused = store.reusable(partition, THUMBNAIL, fp) is not None
     if not reused:
         first = store.file(partition, SCENES, scene_files(scenes_manifest, len(script.beats))[0])
         scene = scene_still(first, width=1080)
-        img = render_thumbnail(script.title, scene=scene, style=visual_style(style), size=(1280, 720))
+        img = render_thumbnail(script.title, scene=scene, style=visual_style(style), size=(1280, 720),
+                               subject=strongest_subject(scenes_manifest))
         with store.write_stage(partition, THUMBNAIL, fp) as w:
             save_jpeg(img, w.path("thumbnail.jpg"), quality=90)
     path = store.file(partition, THUMBNAIL, "thumbnail.jpg")

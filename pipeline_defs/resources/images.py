@@ -26,6 +26,10 @@ from PIL import Image
 from pydantic import Field
 
 from shortsmith.art import VisualStyle, render_scene
+from shortsmith.art.compose import render_planned
+from shortsmith.art.layouts import plan_scene, read_plans, write_plan
+from shortsmith.art.subjects import LIBRARY_VERSION
+from shortsmith.art.subjects import available as subject_library_available
 from shortsmith.config import StyleConfig
 from shortsmith.errors import ConfigError, InputError, ToolMissingError
 from shortsmith.model import Beat
@@ -65,16 +69,33 @@ class ImageProvider(dg.ConfigurableResource):
 
 
 class ProceduralImageProvider(ImageProvider):
-    """Procedural scene art drawn with Pillow and numpy from the palette and the beat's prompt."""
+    """Scene art drawn offline in the channel's style: library subjects matched to the beat by meaning,
+    composed in a layout chosen by what the beat says (``shortsmith.art.compose``). Each scene's plan
+    (layout, subjects, scores) is written beside it as ``scene_NN.plan.json`` in ``workdir``, where the
+    next scene reads it so consecutive scenes never repeat a subject or a layout. Without the subject
+    library installed, the procedural motifs alone are drawn."""
+
+    subjects: bool = Field(default=True, description="draw library subjects (False: procedural motifs only)")
 
     def scene(self, beat: Beat, *, style: StyleConfig, seed: str, index: int, total: int,
               size: tuple[int, int], calls: CallContext | None = None, workdir: Path | None = None,
               seconds: float | None = None) -> Image.Image:
-        return render_scene(beat, style=visual_style(style), seed=seed, index=index, total=total, size=size)
+        if not (self.subjects and subject_library_available()):
+            return render_scene(beat, style=visual_style(style), seed=seed, index=index, total=total, size=size)
+        previous = read_plans(workdir, index) if workdir is not None else []
+        plan = plan_scene(beat, previous)
+        image = render_planned(beat, plan, style=visual_style(style), seed=seed, index=index, total=total, size=size)
+        if workdir is not None:
+            write_plan(workdir, index, plan)
+        return image
 
     @property
     def provider(self) -> str:
         return "procedural"
+
+    def describe(self) -> dict:
+        on = self.subjects and subject_library_available()
+        return {"provider": self.provider, "subjects": LIBRARY_VERSION if on else None, "layouts": 1 if on else None}
 
 
 # ----------------------------------------------------------------------------- OpenAI images

@@ -6,10 +6,10 @@ from typing import Optional
 import dagster as dg
 
 from shortsmith.config import VoiceConfig
-from shortsmith.elevenlabs_voice import DEFAULT_OUTPUT_FORMAT, ElevenLabsTTS, voice_settings_dict
+from shortsmith.voice.elevenlabs import DEFAULT_OUTPUT_FORMAT, ElevenLabsTTS, voice_settings_dict
 from shortsmith.model import Voiceover
 from shortsmith.resilience import CallContext, offline_calls
-from shortsmith.tts import VoiceSpec, synthesize_beats
+from shortsmith.voice import VoiceSpec, synthesize_beats
 
 
 class VoiceProvider(dg.ConfigurableResource):
@@ -59,7 +59,7 @@ class PiperVoiceProvider(VoiceProvider):
 
 class ElevenLabsVoiceProvider(VoiceProvider):
     """ElevenLabs text to speech with timestamps (the ``elevenlabs`` SDK), one request per beat;
-    word timings from the character alignment. See ``shortsmith/elevenlabs_voice.py``."""
+    word timings from the character alignment. See ``shortsmith/voice/elevenlabs.py``."""
 
     api_key: str = ""  # dg.EnvVar("ELEVENLABS_API_KEY"); empty: not configured (the chain skips it)
     base_url: Optional[str] = None  # None: https://api.elevenlabs.io; tests: the loopback stand-in

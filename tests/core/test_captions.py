@@ -164,6 +164,11 @@ def test_bad_colour_is_a_config_error(vo):
         build_ass(vo, width=W, height=H, style=CaptionStyle(highlight_colour="orange"))
     assert err.value.field == "style.caption_highlight" and "#rrggbb" in err.value.fix
     assert captions.ass_colour("#F59E0B") == "&H000B9EF5&"
+    # both spellings of a hex colour, with or without the '#'
+    assert captions.ass_colour("#f80") == captions.ass_colour("#FF8800") == captions.ass_colour("ff8800") == "&H000088FF&"
+    for bad in ("#ff880", "#ff88001", "#ggg"):
+        with pytest.raises(ConfigError):
+            captions.ass_colour(bad)
 
 
 def test_write_ass_writes_the_file(vo, tmp_path):

@@ -33,7 +33,9 @@ def test_unknown_channel_names_the_known_ones():
 
 @pytest.mark.parametrize("override, field, words", [
     ({"name": "Bad Name"}, "name", "slug"),
-    ({"style": {"palette": ["#fff", "#000000"]}}, "palette[0]", "#rrggbb"),
+    ({"style": {"palette": ["#ffff", "#000000"]}}, "palette[0]", "#rrggbb"),
+    ({"style": {"palette": ["#000000", "fff"]}}, "palette[1]", "#rrggbb"),
+    ({"style": {"caption_highlight": "#12345"}}, "caption_highlight", "#rrggbb"),
     ({"privacy": "secret"}, "privacy", "private, unlisted or public"),
     ({"target_seconds": {"min": 50, "max": 40}}, "target_seconds", "min below max"),
     ({"max_video_seconds": 400}, "max_video_seconds", "Shorts limit"),
@@ -47,6 +49,14 @@ def test_bad_values_name_field_and_fix(override, field, words):
         parse_channels(minimal(**override))
     assert field in (e.value.field or ""), e.value
     assert words in str(e.value)
+
+
+def test_colours_may_be_written_long_or_short_and_reach_every_stage_long():
+    short = parse_channels(minimal(style={"palette": ["#0F0", "#1e293b"], "caption_highlight": "#f80"}))
+    long = parse_channels(minimal(style={"palette": ["#00FF00", "#1e293b"], "caption_highlight": "#ff8800"}))
+    s, lg = short.channels[0].style, long.channels[0].style
+    assert s.palette == ("#00FF00", "#1e293b") == lg.palette  # long spellings are kept as written
+    assert s.caption_highlight == "#ff8800" == lg.caption_highlight
 
 
 def test_missing_file_and_bad_yaml(tmp_path):
@@ -69,7 +79,7 @@ def test_topics_file_relative_to_config(tmp_path):
 # -- providers, ElevenLabs voice, YouTube, pricing (cloud providers issue) ---------------------
 
 def _load(tmp_path, **overrides):
-    from conftest import write_channels
+    from tests.conftest import write_channels
     from shortsmith.config import load_channels
 
     return load_channels(write_channels(tmp_path / "c.yaml", **overrides)).channels[0]

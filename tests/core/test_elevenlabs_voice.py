@@ -18,11 +18,12 @@ from elevenlabs.text_to_speech.types.text_to_speech_convert_with_timestamps_requ
 )
 from elevenlabs.types import AudioWithTimestampsResponse
 
-from shortsmith import elevenlabs_voice as el
+from shortsmith import timing
+from shortsmith.voice import elevenlabs as el
 from shortsmith.errors import ConfigError
 from shortsmith.model import Voiceover
 from shortsmith.resilience import ProviderError
-from shortsmith.tts import caption_words, normalise_text, read_wav, synthesize_beats
+from shortsmith.voice import caption_words, normalise_text, read_wav, synthesize_beats
 
 RATE = 24000
 
@@ -61,9 +62,10 @@ def test_output_formats_are_exactly_the_sdks():
 
 
 def test_silences_match_the_piper_path():
-    params = inspect.signature(synthesize_beats).parameters
-    assert (el.LEAD_IN_S, el.PAUSE_S, el.TAIL_S) == (params["lead_in_s"].default, params["pause_s"].default,
-                                                     params["tail_s"].default)
+    shared = (timing.LEAD_IN_S, timing.PAUSE_BETWEEN_BEATS_S, timing.TAIL_S)
+    for fn in (synthesize_beats, el.join_beats):
+        params = inspect.signature(fn).parameters
+        assert (params["lead_in_s"].default, params["pause_s"].default, params["tail_s"].default) == shared
 
 
 def test_words_are_split_like_the_rest_of_the_pipeline():
@@ -161,7 +163,7 @@ def test_alignment_for_other_text_or_past_the_audio_is_malformed():
 
 def test_mp3_is_decoded_with_the_projects_ffmpeg(tmp_path):
     from shortsmith.ffmpeg import run_ffmpeg
-    from shortsmith.tts import write_wav
+    from shortsmith.voice import write_wav
 
     tone = 0.4 * np.sin(2 * np.pi * 330 * np.arange(44100) / 44100).astype(np.float32)
     write_wav(tmp_path / "t.wav", tone, 44100)

@@ -9,7 +9,7 @@ from shortsmith.errors import InputError
 from shortsmith.narrative import narrative_from_dict, narrative_script, narrative_to_dict, parse_narrative
 from shortsmith.script import HOOK_MAX_SECONDS, check_script, spoken_seconds
 
-from conftest import ROOT
+from tests.conftest import ROOT
 
 CH = load_channels(ROOT / "channels.yaml").get("curious-minds")
 

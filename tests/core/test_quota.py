@@ -10,7 +10,7 @@ from shortsmith.config import load_channels
 from shortsmith.quota import (cooldown_blocks, in_publish_window, local_day, next_local_midnight, publish_decision,
                               recent_days, remaining)
 
-from conftest import ROOT
+from tests.conftest import ROOT
 
 CH = load_channels(ROOT / "channels.yaml").get("curious-minds")
 

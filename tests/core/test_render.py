@@ -380,7 +380,7 @@ def test_small_render_shows_each_scene_during_its_beat_with_captions(small_rende
 
 
 def test_encoder_choice_falls_back_to_libx264_without_a_gpu_and_says_why():
-    from shortsmith.encoders import choose_encoder, nvenc_status, video_codec_args
+    from shortsmith.render.encoders import choose_encoder, nvenc_status, video_codec_args
     from shortsmith.errors import ConfigError, ToolMissingError
     from shortsmith.ffmpeg import ffmpeg_path
 

@@ -8,7 +8,8 @@ import wave
 import numpy as np
 import pytest
 
-from shortsmith import tts
+from shortsmith import voice as tts
+from shortsmith.voice import alignment, beats, piper
 from shortsmith.errors import InputError, ToolMissingError
 
 BEATS = [
@@ -31,7 +32,7 @@ def voiced(tmp_path_factory):
         mp.setattr(socket.socket, "connect", _no_network)
         mp.setattr(socket.socket, "connect_ex", _no_network)
         mp.setattr(socket, "create_connection", _no_network)
-        tts._MODEL_CACHE.clear()  # force a real model load while the network is cut
+        piper._MODEL_CACHE.clear()  # force a real model load while the network is cut
         loads = tts.model_loads()
         vo = tts.synthesize_beats(BEATS, out, tts.VoiceSpec(), lead_in_s=LEAD_IN, pause_s=PAUSE)
         assert tts.model_loads() == loads + 1
@@ -133,8 +134,8 @@ def test_piper_unavailable_and_no_espeak_is_a_clear_error(monkeypatch, tmp_path)
     def broken(spec):
         raise ToolMissingError("piper-tts is not installed", field="voice.engine", fix="pip install piper-tts.")
 
-    monkeypatch.setattr(tts, "load_piper", broken)
-    monkeypatch.setattr(tts, "espeak_binary", lambda: None)
+    monkeypatch.setattr(beats, "load_piper", broken)
+    monkeypatch.setattr(beats, "espeak_binary", lambda: None)
     with pytest.raises(ToolMissingError) as err:
         tts.synthesize_beats(["Hello."], tmp_path / "x.wav", tts.VoiceSpec())
     assert "espeak-ng" in str(err.value) and "piper-tts is not installed" in str(err.value)
@@ -147,7 +148,7 @@ def test_espeak_fallback_when_piper_cannot_load(monkeypatch, tmp_path):
     def broken(spec):
         raise ToolMissingError("piper-tts is not installed", field="voice.engine", fix="pip install piper-tts.")
 
-    monkeypatch.setattr(tts, "load_piper", broken)
+    monkeypatch.setattr(beats, "load_piper", broken)
     vo = tts.synthesize_beats(["Octopuses have three hearts.", "Extraordinarily weird, I know."],
                               tmp_path / "e.wav", tts.VoiceSpec())
     assert vo.engine.startswith("espeak-ng") and "fallback" in vo.engine
@@ -193,15 +194,15 @@ def test_caption_words_keep_the_written_words_and_punctuation_joins_a_word():
 
 def test_label_spans_give_every_word_at_least_one_phoneme():
     # unit labels from an alignment: word 1 got nothing, -1 = inserted phoneme
-    spans = tts._spans_from_labels([0, 0, 0, -1, 2, 2], 3)
+    spans = alignment._spans_from_labels([0, 0, 0, -1, 2, 2], 3)
     assert spans is not None
     assert [b - a + 1 for a, b in spans] == [3, 1, 2]
     assert spans[0][0] == 0 and spans[-1][1] == 5
-    assert tts._spans_from_labels([0, 1], 3) is None
+    assert alignment._spans_from_labels([0, 1], 3) is None
 
 
 def test_alignment_handles_merged_and_expanded_words():
-    mapping, exact = tts._align(list("ɪnðəmuːn"), list("ɪnðəmuːn"))
+    mapping, exact = alignment._align(list("ɪnðəmuːn"), list("ɪnðəmuːn"))
     assert mapping == list(range(8)) and exact == 8
-    mapping, exact = tts._align(list("abxcd"), list("abcd"))
+    mapping, exact = alignment._align(list("abxcd"), list("abcd"))
     assert mapping[2] == -1 and exact == 4

@@ -23,16 +23,18 @@ from pathlib import Path
 
 import pytest
 
-from conftest import ROOT
+from tests.conftest import ROOT
 from shortsmith.config import YouTubeConfig, load_channels
 from shortsmith.errors import ConfigError, ValidationFailed
 from shortsmith.model import Script
 from shortsmith.resilience import ProviderError, RetryPolicy
-from shortsmith.youtube import (UploadRejected, YouTubeApi, YouTubeSession, YouTubeSettings, insert_body,
+from shortsmith.google_api import QUOTA_REASONS, RATE_REASONS, parse_error
+from shortsmith.trends import YouTubeClient
+from shortsmith.youtube import (UploadRejected, YouTubeApi, YouTubeSession, YouTubeSettings, classify, insert_body,
                                 load_authorized_user, new_state, scheduled_publish_at)
 from shortsmith.youtube_quota import (MemoryQuotaStore, QuotaBook, QuotaDeferred, QuotaRules, next_pacific_midnight,
                                       pacific_day)
-from tests.standins.youtube import YouTubeStandIn
+from tests.standins.youtube import NAMED, YouTubeStandIn, google_error
 
 CHUNK = 256 * 1024
 KEY = "curious-minds--why-cats-purr"
@@ -64,6 +66,13 @@ def session(yt, ch=None, *, book=None, info=None, timeout_s=5.0, attempts=4, sle
     return YouTubeSession(api, book, ch, settings=YouTubeSettings(
         chunk_size=chunk, policy=RetryPolicy(max_attempts=attempts, base_delay_s=0.01, max_delay_s=0.05)),
         sleep=record.append)
+
+
+def http_error(status: int, body_: dict):
+    import httplib2
+    from googleapiclient.errors import HttpError
+
+    return HttpError(httplib2.Response({"status": status}), json.dumps(body_).encode())
 
 
 def media(tmp_path, size=700_000, name="video.mp4") -> Path:
@@ -260,7 +269,7 @@ KILLED_UPLOADER = textwrap.dedent("""
     sys.path[:0] = [{root!r}, {tests!r}]
     from pathlib import Path
     from test_youtube import channel, session, start_state, body
-    from tests.standins.youtube import YouTubeStandIn
+    from tests.standins.youtube import NAMED, YouTubeStandIn, google_error
 
     class Remote:  # the emulator runs in the test process; only its address is needed here
         url = {url!r}; client_id = {cid!r}; client_secret = {csec!r}
@@ -355,6 +364,44 @@ def test_quota_exceeded_defers_until_midnight_pacific_and_stops_calling(yt, tmp_
     with pytest.raises(QuotaDeferred):
         s.publish(start_state(video), video=video, thumbnail=image, body=body(), save=Saved())
     assert len(yt.requests) == seen  # nothing is sent until the quota resets
+
+
+@pytest.mark.parametrize("reason", sorted(QUOTA_REASONS))
+def test_every_quota_reason_defers_the_upload_and_pauses_trend_search(yt, tmp_path, reason):
+    """Both YouTube clients read errors with one parser and one set of quota reasons."""
+    video, image = media(tmp_path, size=50_000), thumb(tmp_path)
+    yt.fault(reason, path="initiate")
+    with pytest.raises(QuotaDeferred) as d:
+        session(yt).publish(start_state(video), video=video, thumbnail=image, body=body(), save=Saved())
+    assert reason in d.value.message and d.value.bucket == "videos.insert"
+    assert d.value.until == next_pacific_midnight(datetime.now(timezone.utc))
+    err = YouTubeClient(api_key="k").classify(http_error(403, NAMED[reason][1]), channel(), "search.list")
+    assert err.transient and reason in err.message and "midnight Pacific" in err.message
+    assert err.retry_after >= 60
+
+
+@pytest.mark.parametrize("reason", sorted(RATE_REASONS))
+def test_every_rate_reason_is_retried_by_both_clients(reason):
+    body_ = google_error(403, reason, "Slow down.")
+    assert classify(http_error(403, body_), "curious-minds").transient
+    assert YouTubeClient(api_key="k").classify(http_error(403, body_), channel(), "search.list").transient
+
+
+def test_error_bodies_of_every_shape_name_their_reason():
+    assert parse_error(json.dumps(NAMED["quotaExceeded"][1]).encode()) == (
+        "quotaExceeded", "The request cannot be completed because you have exceeded your "
+        '<a href="/youtube/v3/getting-started#quota">quota</a>.', "")
+    # the token endpoint's shape
+    assert parse_error(json.dumps({"error": "invalid_grant", "error_description": "Token has been\n expired."})) == (
+        "invalid_grant", "Token has been expired.", "")
+    # a generic first reason gives way to the telling one in details; no reason at all falls back to the status
+    vague = {"error": {"message": "API key not valid.", "errors": [{"reason": "badRequest", "location": "key"}],
+                       "details": [{"@type": "type.googleapis.com/google.rpc.ErrorInfo", "reason": "API_KEY_INVALID"}]}}
+    assert parse_error(json.dumps(vague)) == ("API_KEY_INVALID", "API key not valid.", "key")
+    assert parse_error('{"error": {"status": "UNAUTHENTICATED", "message": "no"}}').reason == "UNAUTHENTICATED"
+    # a front end's HTML page, and nothing at all
+    assert parse_error(b"<html><body><h1>502</h1> Bad&nbsp;Gateway</body></html>") == ("", "502 Bad Gateway", "")
+    assert parse_error(b"") == ("", "", "")
 
 
 def test_upload_limit_exceeded_defers_for_24_hours(yt, tmp_path):
@@ -502,7 +549,7 @@ class ConsentingBrowser(webbrowser.BaseBrowser):
 def test_youtube_auth_command_writes_a_0600_token_file_and_prints_only_the_path(yt, tmp_path, monkeypatch, capsys):
     import yaml
 
-    from conftest import write_channels
+    from tests.conftest import write_channels
     from pipeline_defs import cli
 
     client = {"installed": {"client_id": yt.client_id, "client_secret": yt.client_secret,

@@ -23,7 +23,7 @@ import dagster as dg
 import pytest
 import yaml
 
-from conftest import ROOT
+from tests.conftest import ROOT
 from pipeline_defs import automation
 from pipeline_defs.assets import ALL_ASSETS
 from pipeline_defs.assets.publishing import published_uploads
@@ -480,6 +480,7 @@ def test_failed_run_alert_defaults_to_the_log_and_never_logs_the_webhook_secret(
 # the real daemon
 
 
+@pytest.mark.slow  # a whole video through every stage, or a real daemon: `make test` only
 def test_daemon_turns_a_dropped_narrative_into_a_published_video(tmp_path):
     """dagster-daemon with the project's code location: drop a file, get a published Short."""
     home = tmp_path / "home"

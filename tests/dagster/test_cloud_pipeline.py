@@ -11,7 +11,7 @@ from pathlib import Path
 import dagster as dg
 import pytest
 
-from conftest import write_channels
+from tests.conftest import write_channels
 from pipeline_defs.assets import VIDEO_ASSETS
 from pipeline_defs.ledger import Ledger
 from tests.standins.openai_api import OpenAIStandIn

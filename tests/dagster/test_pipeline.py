@@ -9,7 +9,7 @@ from pathlib import Path
 import dagster as dg
 import pytest
 
-from conftest import TEST_SIZE, write_channels
+from tests.conftest import TEST_SIZE, write_channels
 from pipeline_defs.assets import VIDEO_ASSETS
 from pipeline_defs.resources.channels import ChannelsResource
 from pipeline_defs.resources.images import ProceduralImageProvider
@@ -59,6 +59,7 @@ def materializations(result, asset: str) -> dict:
     return {k: v.value for k, v in mats[-1].metadata.items()}
 
 
+@pytest.mark.slow  # a whole video through every stage, or a real daemon: `make test` only
 def test_one_partition_end_to_end_then_rerun_reuses_and_never_republishes(tmp_path):
     channels_file = write_channels(tmp_path / "channels.yaml")
     result, instance = run(tmp_path, channels_file)
@@ -91,6 +92,10 @@ def test_one_partition_end_to_end_then_rerun_reuses_and_never_republishes(tmp_pa
     assert meta["status"]["selfDeclaredMadeForKids"] is False
     assert meta["status"]["privacyStatus"] == "private"
     assert meta["snippet"]["title"] == "Why cats purr"
+    # the scenes drew Twemoji subjects (CC-BY 4.0): the description carries the credit line
+    scene_meta = materializations(result, "scene_images")
+    assert scene_meta["subjects"] and len(set(scene_meta["layouts"].split(", "))) >= 3
+    assert "Twemoji" in meta["snippet"]["description"] and "CC-BY 4.0" in meta["snippet"]["description"]
 
     script_meta = materializations(result, "video_scripts")
     assert "purr" in script_meta["script"]
@@ -111,6 +116,7 @@ def test_one_partition_end_to_end_then_rerun_reuses_and_never_republishes(tmp_pa
     assert video.stat().st_mtime_ns == mtime
 
 
+@pytest.mark.slow  # a whole video through every stage, or a real daemon: `make test` only
 def test_failing_check_stops_publishing_with_a_clear_message(tmp_path):
     # A 25 s outro (renderer.tail_seconds) pushes a ~40 s Short past the channel's 60 s limit:
     # the duration check fails, so neither the thumbnail nor the upload step runs.

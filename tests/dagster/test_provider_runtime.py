@@ -63,7 +63,7 @@ def test_the_pool_limit_is_what_the_provider_sees(slots):
     from pipeline_defs.resources.script_writer import OpenAIScriptWriter
     from shortsmith.config import load_channels
     from shortsmith.resilience import CallContext, CostMeter
-    from conftest import ROOT
+    from tests.conftest import ROOT
     from tests.standins.openai_api import OpenAIStandIn
 
     channel = load_channels(ROOT / "channels.yaml").get("curious-minds")

@@ -15,7 +15,7 @@ from pathlib import Path
 import dagster as dg
 import pytest
 
-from conftest import write_channels
+from tests.conftest import write_channels
 from pipeline_defs.assets.publishing import published_uploads
 from pipeline_defs.ledger import Ledger
 from pipeline_defs.resources.channels import ChannelsResource

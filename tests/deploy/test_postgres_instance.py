@@ -14,7 +14,7 @@ import dagster as dg
 import psycopg2
 import pytest
 
-from conftest import TEST_SIZE, write_channels
+from tests.conftest import TEST_SIZE, write_channels
 from pipeline_defs.assets import VIDEO_ASSETS
 from pipeline_defs.resources.channels import ChannelsResource
 from pipeline_defs.resources.images import ProceduralImageProvider

@@ -13,7 +13,7 @@ from pathlib import Path
 import dagster as dg
 import pytest
 
-from conftest import write_channels
+from tests.conftest import write_channels
 
 from .cdp import Browser, find_chromium
 from .conftest import ARTIFACTS, VENV_BIN, free_port, server, wait_http

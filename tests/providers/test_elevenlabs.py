@@ -18,10 +18,10 @@ import pytest
 
 from pipeline_defs.resources.voice import ElevenLabsVoiceProvider, PiperVoiceProvider, VoiceProvider
 from shortsmith.config import ElevenLabsVoice, VoiceConfig
-from shortsmith.elevenlabs_voice import QuotaExceeded
+from shortsmith.voice.elevenlabs import QuotaExceeded
 from shortsmith.resilience import (CallContext, CostMeter, ProviderError, ProviderUnavailable, SqliteRateLimiter,
                                    run_chain)
-from shortsmith.tts import caption_words, normalise_text, read_wav
+from shortsmith.voice import caption_words, normalise_text, read_wav
 from tests.standins.elevenlabs_api import ElevenLabsStandIn
 
 KEY = "sk_live_5e3f9a1c0b7d4e2fa8c6"

@@ -9,7 +9,7 @@ from pipeline_defs.resources.script_writer import OfflineScriptWriter, OpenAIScr
 from shortsmith.config import load_channels
 from shortsmith.resilience import (CallContext, CircuitBreaker, CostMeter, MemoryKV, ProviderError, run_chain)
 from tests.standins.openai_api import OpenAIStandIn
-from conftest import ROOT
+from tests.conftest import ROOT
 
 KEY = "sk-test-SECRET-abcdef123456"
 

@@ -30,7 +30,7 @@ from pathlib import Path
 import numpy as np
 
 from shortsmith.ffmpeg import run_ffmpeg
-from shortsmith.tts import write_wav
+from shortsmith.voice.wav import write_wav
 
 from .server import Fault, Reply, Request, StandIn, json_reply
 

@@ -41,6 +41,10 @@ def google_error(code: int, reason: str, message: str, domain: str = "youtube.ap
 
 NAMED = {
     "quotaExceeded": (403, google_error(403, "quotaExceeded", QUOTA_MESSAGE, "youtube.quota")),
+    "dailyLimitExceeded": (403, google_error(403, "dailyLimitExceeded", "Daily Limit Exceeded. The quota will be "
+                                             "reset at midnight Pacific Time (PT).", "usageLimits")),
+    "dailyLimitExceededUnreg": (403, google_error(403, "dailyLimitExceededUnreg", "Daily Limit for Unauthenticated "
+                                                  "Use Exceeded. Continued use requires signup.", "usageLimits")),
     "uploadLimitExceeded": (400, google_error(400, "uploadLimitExceeded",
                                               "The user has exceeded the number of videos they may upload.",
                                               "youtube.video")),

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from conftest import ROOT, write_channels
+from tests.conftest import ROOT, write_channels
 
 
 @pytest.fixture

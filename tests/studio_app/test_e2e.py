@@ -16,8 +16,8 @@ import dagster as dg
 import httpx
 import pytest
 
-from deploy.conftest import VENV_BIN, free_port, server
-from deploy.test_ui import artifacts_dir
+from tests.deploy.conftest import VENV_BIN, free_port, server
+from tests.deploy.test_ui import artifacts_dir
 from studio import db
 from studio.app import create_app
 

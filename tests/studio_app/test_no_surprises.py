@@ -13,8 +13,8 @@ from pathlib import Path
 import dagster as dg
 import pytest
 
-from conftest import ROOT, write_channels
-from deploy.conftest import VENV_BIN, free_port, server, wait_http
+from tests.conftest import ROOT, write_channels
+from tests.deploy.conftest import VENV_BIN, free_port, server, wait_http
 from pipeline_defs import settings
 from pipeline_defs.schedules import build_schedules
 from pipeline_defs.sensors import ALL_SENSORS

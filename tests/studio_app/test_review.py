@@ -8,7 +8,7 @@ import threading
 import dagster as dg
 import pytest
 
-from conftest import write_channels
+from tests.conftest import write_channels
 from pipeline_defs.approval import AWAITING, hold_for_review
 from shortsmith.config import load_channels
 from shortsmith.errors import ConfigError

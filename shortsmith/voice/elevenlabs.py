@@ -7,7 +7,7 @@ character limit and gives exact beat boundaries. The neighbouring beats go along
 
 The answer carries the audio (base64) and a character alignment: for every character of
 the text sent, when it starts and ends in that audio. The text sent is the beat's caption
-words (``tts.caption_words(tts.normalise_text(...))``) joined by single spaces, so every
+words (``caption_words(normalise_text(...))``, :mod:`.text`) joined by single spaces, so every
 caption word maps to a known run of characters, and a word spans exactly the time of its
 letters and digits (leading/trailing punctuation is silent and left out). ``alignment``
 matches the text sent; ``normalized_alignment`` (numbers and abbreviations spelled out) is
@@ -15,7 +15,7 @@ used only when ``alignment`` is missing, with the written word "1969" then spann
 characters spoken for it.
 
 The beats are trimmed to their speech and joined with the same silences as the Piper path
-(:func:`shortsmith.tts.synthesize_beats`), into one mono 16-bit WAV, so captions and the
+(:func:`shortsmith.voice.beats.synthesize_beats`), into one mono 16-bit WAV, so captions and the
 renderer see the same :class:`~shortsmith.model.Voiceover` whichever engine spoke.
 
 Output format
@@ -45,20 +45,20 @@ from typing import Any, Sequence
 
 import numpy as np
 
-from .config import ElevenLabsVoice
-from .errors import ConfigError, InputError, MediaError, ToolMissingError
-from .ffmpeg import run_ffmpeg
-from .model import BeatAudio, Voiceover, WordTiming
-from .resilience import CallContext, ProviderError, ProviderUnavailable, RetryPolicy, http_error
-from .tts import _SPOKEN_SYMBOLS, _speech_bounds, caption_words, normalise_text, read_wav, write_wav
+from ..config import ElevenLabsVoice
+from ..errors import ConfigError, InputError, MediaError, ToolMissingError
+from ..ffmpeg import run_ffmpeg
+from ..model import BeatAudio, Voiceover, WordTiming
+from ..resilience import CallContext, ProviderError, ProviderUnavailable, RetryPolicy, http_error
+from ..timing import LEAD_IN_S, PAUSE_BETWEEN_BEATS_S, TAIL_S
+from .text import SPOKEN_SYMBOLS, caption_words, normalise_text
+from .wav import speech_bounds, read_wav, write_wav
 
 PROVIDER = "elevenlabs"
 API_KEY_ENV = "ELEVENLABS_API_KEY"
 BASE_URL_ENV = "ELEVENLABS_BASE_URL"
 DEFAULT_OUTPUT_FORMAT = "pcm_24000"
 VOICE_FIELD = "channels[..].voice.elevenlabs"  # the channel is not known here; the asset names it
-# The silences of the Piper path (tts.synthesize_beats' defaults; a test keeps them equal).
-LEAD_IN_S, PAUSE_S, TAIL_S = 0.15, 0.35, 0.0
 
 # The formats of ``convert_with_timestamps`` (the SDK's TextToSpeechConvertWithTimestampsRequestOutputFormat).
 OUTPUT_FORMATS = frozenset(
@@ -173,7 +173,7 @@ def read_alignment(raw: Any, *, beat: int | None = None, duration: float | None 
 
 def _timed_span(word: str) -> tuple[int, int]:
     """Offsets (within ``word``) of the characters that carry its sound: letters, digits, spoken symbols."""
-    idx = [k for k, ch in enumerate(word) if ch.isalnum() or ch in _SPOKEN_SYMBOLS]
+    idx = [k for k, ch in enumerate(word) if ch.isalnum() or ch in SPOKEN_SYMBOLS]
     return (idx[0], idx[-1] + 1) if idx else (0, len(word))
 
 
@@ -286,7 +286,7 @@ def read_response(response: Any, words: Sequence[str], output_format: str, *, be
 
 
 def join_beats(beats: Sequence[BeatSpeech], words: Sequence[Sequence[str]], out_wav: Path, *,
-               lead_in_s: float = LEAD_IN_S, pause_s: float = PAUSE_S, tail_s: float = TAIL_S
+               lead_in_s: float = LEAD_IN_S, pause_s: float = PAUSE_BETWEEN_BEATS_S, tail_s: float = TAIL_S
                ) -> tuple[list[BeatAudio], float, int]:
     """Trim each beat to its speech and join: lead-in, beat, pause, beat, ..., tail.
 
@@ -302,7 +302,7 @@ def join_beats(beats: Sequence[BeatSpeech], words: Sequence[Sequence[str]], out_
     for i, (speech, beat_words) in enumerate(zip(beats, words)):
         if speech.rate != rate:
             raise malformed(f"the audio is at {speech.rate} Hz, the beats before at {rate} Hz", beat=i)
-        loud_from, loud_to = _speech_bounds(speech.audio, rate)
+        loud_from, loud_to = speech_bounds(speech.audio, rate)
         first = min([loud_from] + [int(math.floor(a * rate)) for a, _ in speech.times])
         last = max([loud_to] + [int(math.ceil(b * rate)) for _, b in speech.times])
         first, last = max(0, first), min(len(speech.audio), last)

@@ -11,8 +11,8 @@ from __future__ import annotations
 import functools
 import subprocess
 
-from .errors import ConfigError, ToolMissingError
-from .ffmpeg import ffmpeg_path
+from ..errors import ConfigError, ToolMissingError
+from ..ffmpeg import ffmpeg_path
 
 ENCODERS = ("auto", "libx264", "h264_nvenc")
 
@@ -33,7 +33,7 @@ def nvenc_status(ffmpeg: str) -> tuple[bool, str]:
         capture_output=True, text=True, timeout=60)
     if probe.returncode != 0:
         lines = probe.stderr.strip().splitlines() or ["unknown error"]
-        telling = [l for l in lines if any(k in l.lower() for k in ("nvenc", "cuda", "driver", "cannot load"))]
+        telling = [line for line in lines if any(k in line.lower() for k in ("nvenc", "cuda", "driver", "cannot load"))]
         reason = (telling or lines)[0]
         return False, f"h264_nvenc cannot open here (no NVIDIA GPU or driver): {reason[:160]}"
     return True, "h264_nvenc works"

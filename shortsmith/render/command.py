@@ -1,0 +1,225 @@
+"""The one ffmpeg command: inputs, per-scene chains, crossfades, captions, audio, encoder; and the render."""
+
+from __future__ import annotations
+
+import shlex
+import time
+from collections.abc import Callable
+from dataclasses import asdict, dataclass
+from pathlib import Path
+
+from ..errors import InputError, MediaError
+from ..ffmpeg import run_ffmpeg
+from ..fonts import FONTS_DIR
+from ..model import SceneTiming
+from .audio import AudioPlan, _audio_codec_args, analyse_audio, audio_chain, guard_true_peak
+from .encoders import choose_encoder, video_codec_args
+from .graph import _watermark_filter, clip_chains, filter_value, scene_chains, transition_chains
+from .motion import Motion, plan_motion
+from .settings import RenderInputs, RenderSettings, is_video
+from .timeline import _frames, scene_timeline, video_duration
+
+
+def _image_size(path: Path) -> tuple[int, int]:
+    try:
+        from PIL import Image
+
+        with Image.open(path) as im:
+            return im.size
+    except FileNotFoundError as exc:
+        raise InputError(f"scene image {path} does not exist", field="scene_images",
+                         fix="re-run the scene_images step") from exc
+    except Exception as exc:  # PIL raises many kinds
+        raise InputError(f"scene image {path} cannot be read: {exc}", field="scene_images",
+                         fix="re-run the scene_images step; the file is damaged") from exc
+
+
+def _still_sar(path: Path) -> str:
+    """The SAR ffmpeg's PNG decoder gives a still: 1 with a pHYs chunk, else unknown (0)."""
+    try:
+        from PIL import Image
+
+        with Image.open(path) as im:
+            return "1" if ("dpi" in im.info or "aspect" in im.info) else "0"
+    except Exception:  # _image_size reports unreadable stills
+        return "0"
+
+
+def _clip_info(path: Path) -> dict:
+    """Size and duration of a scene clip (ffprobe); a clear error when it is missing or has no video."""
+    from ..ffmpeg import probe
+
+    if not path.exists():
+        raise InputError(f"scene clip {path} does not exist", field="scene_images",
+                         fix="re-run the scene_images step")
+    try:
+        info = probe(path)
+    except MediaError as exc:
+        raise InputError(f"scene clip {path} cannot be read: {exc.message}", field="scene_images",
+                         fix="re-run the scene_images step; the download is damaged") from exc
+    video = next((s for s in info.get("streams", []) if s.get("codec_type") == "video"), None)
+    if video is None or not video.get("width") or not video.get("height"):
+        raise InputError(f"scene clip {path} has no video stream", field="scene_images",
+                         fix="re-run the scene_images step; the file is not a video")
+    try:
+        duration = float(video.get("duration") or info.get("format", {}).get("duration") or 0.0)
+    except ValueError:
+        duration = 0.0
+    return {"width": int(video["width"]), "height": int(video["height"]), "duration": duration}
+
+
+@dataclass
+class RenderPlan:
+    duration: float
+    frames: int
+    scenes: list[SceneTiming]
+    motions: list[Motion]
+    audio: AudioPlan
+    filter_graph: str
+    command: list[str]
+    encoder: str = "libx264"
+    encoder_note: str = ""
+
+
+def build_command(inputs: RenderInputs, settings: RenderSettings, out_path: Path, *,
+                  audio: AudioPlan | None = None, check_images: bool = True) -> RenderPlan:
+    """The complete ffmpeg invocation (without the executable) and what it will do."""
+    encoder, encoder_note = choose_encoder(settings.encoder)
+    beats = inputs.voiceover.beats
+    if len(inputs.scene_images) != len(beats):
+        raise InputError(
+            f"{len(inputs.scene_images)} scene images for {len(beats)} voice beats",
+            field="scene_images",
+            fix="provide exactly one image per beat (re-run scene_images after the voiceover)",
+        )
+    if not inputs.voice_wav.exists():
+        raise InputError(f"voice track {inputs.voice_wav} does not exist", field="voice_wav",
+                         fix="re-run the voiceover step")
+    if inputs.music_wav and not inputs.music_wav.exists():
+        raise InputError(f"music track {inputs.music_wav} does not exist", field="music_wav",
+                         fix="re-run the music step, or render without music")
+    if inputs.ass_path and not inputs.ass_path.exists():
+        raise InputError(f"caption file {inputs.ass_path} does not exist", field="ass_path",
+                         fix="re-run the captions step, or render without captions")
+    W, H, fps = settings.width, settings.height, settings.fps
+    audio = audio or AudioPlan(limit_db=settings.true_peak_db - 1.0)
+    duration = video_duration(inputs.voiceover, settings)
+    total_frames = round(duration * fps)
+    scenes = scene_timeline(inputs.voiceover, duration, settings.crossfade_s, fps=fps)
+    xf_frames = round(settings.crossfade_s * fps)
+
+    args: list[str] = ["-y"]
+    for img in inputs.scene_images:
+        if is_video(img):
+            # loop a short clip; its own audio is never read
+            args += ["-stream_loop", "-1", "-an", "-i", str(img)]
+        else:
+            args += ["-framerate", str(fps), "-i", str(img)]
+    stills = [p for p in inputs.scene_images if not is_video(p)]
+    clip_sar = _still_sar(stills[0]) if check_images and stills else "0"
+    voice_idx = len(inputs.scene_images)
+    args += ["-i", str(inputs.voice_wav)]
+    music_idx = None
+    if inputs.music_wav:
+        music_idx = voice_idx + 1
+        args += ["-stream_loop", "-1", "-i", str(inputs.music_wav)]
+
+    chains: list[str] = []
+    motions: list[Motion] = []
+    frames: list[int] = []
+    for i, (img, sc) in enumerate(zip(inputs.scene_images, scenes)):
+        n = _frames(sc.end, fps) - _frames(sc.start, fps)
+        frames.append(n)
+        if is_video(img):
+            if check_images:
+                _clip_info(img)
+            # no Ken Burns on a clip: a still "motion" records its frame count
+            motions.append(Motion("clip", W, H, 0, 0, 0, 0, 0, 0, n))
+            chains += clip_chains(i, f"[{i}:v]", n, W, H, fps, sar=clip_sar)
+            continue
+        motion = plan_motion(i, n, W, H)
+        motions.append(motion)
+        size = _image_size(img) if check_images else (W, H)
+        chains += scene_chains(i, f"[{i}:v]", motion, W, H, fps, source_size=size,
+                               flags=settings.zoom_scale)
+    chains += transition_chains(frames, xf_frames, settings.transition, fps, out_label="[vcat]")
+    last = "[vcat]"
+    post = []
+    if inputs.ass_path:
+        post.append(f"ass=filename={filter_value(inputs.ass_path)}:fontsdir={filter_value(FONTS_DIR)}")
+    if inputs.watermark:
+        post.append(_watermark_filter(inputs.watermark, settings))
+    post.append("format=yuv420p")
+    post.append("setparams=field_mode=prog:range=tv:color_primaries=bt709:color_trc=bt709"
+                ":colorspace=bt709")
+    chains.append(f"{last}{','.join(post)}[vout]")
+    chains += audio_chain(f"[{voice_idx}:a]", f"[{music_idx}:a]" if music_idx is not None else None,
+                          duration, settings, audio)
+    graph = ";\n".join(chains)
+
+    args += [
+        "-filter_complex", graph,
+        "-map", "[vout]", "-map", "[aout]",
+        *video_codec_args(encoder, preset=settings.preset, crf=settings.crf),
+        "-pix_fmt", "yuv420p",
+        "-color_primaries", "bt709", "-color_trc", "bt709", "-colorspace", "bt709",
+        "-color_range", "tv",
+        "-r", str(fps), "-fps_mode", "cfr",
+        *_audio_codec_args(settings),
+        "-t", f"{duration:.6f}",
+        "-movflags", "+faststart",
+        str(out_path),
+    ]
+    return RenderPlan(duration=duration, frames=total_frames, scenes=scenes, motions=motions,
+                      audio=audio, filter_graph=graph, command=args, encoder=encoder, encoder_note=encoder_note)
+
+
+def render_video(inputs: RenderInputs, settings: RenderSettings, out_path: Path, *,
+                 progress: Callable[[float], None] | None = None,
+                 measure_output: bool = True) -> dict:
+    """Render the Short to ``out_path`` (written atomically) and return a report."""
+    out_path = Path(out_path)
+    out_path.parent.mkdir(parents=True, exist_ok=True)
+    tmp = out_path.with_name(f".{out_path.stem}.partial{out_path.suffix or '.mp4'}")
+    t0 = time.perf_counter()
+    duration = video_duration(inputs.voiceover, settings)
+    audio = analyse_audio(inputs, settings, duration)
+    t1 = time.perf_counter()
+    plan = build_command(inputs, settings, tmp, audio=audio)
+    try:
+        run_ffmpeg(plan.command, total_seconds=plan.duration, progress=progress)
+        corrections = guard_true_peak(inputs, settings, tmp, plan.audio, plan.duration)
+        tmp.replace(out_path)
+    finally:
+        if tmp.exists():
+            tmp.unlink()
+    t2 = time.perf_counter()
+    report = {
+        "path": str(out_path),
+        "duration_s": plan.duration,
+        "frames": plan.frames,
+        "width": settings.width,
+        "height": settings.height,
+        "fps": settings.fps,
+        "scenes": [asdict(s) for s in plan.scenes],
+        "motions": [m.kind for m in plan.motions],
+        "audio_plan": asdict(plan.audio),
+        "audio_corrections": corrections,  # true-peak re-encodes of the audio (usually none)
+        "timings_s": {"audio_analysis": round(t1 - t0, 3), "render": round(t2 - t1, 3)},
+        "command": ["ffmpeg", *plan.command],
+        "command_line": shlex.join(["ffmpeg", *plan.command]),
+        "size_bytes": out_path.stat().st_size,
+    }
+    report["duration"] = plan.duration
+    report["encoder"] = plan.encoder
+    report["encoder_note"] = plan.encoder_note
+    if measure_output:
+        from ..validate import measure_loudness
+
+        integrated, peak = measure_loudness(out_path)
+        report["loudness"] = {"integrated_lufs": integrated, "true_peak_dbtp": peak}
+        report["integrated_lufs"] = integrated
+        report["true_peak_db"] = peak
+        report["timings_s"]["measure"] = round(time.perf_counter() - t2, 3)
+    report["timings_s"]["total"] = round(time.perf_counter() - t0, 3)
+    return report
