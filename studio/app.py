@@ -467,7 +467,6 @@ def list_videos(s: Studio, channel: str | None, state: str | None) -> list[dict]
 
 def daemon_running(instance) -> bool:
     try:
-        from dagster._daemon.daemon import get_default_daemon_logger  # noqa: F401 - present in 1.13
         from dagster._daemon.controller import all_daemons_live
 
         return bool(all_daemons_live(instance, heartbeat_tolerance_seconds=60))

@@ -86,12 +86,14 @@ class Reader:
         checks = self.checks(runs) if detail or runs else []
         state, why = self._state(runs, checks, pub, approval)
         thumb = self.files(partition, "thumbnail")
+        url = str(pub.get("url") or "")
         out = {
             "partition": partition, "channel": channel,
             "title": str(script_meta.get("title") or request.get("topic") or partition.split("--", 1)[-1]),
             "topic": str(request.get("topic") or script_meta.get("topic") or ""),
             "state": state, "detail": why,
-            "published_url": str(pub.get("url") or "") if state == "published" else "",
+            # a local channel folder's file:// link opens in no browser: the API and pages give web links only
+            "published_url": url if state == "published" and url.startswith(("http://", "https://")) else "",
             "deferred_until": str(pub.get("deferred_until") or "") if state == "deferred" else "",
             "cost_usd": round(cost, 6),
             "thumbnail_url": f"/media/{partition}/thumbnail/thumbnail.jpg" if "thumbnail.jpg" in thumb else "",
@@ -119,7 +121,9 @@ class Reader:
         if approval and approval.get("state") == "rejected":
             return "rejected", approval.get("note") or "rejected in review"
         if status in ("published", "already_published"):
-            return "published", str(pub.get("url") or "")
+            where = str(pub.get("url") or "")
+            return "published", (f"published to the local channel folder {pub.get('folder')}"
+                                 if where.startswith("file://") else f"published: {where}")
         if status == "awaiting_approval":
             if approval and approval.get("state") == "approved":
                 return "approved", "approved; publishing"
