@@ -46,7 +46,7 @@ def _instance():
     return dg.DagsterInstance.get()
 
 
-def add_video(channel: str, topic: str, *, source: str = "cli") -> str:
+def add_video(channel: str, topic: str, *, source: str = "cli", fact_source: str | None = None) -> str:
     """Validate the request, record the topic and add the partition; returns the partition key.
 
     A manual request is recorded in the channel's daily ledger (so schedules and sensors count
@@ -62,7 +62,13 @@ def add_video(channel: str, topic: str, *, source: str = "cli") -> str:
     resources = defs.resources
     ch = resources["channels"].get(channel)  # a clear error for an unknown channel
     store = resources["storage"].store()
-    key = write_request(store, ch, clean_topic(topic), source)
+    if fact_source:  # fail before a partition exists; a relative path is relative to where it was typed
+        from shortsmith.sources import is_url, load_source
+
+        fact_source = fact_source if is_url(fact_source) else str(Path(fact_source).expanduser().resolve())
+        load_source(fact_source, field="--source")
+    key = write_request(store, ch, clean_topic(topic), source, fact_source=fact_source,
+                        overwrite=bool(fact_source))
     instance = _instance()
     if not instance.has_dynamic_partition(videos_partitions.name, key):
         Ledger(instance).record_requested(ch.name, local_day(utcnow(), ch.timezone), source, key, topic)
@@ -88,9 +94,9 @@ def step_times(instance, run_id: str) -> list[tuple[str, float]]:
     return out
 
 
-def run_video(channel: str, topic: str) -> int:
+def run_video(channel: str, topic: str, fact_source: str | None = None) -> int:
     started = time.perf_counter()
-    key = add_video(channel, topic)
+    key = add_video(channel, topic, fact_source=fact_source)
     from .definitions import defs
 
     print(f"partition: {key}")
@@ -251,6 +257,7 @@ def main(argv: list[str] | None = None) -> int:
         p = sub.add_parser(name, help=help_text)
         p.add_argument("--channel", required=True, help="channel name from channels.yaml")
         p.add_argument("--topic", required=True, help="what the video is about, e.g. 'Why cats purr'")
+        p.add_argument("--source", help="a file (text, Markdown, HTML, PDF) or http(s) URL the script takes its facts from")
     sub.add_parser("trends", help="score topic candidates for every channel")
     b = sub.add_parser("backfill", help="re-make a step and everything after it for some videos (a Dagster backfill)")
     b.add_argument("--from", dest="start", default="scene_images",
@@ -281,9 +288,9 @@ def main(argv: list[str] | None = None) -> int:
         if args.command == "costs":
             return run_costs(args.channel, args.day, args.json)
         if args.command == "video":
-            return run_video(args.channel, args.topic)
+            return run_video(args.channel, args.topic, args.source)
         if args.command == "add":
-            print(add_video(args.channel, args.topic))
+            print(add_video(args.channel, args.topic, fact_source=args.source))
             return 0
         if args.command == "youtube-auth":
             from .youtube_auth import main as youtube_auth

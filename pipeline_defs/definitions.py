@@ -3,7 +3,7 @@
 import dagster as dg
 
 from . import automation, settings
-from .assets import ALL_ASSETS
+from .assets import ALL_ASSETS, QUALITY_CHECKS
 from .jobs import discover_trends_job, make_video_job
 from .resources.channels import ChannelsResource
 from .resources.music import SynthMusicProvider
@@ -34,6 +34,7 @@ def offline_resources() -> dict:
 
 defs = dg.Definitions(
     assets=ALL_ASSETS,
+    asset_checks=QUALITY_CHECKS,  # the quality gate and uniqueness, before publishing
     jobs=[make_video_job, discover_trends_job],
     schedules=automation.schedules,
     sensors=automation.sensors,

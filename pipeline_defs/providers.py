@@ -42,6 +42,7 @@ PROVIDER_POOLS = {
 # what to set when a provider a channel asks for is not configured here
 UNCONFIGURED_FIX = {
     ("script", "openai"): "set OPENAI_API_KEY (or OPENAI_BASE_URL for a local server)",
+    ("script", "local"): "set SHORTSMITH_LLM_GGUF to an instruct .gguf file and pip install cyllama==0.2.18",
     ("visuals", "openai"): "set OPENAI_API_KEY (or OPENAI_BASE_URL)",
     ("voice", "elevenlabs"): "set ELEVENLABS_API_KEY",
     ("visuals", "pexels"): "set PEXELS_API_KEY",

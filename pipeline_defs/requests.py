@@ -26,7 +26,8 @@ SOURCE_TAG = "shortsmith/source"
 
 
 def write_request(store: LocalMediaStore, channel: Channel, topic: str, source: str, *,
-                  narrative: dict | None = None, now: datetime | None = None, overwrite: bool = False) -> str:
+                  narrative: dict | None = None, now: datetime | None = None, overwrite: bool = False,
+                  fact_source: str | None = None) -> str:
     """Write the request record (if the partition has none yet, or ``overwrite``) and return the key."""
     topic = clean_topic(topic)
     key = partition_key(channel.name, topic)
@@ -35,6 +36,8 @@ def write_request(store: LocalMediaStore, channel: Channel, topic: str, source: 
                   "requested_at": (now or utcnow()).isoformat()}
         if narrative is not None:
             record["narrative"] = narrative
+        if fact_source:
+            record["fact_source"] = fact_source  # a file or URL the script takes its facts from
         store.write_record("requests", key, record)
     return key
 
@@ -78,6 +81,14 @@ class Planner:
         if self.exists(key):
             return f"partition {key} already exists (a topic is never produced twice)"
         return None
+
+    def ungrounded(self, channel: Channel, topic: str) -> str | None:
+        """Why a listed or trending topic would have no facts to tell (no points, source or model), or None."""
+        from shortsmith.topics import find_seed, slugify
+
+        from .resources.script_writer import ungrounded_reason
+
+        return ungrounded_reason(channel, topic, find_seed(channel, slugify(topic)))
 
     def request(self, channel: Channel, topic: str, source: str, *, narrative: dict | None = None) -> str:
         """Record a request that has passed the checks; the caller adds the partition and the run."""

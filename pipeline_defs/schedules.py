@@ -77,7 +77,7 @@ def plan_production(instance: dg.DagsterInstance, store: LocalMediaStore, channe
         key = partition_key(channel.name, topic)
         if key in new_keys:
             continue
-        reason = planner.why_not(channel, key, used)
+        reason = planner.why_not(channel, key, used) or planner.ungrounded(channel, topic)
         if reason:
             if log:
                 log.debug(f"not requesting {key}: {reason}")

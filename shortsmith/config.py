@@ -32,12 +32,13 @@ class TopicSeed:
     score: float = 50.0  # the offline trend source's base interest, 0-100
     points: tuple[str, ...] = ()  # optional facts the offline writer builds the body from
     keywords: tuple[str, ...] = ()
+    source: str | None = None  # a file (resolved against channels.yaml) or URL the offline writer takes facts from
 
 
 # Which providers a channel may use, in order of preference: the first that works produces the
 # output (the asset's metadata names it); a failing provider falls back to the next one.
 PROVIDER_CHOICES: dict[str, tuple[str, ...]] = {
-    "script": ("openai", "offline"),
+    "script": ("openai", "local", "offline"),
     "voice": ("elevenlabs", "piper"),
     "visuals": ("pexels", "openai", "diffusers", "procedural"),
     "trends": ("google_trends", "youtube", "offline"),
@@ -137,6 +138,8 @@ class Channel:
     providers: ProvidersConfig = field(default_factory=ProvidersConfig)
     youtube: YouTubeConfig = field(default_factory=YouTubeConfig)
     script_guidelines: str = ""  # the channel's voice for a script-writing model (tone, audience, do/don't)
+    min_quality: float = 60.0  # the quality gate before publishing (0-100; shortsmith/quality.py)
+    uniqueness_window: int = 30  # a script may not repeat any of the channel's last N scripts
     review: str = "auto"  # "required": published_uploads waits for an approval given in the studio or API
 
 
@@ -229,16 +232,37 @@ def _parse_topics(raw: Any, where: str, base_dir: Path) -> tuple[TopicSeed, ...]
             item = {"topic": item}
         if not isinstance(item, dict):
             raise ConfigError("must be a string or a mapping", field=here, fix="write the topic as text")
-        _check_unknown(item, {"topic", "score", "points", "keywords"}, here)
+        _check_unknown(item, {"topic", "score", "points", "keywords", "source"}, here)
         topic = _req(item, "topic", here).strip()
         score = float(_opt(item, "score", here, 50.0, (int, float)))
         if not 0 <= score <= 100:
             raise ConfigError(f"score {score} is outside 0-100", field=f"{here}.score", fix="use a value from 0 to 100")
         points = _opt(item, "points", here, [], list)
+        for j, point in enumerate(points):
+            if not isinstance(point, str):  # "- Reds are different: some trees ..." reads as a mapping
+                raise ConfigError(f"is a {type(point).__name__}, not a sentence", field=f"{here}.points[{j}]",
+                                  fix="put the sentence in quotes (a ': ' inside it starts a YAML mapping)")
         keywords = _opt(item, "keywords", here, [], list)
+        source = _opt(item, "source", here, None, str)
+        if source is not None:
+            source = source.strip()
+            if not re.match(r"^https?://", source, re.I):
+                path = (base_dir / source).expanduser().resolve()
+                if not path.is_file():
+                    raise ConfigError(f"source file {path} does not exist", field=f"{here}.source",
+                                      fix="correct the path (relative to channels.yaml) or give an http(s) URL")
+                source = str(path)
         seeds.append(TopicSeed(topic=topic, score=score, points=tuple(str(p).strip() for p in points),
-                               keywords=tuple(str(k).strip().lower() for k in keywords)))
+                               keywords=tuple(str(k).strip().lower() for k in keywords), source=source))
     return tuple(seeds)
+
+
+def _quality(merged: dict, where: str) -> float:
+    value = float(_opt(merged, "min_quality", where, 60.0, (int, float)))
+    if not 0 <= value <= 100:  # also refuses .nan
+        raise ConfigError(f"min_quality {value} is outside 0-100", field=f"{where}.min_quality",
+                          fix="use a score from 0 (no gate) to 100; 60 lets today's good videos through")
+    return value
 
 
 def _parse_channel(data: Any, index: int, defaults: dict, base_dir: Path) -> Channel:
@@ -249,7 +273,8 @@ def _parse_channel(data: Any, index: int, defaults: dict, base_dir: Path) -> Cha
     allowed = {"name", "title", "niche", "topics", "voice", "style", "music", "watermark", "target_seconds",
                "max_video_seconds", "words_per_minute", "privacy", "language", "made_for_kids",
                "synthetic_media", "category_id", "tags", "call_to_action", "timezone", "videos_per_day",
-               "topic_cooldown_days", "publish_window", "providers", "youtube", "script_guidelines", "review"}
+               "topic_cooldown_days", "publish_window", "providers", "youtube", "script_guidelines",
+               "min_quality", "uniqueness_window", "review"}
     _check_unknown(merged, allowed, where)
     name = _req(merged, "name", where)
     if not SLUG_RE.match(name):
@@ -400,6 +425,8 @@ def _parse_channel(data: Any, index: int, defaults: dict, base_dir: Path) -> Cha
         publish_window=(str(window.get("start", "00:00")), str(window.get("end", "23:59"))),
         providers=_parse_providers(_opt(merged, "providers", where, {}, dict), f"{where}.providers"),
         script_guidelines=" ".join(_opt(merged, "script_guidelines", where, "", str).split()),
+        min_quality=_quality(merged, where),
+        uniqueness_window=int(_opt(merged, "uniqueness_window", where, 30, int)),
         youtube=_parse_youtube(_opt(merged, "youtube", where, {}, dict), f"{where}.youtube", base_dir),
     )
 

@@ -39,6 +39,8 @@ class Script:
     max_seconds: float
     estimated_seconds: float
     writer: str = "offline"
+    facts: list[str] = field(default_factory=list)  # the source sentence behind each body beat, in order
+    source: str = ""  # where the facts came from: a path or URL, "points", "narrative", or "" (a model)
 
     @property
     def hook(self) -> Beat:

@@ -1,4 +1,4 @@
-"""Script structure, duration budget and the offline (deterministic) script writer.
+"""Script structure and duration budget, shared by every writer (offline, model, narrative).
 
 A Short's script is: a hook (spoken in at most 3 s), a value promise, 4-7 body beats
 and a call to action. Each beat is one scene. Its spoken length is estimated from the
@@ -8,12 +8,10 @@ channel's target range; a script over the budget is never produced.
 
 from __future__ import annotations
 
-import hashlib
 import re
 from dataclasses import dataclass
 
-from .config import Channel, TopicSeed
-from .errors import InputError
+from .config import Channel
 from .model import Beat, Script
 from .timing import LEAD_IN_S, PAUSE_BETWEEN_BEATS_S
 
@@ -84,12 +82,7 @@ def check_script(script: Script) -> list[ScriptProblem]:
 
 
 # ---------------------------------------------------------------------------
-# the offline writer
-
-
-def _pick(options: list[str], seed: str, salt: str) -> str:
-    h = int(hashlib.sha256(f"{seed}|{salt}".encode()).hexdigest(), 16)
-    return options[h % len(options)]
+# shared by the writers: keywords and visual prompts
 
 
 def keywords_of(text: str, limit: int = 4) -> list[str]:
@@ -103,72 +96,12 @@ def keywords_of(text: str, limit: int = 4) -> list[str]:
     return seen[:limit]
 
 
-@dataclass(frozen=True)
-class _TopicShape:
-    kind: str  # why | how | what | list | story | thing
-    subject: str  # the topic with its question word removed, e.g. "cats purr"
-
-
-def _shape(topic: str) -> _TopicShape:
-    t = topic.strip().rstrip("?!.")
-    low = t.lower()
-    m = re.match(r"^(why|how|what)\b\s*(?:do|does|did|is|are|was|were|can|to)?\s*(.*)$", low)
-    if m and m.group(2):
-        return _TopicShape(m.group(1), t[len(t) - len(m.group(2)):])
-    if re.match(r"^\d+\s", low) or re.search(r"\b(facts|things|ways|tips|secrets|myths)\b", low):
-        return _TopicShape("list", t)
-    if re.match(r"^(the )?(history|story|origin|rise|fall) of\b", low):
-        return _TopicShape("story", re.sub(r"^(the )?(history|story|origin|rise|fall) of\s+", "", t, flags=re.I))
-    return _TopicShape("thing", t)
-
-
-_HOOKS = {
-    "why": ["{Topic}? Here's the real reason.", "Nobody tells you why {subject}.", "{Topic}? It's stranger than you think."],
-    "how": ["{Topic}? Watch this.", "Here's how {subject}, fast.", "{Topic}, in under a minute."],
-    "what": ["{Topic}? Let's find out.", "What really {subject}?", "{Topic}? Most people guess wrong."],
-    "list": ["{Topic}. Number four surprised me.", "{Topic}, fast.", "You won't believe these {subject}."],
-    "story": ["The story of {subject} is wild.", "{Subject} didn't start how you think.", "Here's how {subject} began."],
-    "thing": ["{Topic} is not what you think.", "Everything about {subject}, fast.", "{Topic}: the part nobody explains."],
-}
-_SHORT_HOOKS = ["You've been told this wrong.", "This changes how you see it.", "Stop scrolling. This is wild.",
-                "Here's what nobody explains."]
-_PROMISES = [
-    "In the next {seconds} seconds you'll know more about {about} than most people ever will.",
-    "Stick around, because by the end you'll be able to explain {about} to anyone.",
-    "Here are the facts about {about} that actually matter, one by one.",
-    "Let's break down {about} into a few simple ideas you won't forget.",
-]
-_BODY_GENERIC = [
-    "To understand {about}, start with the basics: a few simple forces working together.",
-    "Most people only see the surface, but the interesting part of {about} happens underneath.",
-    "Scientists have studied {about} for decades, and the answer keeps getting more surprising.",
-    "Here's a detail people miss: small changes lead to surprisingly big effects.",
-    "Think of it like a machine with many parts, each one doing a small, specific job.",
-    "This is happening around you right now, you just don't notice it.",
-    "And the best part: once you understand {about}, you start noticing it everywhere.",
-    "There's still an open question here that researchers are racing to answer.",
-    "The way we understand {about} today was hard won, through centuries of curiosity.",
-]
-_CTAS = [
-    "Follow {channel} for a new one every day.",
-    "Follow for more, and tell me what we should explain next.",
-    "If that surprised you, follow {channel} for more like it.",
-    "Save this for later and follow for part two.",
-]
 _VISUAL_MOODS = {
     "hook": "bold dramatic close-up, high contrast",
     "promise": "wide establishing view, inviting light",
     "body": "clear illustrative scene, depth and motion",
     "cta": "clean focal emblem, warm glow",
 }
-
-
-def _fmt(template: str, *, topic: str, subject: str, channel: Channel, seconds: int) -> str:
-    shape = _shape(topic)
-    about = f"{shape.kind} {subject.lower()}" if shape.kind in ("why", "how", "what") else subject.lower()
-    text = template.format(Topic=topic, topic=topic.lower(), subject=subject.lower(), about=about,
-                           Subject=subject[:1].upper() + subject[1:], channel=channel.title, seconds=seconds)
-    return re.sub(r"\?\?+", "?", text.replace("?.", "?").replace("?,", "?"))
 
 
 def _sentence(text: str) -> str:
@@ -190,77 +123,6 @@ def _visual(kind: str, narration: str, topic_words: list[str], channel: Channel)
     return prompt, kws
 
 
-def write_offline_script(channel: Channel, topic: str, seed: TopicSeed | None = None) -> Script:
-    """A deterministic, topic-aware script that never exceeds the channel's budget.
-
-    The same topic and channel always give the same script; different topics choose
-    different hooks, promises, body templates and calls to action. When the topic has
-    ``points`` in channels.yaml, those facts become the body beats.
-    """
-    topic = topic.strip()
-    shape = _shape(topic)
-    key = f"{channel.name}|{topic.lower()}"
-    wpm = channel.words_per_minute
-    subject = shape.subject or topic
-    kwargs = dict(topic=topic, subject=subject, channel=channel, seconds=int((channel.min_seconds + channel.max_seconds) / 2 // 5 * 5))
-
-    hook_options = [_fmt(h, **kwargs) for h in _HOOKS[shape.kind]]
-    hook_options = [h for h in hook_options if spoken_seconds(h, wpm) <= HOOK_MAX_SECONDS - 0.3]
-    hook = _pick(hook_options or _SHORT_HOOKS, key, "hook")
-    promise = _fmt(_pick(_PROMISES, key, "promise"), **kwargs)
-    cta_text = channel.call_to_action or _fmt(_pick(_CTAS, key, "cta"), **kwargs)
-
-    facts = [_sentence(p) for p in (seed.points if seed else ()) if p.strip()]
-    generic_order = sorted(_BODY_GENERIC, key=lambda t: hashlib.sha256(f"{key}|{t}".encode()).hexdigest())
-    generic = [_fmt(t, **kwargs) for t in generic_order]
-    body_pool = facts + [g for g in generic if g not in facts]
-    topic_words = list(seed.keywords) if seed and seed.keywords else keywords_of(topic, 3)
-
-    def make(body: list[str]) -> list[Beat]:
-        texts = [("hook", hook), ("promise", promise)] + [("body", b) for b in body] + [("cta", cta_text)]
-        beats = []
-        for kind, text in texts:
-            prompt, kws = _visual(kind, text, topic_words, channel)
-            beats.append(Beat(kind=kind, narration=_sentence(text), visual_prompt=prompt, keywords=kws))
-        return beats
-
-    # Grow the body beat by beat while it fits; stop once inside the target window.
-    body: list[str] = []
-    for candidate in body_pool:
-        if len(body) >= BODY_MAX:
-            break
-        trial = make(body + [candidate])
-        if estimate_seconds(trial, wpm) > channel.max_seconds:
-            continue  # this beat is too long for what is left of the budget; try a shorter one
-        body.append(candidate)
-        if len(body) >= BODY_MIN and estimate_seconds(trial, wpm) >= (channel.min_seconds + channel.max_seconds) / 2:
-            break
-    beats = make(body)
-    est = estimate_seconds(beats, wpm)
-    if len(body) < BODY_MIN or est > channel.max_seconds:
-        raise InputError(
-            f"cannot fit {BODY_MIN} body beats about {topic!r} into {channel.max_seconds:.0f} s at {wpm:.0f} wpm",
-            field=f"channels.{channel.name}.target_seconds",
-            fix="raise target_seconds.max or words_per_minute, or shorten the topic's points",
-        )
-
-    title = topic if len(topic) <= 90 else topic[:87].rsplit(" ", 1)[0] + "..."
-    title = title[:1].upper() + title[1:]
-    base_tags = [t.lower() for t in channel.tags] + keywords_of(topic, 4)
-    tags = list(dict.fromkeys(base_tags + ["shorts"]))[:15]
-    description = (
-        f"{promise}\n\n"
-        + "\n".join(f"- {b}" for b in body[:3])
-        + f"\n\n{channel.title}: {channel.niche}.\n"
-        + " ".join(f"#{t.replace(' ', '')}" for t in tags[:5])
-    )
-    return Script(
-        channel=channel.name, topic=topic, title=title, description=description[:4900], tags=tags,
-        beats=beats, words_per_minute=wpm, min_seconds=channel.min_seconds, max_seconds=channel.max_seconds,
-        estimated_seconds=round(est, 2), writer="offline",
-    )
-
-
 def script_markdown(script: Script) -> str:
     """The script as markdown, for the asset's metadata in the UI."""
     lines = [f"### {script.title}", "", f"*{script.estimated_seconds:.1f} s estimated "
@@ -269,3 +131,10 @@ def script_markdown(script: Script) -> str:
         lines.append(f"{i + 1}. **{b.kind}**: {b.narration}  ")
         lines.append(f"   _visual: {b.visual_prompt}_")
     return "\n".join(lines)
+
+
+def write_offline_script(channel: Channel, topic: str, seed=None, **kwargs) -> Script:
+    """The offline writer (grounded.py: facts from the topic's points or source, never filler)."""
+    from .grounded import write_offline_script as write
+
+    return write(channel, topic, seed, **kwargs)

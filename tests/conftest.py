@@ -16,8 +16,18 @@ ROOT = Path(__file__).resolve().parents[1]
 TEST_SIZE = (360, 640)
 
 
-def write_channels(path: Path, **overrides) -> Path:
+def sample_channels() -> dict:
+    """The sample channels.yaml with its topics' `source:` files made absolute, so a copy loads anywhere."""
     sample = yaml.safe_load((ROOT / "channels.yaml").read_text())
+    for channel in sample["channels"]:
+        for topic in channel.get("topics") or []:
+            if isinstance(topic, dict) and topic.get("source") and "://" not in topic["source"]:
+                topic["source"] = str(ROOT / topic["source"])
+    return sample
+
+
+def write_channels(path: Path, **overrides) -> Path:
+    sample = sample_channels()
     channel = dict(sample["channels"][0])
     channel.update(overrides)
     path.write_text(yaml.safe_dump({"defaults": sample.get("defaults", {}), "channels": [channel]}))

@@ -1,6 +1,7 @@
 from .captions import captions
 from .music import music
 from .publishing import published_uploads
+from .quality import QUALITY_CHECKS
 from .scenes import scene_images
 from .scripts import video_scripts
 from .statistics import video_statistics

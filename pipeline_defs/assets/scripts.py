@@ -1,13 +1,15 @@
 """video_scripts: the structured script of each video (hook, promise, body beats, call to action)."""
 
 
-from dataclasses import asdict
+from dataclasses import asdict, replace
 
 import dagster as dg
 
+from shortsmith.config import TopicSeed
 from shortsmith.model import write_json
 from shortsmith.narrative import narrative_from_dict, narrative_script
 from shortsmith.script import HOOK_MAX_SECONDS, check_script, script_markdown, spoken_seconds
+from shortsmith.sources import source_digest
 from shortsmith.storage import fingerprint
 
 from .errors import user_errors
@@ -41,13 +43,17 @@ def video_scripts(context: dg.AssetExecutionContext, channels: ChannelsResource,
     store, partition, ch = video.store, video.partition, video.channel
     # A narrative from the inbox is the script's own words; otherwise the channel's script writer
     # chain writes it (providers.script, e.g. [openai, offline]).
-    narrative = (store.read_record("requests", partition) or {}).get("narrative")
+    request = store.read_record("requests", partition) or {}
+    narrative = request.get("narrative")
+    seed = video.seed
+    if request.get("fact_source"):  # `shortsmith video --source FILE|URL`
+        seed = replace(seed or TopicSeed(topic=video.topic), source=request["fact_source"])
     fp = fingerprint("script-v1", video.topic, "narrative" if narrative else list(ch.providers.script), {
         "niche": ch.niche, "wpm": ch.words_per_minute, "min": ch.min_seconds, "max": ch.max_seconds,
         "tags": ch.tags, "cta": ch.call_to_action, "title": ch.title, "style": ch.style.name,
         # only a model reads the guidelines: editing them does not redo offline scripts
-        "guidelines": ch.script_guidelines if "openai" in ch.providers.script else None,
-    }, asdict(video.seed) if video.seed else None, narrative)
+        "guidelines": ch.script_guidelines if {"openai", "local"} & set(ch.providers.script) else None,
+    }, asdict(seed) if seed else None, source_digest(seed.source if seed else None), narrative)
     manifest = store.reusable(partition, SCRIPT, fp)
     reused = manifest is not None and manifest.get("checks_passed", False)
     run = provider_run(context, channels.config.pricing)
@@ -61,7 +67,7 @@ def video_scripts(context: dg.AssetExecutionContext, channels: ChannelsResource,
             provider = "narrative"
         else:
             outcome = run.chain("script", ch, script_writer,
-                                lambda writer: writer.write(ch, video.topic, video.seed, run.calls))
+                                lambda writer: writer.write(ch, video.topic, seed, run.calls))
             script, provider = outcome.value, outcome.provider
         problems = check_script(script)
         with store.write_stage(partition, SCRIPT, fp, {"topic": video.topic, "checks_passed": not problems,
@@ -90,6 +96,7 @@ def video_scripts(context: dg.AssetExecutionContext, channels: ChannelsResource,
             "words": script.word_count,
             "estimated_seconds": script.estimated_seconds,
             "writer": script.writer,
+            "facts_source": script.source or ("narrative" if narrative else "model"),
             "provider": provider,
             "reused": reused,
             **record_cost(context, channels, ch, "video_scripts", partition, run.meter),

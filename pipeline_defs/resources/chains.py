@@ -13,7 +13,7 @@ from typing import Optional
 import dagster as dg
 
 from .images import DiffusersImageProvider, OpenAIImageProvider, PexelsClipProvider, ProceduralImageProvider
-from .script_writer import OfflineScriptWriter, OpenAIScriptWriter
+from .script_writer import LocalModelScriptWriter, OfflineScriptWriter, OpenAIScriptWriter
 from .trends import GoogleTrendsSource, OfflineTrendSource, YouTubeTrendSource
 from .voice import ElevenLabsVoiceProvider, PiperVoiceProvider
 
@@ -27,10 +27,12 @@ class _ProviderSet(dg.ConfigurableResource):
 
 
 class ScriptWriters(_ProviderSet):
-    """Script writers: ``offline`` (always) and ``openai`` (OPENAI_API_KEY or OPENAI_BASE_URL)."""
+    """Script writers: ``offline`` (always), ``openai`` (OPENAI_API_KEY or OPENAI_BASE_URL) and ``local``
+    (SHORTSMITH_LLM_GGUF: a GGUF run in-process by cyllama)."""
 
     offline: OfflineScriptWriter
     openai: Optional[OpenAIScriptWriter] = None
+    local: Optional[LocalModelScriptWriter] = None
 
 
 
@@ -90,7 +92,11 @@ def script_writers_from_env() -> ScriptWriters:
             response_format=_env_or("OPENAI_RESPONSE_FORMAT", "json_schema"),
             requests_per_minute=int(_env_or("OPENAI_RPM", 0)),
         )
-    return ScriptWriters(offline=OfflineScriptWriter(), openai=openai)
+    local = None
+    if _env("SHORTSMITH_LLM_GGUF"):  # a path, not a secret
+        local = LocalModelScriptWriter(model_path=_env_or("SHORTSMITH_LLM_GGUF", ""),
+                                       threads=int(_env_or("SHORTSMITH_LLM_THREADS", 0)))
+    return ScriptWriters(offline=OfflineScriptWriter(), openai=openai, local=local)
 
 
 def voice_providers_from_env() -> VoiceProviders:

@@ -16,6 +16,39 @@ from shortsmith.resilience import CallContext, ProviderError, RetryPolicy
 from shortsmith.script import write_offline_script
 
 
+def with_source_facts(channel: Channel, topic: str, seed: TopicSeed | None, limit: int = 12) -> TopicSeed | None:
+    """The seed with its source's best sentences added to its points: a model writes from them too."""
+    if not seed or not seed.source:
+        return seed
+    from dataclasses import replace
+
+    from shortsmith.grounded import gather_facts
+
+    facts, _ = gather_facts(channel, topic, seed)
+    return replace(seed, points=tuple(f.text for f in facts[:max(limit, len(seed.points))]))
+
+
+def model_configured(channel: Channel) -> str | None:
+    """The script model this channel can use in this deployment (its providers.script and the env), or None."""
+    import os
+
+    chain = channel.providers.chain("script")
+    if "openai" in chain and (os.environ.get("OPENAI_API_KEY") or os.environ.get("OPENAI_BASE_URL")):
+        return "openai"
+    if "local" in chain and os.environ.get("SHORTSMITH_LLM_GGUF"):
+        return "local"
+    return None
+
+
+def ungrounded_reason(channel: Channel, topic: str, seed: TopicSeed | None) -> str | None:
+    """Why no script can be written for this topic without filler (no facts and no model), or None."""
+    from shortsmith.grounded import is_grounded, no_grounding_error
+
+    if is_grounded(seed) or model_configured(channel):
+        return None
+    return str(no_grounding_error(channel, topic))
+
+
 class ScriptWriter(dg.ConfigurableResource):
     """Writes a structured script (hook, promise, body beats, call to action) for a topic."""
 
@@ -40,6 +73,32 @@ class OfflineScriptWriter(ScriptWriter):
     @property
     def provider(self) -> str:
         return "offline"
+
+
+class LocalModelScriptWriter(ScriptWriter):
+    """An instruct GGUF run inside the process by llama.cpp (cyllama, prebuilt): SHORTSMITH_LLM_GGUF."""
+
+    model_path: str = Field(description="the .gguf file (SHORTSMITH_LLM_GGUF); never downloaded")
+    max_tokens: int = 1400
+    temperature: float = 0.4
+    threads: int = 0  # 0: llama.cpp's default
+
+    @property
+    def provider(self) -> str:
+        return "local"
+
+    def describe(self) -> dict:
+        from pathlib import Path
+
+        return {"provider": self.provider, "model": Path(self.model_path).name}
+
+    def write(self, channel: Channel, topic: str, seed: TopicSeed | None, calls: CallContext | None = None) -> Script:
+        from shortsmith.local_llm import write_local_script
+
+        log = calls.log if calls is not None else (lambda message: None)
+        return write_local_script(channel, topic, with_source_facts(channel, topic, seed), model_path=self.model_path,
+                                  max_tokens=self.max_tokens, temperature=self.temperature, threads=self.threads,
+                                  log=log)
 
 
 def classify_openai(exc: BaseException, provider: str, *, key_env: str = "OPENAI_API_KEY") -> ProviderError | None:
@@ -110,7 +169,7 @@ class OpenAIScriptWriter(OpenAIConnection, ScriptWriter):
 
         calls = calls or offline_calls()
         client = self._client()
-        messages = build_messages(channel, topic, seed)
+        messages = build_messages(channel, topic, with_source_facts(channel, topic, seed))
         writer = f"openai:{self.model}"
         problems = []
         for turn in (1, 2):

@@ -72,7 +72,7 @@ def trending_topics_sensor(context: dg.SensorEvaluationContext, channels: Channe
             continue
         trends = store.read_record("trends", channel.name) or {}
         used = planner.ledger.used_topics(channel, planner.day(channel))
-        picked = 0
+        picked, ungrounded = 0, []
         for t in trends.get("topics", []):
             if picked >= room:
                 break
@@ -81,11 +81,17 @@ def trending_topics_sensor(context: dg.SensorEvaluationContext, channels: Channe
             if reason:
                 context.log.debug(f"not requesting {key}: {reason}")
                 continue
+            reason = planner.ungrounded(channel, t["topic"])
+            if reason:  # never a filler video: a topic needs facts (points, a source) or a model
+                context.log.info(f"skipping {key}: {reason}")
+                ungrounded.append(key)
+                continue
             key = planner.request(channel, t["topic"], "trend")
             keys.append(key)
             run_requests.append(run_request(key, "trend", run_key=key))
             picked += 1
-        notes.append(f"{usage_note}: requested {picked}")
+        notes.append(f"{usage_note}: requested {picked}"
+                     + (f"; skipped {len(ungrounded)} topic(s) with no facts and no script model" if ungrounded else ""))
     for note in notes:
         context.log.info(note)
     if not run_requests:

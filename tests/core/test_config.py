@@ -94,7 +94,7 @@ def test_provider_chains_default_offline_and_accept_cloud(tmp_path):
 
 
 @pytest.mark.parametrize("providers, field, words", [
-    ({"script": ["gpt5"]}, "providers.script[0]", "openai, offline"),
+    ({"script": ["gpt5"]}, "providers.script[0]", "openai, local, offline"),
     ({"voice": []}, "providers.voice", "list"),
     ({"visuals": ["pexels", "pexels"]}, "providers.visuals", "once"),
     ({"music": ["x"]}, "providers.music", "allowed keys"),
@@ -133,7 +133,9 @@ def test_pricing_overrides(tmp_path):
     from shortsmith.config import load_channels
     from shortsmith.errors import ConfigError
 
-    base = yaml.safe_load((ROOT / "channels.yaml").read_text())
+    from tests.conftest import sample_channels
+
+    base = sample_channels()
     base["pricing"] = {"elevenlabs": {"character": 0.0003}}
     (tmp_path / "p.yaml").write_text(yaml.safe_dump(base))
     assert load_channels(tmp_path / "p.yaml").pricing == {"elevenlabs": {"character": 0.0003}}
@@ -142,3 +144,13 @@ def test_pricing_overrides(tmp_path):
     with pytest.raises(ConfigError) as err:
         load_channels(tmp_path / "p.yaml")
     assert err.value.field == "pricing"
+
+
+def test_a_point_that_yaml_reads_as_a_mapping_names_the_field_and_the_quotes(tmp_path):
+    path = tmp_path / "channels.yaml"
+    path.write_text(yaml.safe_dump({"channels": [{"name": "c", "niche": "science", "topics": [
+        {"topic": "Why leaves change colour", "points": ["Green fades first.", {"Reds are different": "they are new."}]}]}]}))
+    with pytest.raises(ConfigError) as err:
+        load_channels(path)
+    assert err.value.field == "channels[0] (c).topics[0].points[1]"
+    assert "quotes" in str(err.value)

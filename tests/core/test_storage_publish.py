@@ -3,13 +3,16 @@ from pathlib import Path
 
 import pytest
 
-from shortsmith.config import parse_channels
+from shortsmith.config import load_channels, parse_channels
 from shortsmith.errors import ValidationFailed
 from shortsmith.publish import LocalChannelPublisher, build_upload_request
 from shortsmith.script import write_offline_script
 from shortsmith.storage import LocalMediaStore, fingerprint
+from shortsmith.topics import find_seed
 
 KEY = "c--why-cats-purr"
+CATS = find_seed(load_channels(Path(__file__).resolve().parents[2] / "channels.yaml").get("curious-minds"),
+                 "why-cats-purr")  # the sample topic's points: the offline writer tells only facts
 CHANNEL = parse_channels({"channels": [{"name": "c", "niche": "cats", "topics": ["Why cats purr"],
                                         "privacy": "unlisted"}]}).get("c")
 
@@ -39,7 +42,7 @@ def test_truncated_file_is_not_complete(tmp_path):
 
 
 def test_upload_request_has_explicit_privacy_and_disclosure():
-    req = build_upload_request(write_offline_script(CHANNEL, "Why cats purr"), CHANNEL)
+    req = build_upload_request(write_offline_script(CHANNEL, "Why cats purr", CATS), CHANNEL)
     assert req["status"] == {"privacyStatus": "unlisted", "selfDeclaredMadeForKids": False,
                              "containsSyntheticMedia": True, "embeddable": True}
     assert req["snippet"]["title"] == "Why cats purr"
@@ -47,7 +50,7 @@ def test_upload_request_has_explicit_privacy_and_disclosure():
 
 @pytest.mark.parametrize("title, field", [("x" * 101, "snippet.title"), ("a <b>", "snippet.title"), ("", "snippet.title")])
 def test_upload_request_limits(title, field):
-    s = write_offline_script(CHANNEL, "Why cats purr")
+    s = write_offline_script(CHANNEL, "Why cats purr", CATS)
     s.title = title
     with pytest.raises(ValidationFailed) as e:
         build_upload_request(s, CHANNEL)
@@ -59,7 +62,7 @@ def test_local_publisher_publishes_once(tmp_path):
     video.write_bytes(b"video")
     thumb.write_bytes(b"thumb")
     pub = LocalChannelPublisher(tmp_path / "channel")
-    req = build_upload_request(write_offline_script(CHANNEL, "Why cats purr"), CHANNEL)
+    req = build_upload_request(write_offline_script(CHANNEL, "Why cats purr", CATS), CHANNEL)
     first = pub.publish(KEY, video=video, thumbnail=thumb, request=req)
     video.write_bytes(b"a different render")
     second = pub.publish(KEY, video=video, thumbnail=thumb, request=req)

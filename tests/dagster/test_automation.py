@@ -23,7 +23,7 @@ import dagster as dg
 import pytest
 import yaml
 
-from tests.conftest import ROOT
+from tests.conftest import ROOT, sample_channels
 from pipeline_defs import automation
 from pipeline_defs.assets import ALL_ASSETS
 from pipeline_defs.assets.publishing import published_uploads
@@ -60,7 +60,7 @@ NARRATIVE_KEY = "curious-minds--the-lighthouse-keeper-s-cat"
 
 def write_config(path: Path, *, cm_per_day: int = 2, pt_per_day: int = 1, cm_tz: str = "UTC",
                  only_first: bool = False) -> Path:
-    sample = yaml.safe_load((ROOT / "channels.yaml").read_text())
+    sample = sample_channels()
     cm = {**sample["channels"][0], "videos_per_day": cm_per_day, "timezone": cm_tz}
     pt = {**sample["channels"][1], "videos_per_day": pt_per_day}
     channels = [cm] if only_first else [cm, pt]
@@ -187,6 +187,25 @@ def test_trends_sensor_fills_caps_dedups_across_ticks_and_keeps_a_small_cursor(a
     assert len([k for k in new_keys if k.startswith("paper-trail")]) == 1
     assert not set(new_keys) & set(keys)
     assert not {r.run_key for r in more.run_requests} & set(keys)
+
+
+def test_trends_sensor_skips_trending_topics_without_facts_and_says_why(auto, capfd):
+    a = auto
+    discover_trends(a)
+    for name in ("curious-minds", "paper-trail"):
+        record = a.store.read_record("trends", name)
+        # a cloud trend the channel has no points or source for, ranked first
+        record["topics"].insert(0, {**record["topics"][0], "topic": "Quantum computing", "slug": "quantum-computing",
+                                    "partition_key": f"{name}--quantum-computing", "score": 999.0})
+        a.store.write_record("trends", name, record)
+    data = tick(trending_topics_sensor, a)
+    keys = [r.partition_key for r in data.run_requests]
+    assert keys and not [k for k in keys if k.endswith("--quantum-computing")]
+    assert not [k for k in a.instance.get_dynamic_partitions("videos") if k.endswith("--quantum-computing")]
+    assert a.store.read_record("requests", "curious-minds--quantum-computing") is None
+    logged = capfd.readouterr().err  # the sensor's log (Dagster's console handler)
+    assert "skipping curious-minds--quantum-computing: " in logged and "no facts to write a script" in logged
+    assert "skipped 1 topic(s) with no facts and no script model" in logged
 
 
 def test_trends_sensor_and_ledger_on_postgresql(env):

@@ -77,12 +77,12 @@ class Env:
         return YouTubePublisher(**{**settings, **overrides})
 
     def populate(self, topic: str) -> str:
-        from shortsmith.topics import partition_key
+        from shortsmith.topics import find_seed, partition_key, slugify
 
         key = partition_key(self.channel.name, topic)
         video, image = self.clip
         with self.store.write_stage(key, "script", "fp") as w:
-            write_json(w.path("script.json"), write_offline_script(self.channel, topic))
+            write_json(w.path("script.json"), write_offline_script(self.channel, topic, find_seed(self.channel, slugify(topic))))
         with self.store.write_stage(key, "video", "fp", {"checks_passed": True, "checks": []}) as w:
             w.path("video.mp4").write_bytes(video.read_bytes())
         with self.store.write_stage(key, "thumbnail", "fp") as w:
