@@ -48,7 +48,7 @@ class Studio:
                              fix=f"use one of: {', '.join(self.channels.names)}") from None
 
     def create(self, channel: str, *, topic: str | None = None, narrative: str | None = None,
-               source: str = "studio") -> tuple[str, str]:
+               source: str = "studio", fact_source: str | None = None) -> tuple[str, str]:
         """Add the partition and launch its run; returns (partition, run id)."""
         from pipeline_defs.ledger import Ledger
         from pipeline_defs.requests import run_tags, write_request
@@ -68,7 +68,15 @@ class Studio:
         if self.instance.has_dynamic_partition(PARTITIONS, key):
             raise Conflict(f"a video for this topic already exists: {key}", field="topic",
                            fix=f"open /v1/videos/{key}, or choose another topic")
-        write_request(self.store, ch, topic, "studio", narrative=narrative_dict, overwrite=True)
+        if fact_source:  # a web page or PDF whose text gives the facts: refused before a partition exists
+            from shortsmith.sources import is_url, load_source
+
+            if not is_url(fact_source):
+                raise InputError("the source must be an http(s) URL", field="source",
+                                 fix="give the address of a web page or a PDF")
+            load_source(fact_source, field="source")
+        write_request(self.store, ch, topic, "studio", narrative=narrative_dict, overwrite=True,
+                      fact_source=fact_source or None)
         Ledger(self.instance).record_requested(ch.name, local_day(utcnow(), ch.timezone), "studio", key, topic)
         self.instance.add_dynamic_partitions(PARTITIONS, [key])
         run_id = self.launcher.launch(key, STAGE_NAMES, {**run_tags(key, "studio"), "shortsmith/via": source})

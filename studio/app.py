@@ -399,7 +399,7 @@ def create_app(studio: Studio | None = None, *, rate_per_minute: int | None = No
 
     @app.post("/new", include_in_schema=False)
     async def new_submit(request: Request, csrf: str = Form(""), channel: str = Form(""), topic: str = Form(""),
-                         narrative: UploadFile | None = None):
+                         source: str = Form(""), narrative: UploadFile | None = None):
         check_csrf(request, csrf)
         text = ""
         if narrative is not None and narrative.filename:
@@ -410,7 +410,8 @@ def create_app(studio: Studio | None = None, *, rate_per_minute: int | None = No
                 raise ApiError(422, "the narrative is not UTF-8 text", "narrative", "save it as UTF-8 markdown")
         try:
             partition, _ = await asyncio.to_thread(get_studio().create, channel, topic=topic or None,
-                                                   narrative=text or None, source="page")
+                                                   narrative=text or None, source="page",
+                                                   fact_source=source.strip() or None)
         except (Conflict, ShortsmithError) as exc:
             return new_form(request, error=f"{getattr(exc, 'field', '') or ''}: {exc.message}")
         return RedirectResponse(f"/videos/{partition}", status_code=303)

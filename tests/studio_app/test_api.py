@@ -142,3 +142,42 @@ def test_schemathesis_against_the_apps_own_openapi(studio_env):
     print(f"\nschemathesis: {len(operations)} operations, {cases} cases, status codes {dict(sorted(by_status.items()))}")
     assert not failures, "\n\n".join(failures)
     assert len(operations) >= 8 and cases >= 100
+
+
+def test_the_form_takes_a_fact_source_url(client, studio_env):
+    """A topic with a source: the page is read (over loopback) before the partition exists; a bad one is named."""
+    import threading
+    from http.server import BaseHTTPRequestHandler, HTTPServer
+
+    article = ("<html><head><title>Bees</title></head><body><article><h1>How bees make honey</h1>"
+               + "".join(f"<p>Worker bees carry nectar home and pass it mouth to mouth, fact number {i}, "
+                         "while fanning their wings to dry it into honey inside wax cells.</p>" for i in range(8))
+               + "</article></body></html>").encode()
+
+    class Page(BaseHTTPRequestHandler):
+        def do_GET(self):  # noqa: N802 - http.server's name
+            self.send_response(200 if self.path == "/bees" else 404)
+            self.send_header("Content-Type", "text/html; charset=utf-8")
+            self.end_headers()
+            self.wfile.write(article if self.path == "/bees" else b"")
+
+        def log_message(self, *args):
+            pass
+
+    httpd = HTTPServer(("127.0.0.1", 0), Page)
+    threading.Thread(target=httpd.serve_forever, daemon=True).start()
+    try:
+        page = client.get("/new")
+        token = re.search(r'name="csrf" value="([^"]+)"', page.text).group(1)
+        url = f"http://127.0.0.1:{httpd.server_port}"
+        bad = client.post("/new", data={"channel": CHANNEL, "topic": "How bees make honey", "csrf": token,
+                                        "source": url + "/missing"})
+        assert bad.status_code == 200 and "source" in bad.text and 'class="err"' in bad.text
+        assert not studio_env.instance.get_dynamic_partitions("videos")
+        r = client.post("/new", data={"channel": CHANNEL, "topic": "How bees make honey", "csrf": token,
+                                      "source": url + "/bees"}, follow_redirects=False)
+        assert r.status_code == 303, r.text
+        request = studio_env.store.read_record("requests", "curious-minds--how-bees-make-honey")
+        assert request["fact_source"] == url + "/bees"
+    finally:
+        httpd.shutdown()
