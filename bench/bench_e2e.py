@@ -54,6 +54,7 @@ def main() -> int:
     os.environ["DAGSTER_HOME"] = str(home / "dagster_home")
     import dagster as dg
 
+    from pipeline_defs.assets.stage import VIDEO
     from pipeline_defs.cli import add_video, step_times
     from pipeline_defs.definitions import defs
 
@@ -66,7 +67,7 @@ def main() -> int:
     t1 = time.perf_counter()
     job.execute_in_process(partition_key=key, instance=instance)
     rerun = time.perf_counter() - t1
-    video = defs.resources["storage"].store().file(key, "video", "video.mp4")
+    video = defs.resources["storage"].store().file(key, VIDEO.folder, VIDEO.main_file)
     short = result.asset_materializations_for_node("assembled_videos")[-1].metadata["duration_seconds"].value
     stages = {step: round(s, 2) for step, s in step_times(instance, result.run_id)}
     rss_self = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024

@@ -25,17 +25,13 @@ def main() -> None:
     w, h = (int(v) for v in args.size.split("x"))
     import dagster as dg
 
+    from pipeline_defs import settings
     from pipeline_defs.assets import QUALITY_CHECKS, VIDEO_ASSETS
+    from pipeline_defs.definitions import provider_resources
     from pipeline_defs.resources.channels import ChannelsResource
-    from pipeline_defs.resources.chains import ScriptWriters, TrendSources, VisualProviders, VoiceProviders
-    from pipeline_defs.resources.images import ProceduralImageProvider
-    from pipeline_defs.resources.music import SynthMusicProvider
     from pipeline_defs.resources.publisher import LocalFolderPublisher
     from pipeline_defs.resources.renderer import RendererSettings
-    from pipeline_defs.resources.script_writer import OfflineScriptWriter
     from pipeline_defs.resources.storage import MediaStorage
-    from pipeline_defs.resources.trends import OfflineTrendSource
-    from pipeline_defs.resources.voice import PiperVoiceProvider
     from shortsmith.config import load_channels
     from shortsmith.topics import partition_key
 
@@ -46,11 +42,7 @@ def main() -> None:
         res = {
             "channels": ChannelsResource(path=str(ROOT / "channels.yaml")),
             "storage": MediaStorage(root=str(tmp / "media")),
-            "trend_source": TrendSources(offline=OfflineTrendSource()),
-            "script_writer": ScriptWriters(offline=OfflineScriptWriter()),
-            "voice": VoiceProviders(piper=PiperVoiceProvider()),
-            "images": VisualProviders(procedural=ProceduralImageProvider()),
-            "music_provider": SynthMusicProvider(),
+            **provider_resources(settings.load({})),  # the offline providers only
             "renderer": RendererSettings(width=w, height=h),
             "publisher": LocalFolderPublisher(root=str(tmp / "channel")),
         }

@@ -17,7 +17,7 @@ one invocation:
 
 Each phase runs in a fresh child process (fork) so its peak RSS (the process or its
 ffmpeg children) is its own. Prints a table; writes bench/results/render-<time>.json.
-Targets (from the issue): render <= 1.3x encode-only; moviepy / render >= 10x.
+Targets: render <= 1.3x encode-only; moviepy / render >= 10x.
 """
 
 from __future__ import annotations

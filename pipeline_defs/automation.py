@@ -1,12 +1,7 @@
-"""Everything that makes the channels run themselves: schedules, sensors and backfill jobs.
+"""Everything that makes the channels run themselves: schedules, sensors and backfill jobs
+(all registered in ``definitions.defs``).
 
-Wire it into the code location with::
-
-    from . import automation
-    defs = dg.Definitions(..., jobs=[..., *automation.jobs],
-                          schedules=automation.schedules, sensors=automation.sensors)
-
-Backfills (one partition per run, see ``MEDIA_BACKFILL``; at most one backfill run at a time,
+Backfills (one partition per run, see ``assets.stage.MEDIA_BACKFILL``; at most one backfill run at a time,
 see dagster.yaml's ``dagster/backfill`` tag limit) use these jobs or any asset selection:
 
 - ``rerender_videos``: ``scene_images*`` and ``captions*``, e.g. after a style change;
@@ -20,22 +15,20 @@ from __future__ import annotations
 
 import dagster as dg
 
-from .partitions import videos_partitions
+from .assets.stage import CAPTIONS, SCENES, VOICE
 from .schedules import build_schedules
 from .sensors import ALL_SENSORS
 
 rerender_videos_job = dg.define_asset_job(
     "rerender_videos",
-    selection=dg.AssetSelection.keys("scene_images", "captions").downstream(),
-    partitions_def=videos_partitions,
+    selection=dg.AssetSelection.assets(SCENES.asset, CAPTIONS.asset).downstream(),
     description="Re-render scenes, captions and everything after them (e.g. after a style change). "
                 "Backfill it over the partitions to redo.",
 )
 
 regenerate_voiceovers_job = dg.define_asset_job(
     "regenerate_voiceovers",
-    selection=dg.AssetSelection.keys("voiceovers").downstream(),
-    partitions_def=videos_partitions,
+    selection=dg.AssetSelection.assets(VOICE.asset).downstream(),
     description="Regenerate the voiceovers and everything downstream (voiceovers*), e.g. after a voice change.",
 )
 

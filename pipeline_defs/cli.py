@@ -121,8 +121,10 @@ def run_video(channel: str, topic: str, fact_source: str | None = None) -> int:
                 print(f"FAILED {event.step_key}: {text}", file=sys.stderr)
         print(f"run {result.run_id} failed after {elapsed:.1f} s", file=sys.stderr)
         return 1
+    from .assets.stage import VIDEO
+
     store = defs.resources["storage"].store()
-    print(f"video:     {store.file(key, 'video', 'video.mp4')}")
+    print(f"video:     {store.file(key, VIDEO.folder, VIDEO.main_file)}")
     mats = result.asset_materializations_for_node("published_uploads")
     meta = {k: v.value for k, v in mats[-1].metadata.items()} if mats else {}
     if meta.get("status") == "deferred":

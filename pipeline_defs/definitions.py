@@ -4,40 +4,52 @@ import dagster as dg
 
 from . import automation, settings
 from .assets import ALL_ASSETS, QUALITY_CHECKS
+from .executors import executor_from_env
 from .jobs import discover_trends_job, make_video_job
 from .resources.channels import ChannelsResource
-from .resources.music import SynthMusicProvider
+from .resources.images import VisualProviders
+from .resources.music_provider import SynthMusicProvider
 from .resources.publisher import publisher_from_env
 from .resources.renderer import RendererSettings
-from .resources.chains import (script_writers_from_env, trend_sources_from_env, visual_providers_from_env,
-                               voice_providers_from_env)
-from .executors import executor_from_env
+from .resources.script_writer import ScriptWriters
 from .resources.storage import storage_from_env
+from .resources.trend_source import TrendSources
+from .resources.voice import VoiceProviders
 
 
-def offline_resources() -> dict:
-    """The resources: the offline defaults (no key, no network), plus each cloud provider whose key or
-    switch is set in the environment (README "Cloud providers"); storage follows the environment too."""
+def provider_resources(s: settings.Settings) -> dict:
+    """Every provider of every capability, always declared: the offline default is always configured,
+    a cloud provider is configured when its key or switch is set (README "Cloud providers")."""
     return {
-        "channels": ChannelsResource(path=settings.channels_path()),
-        "storage": storage_from_env(settings.media_root()),  # local folders, or S3 with SHORTSMITH_STORAGE=s3
-        "trend_source": trend_sources_from_env(),  # offline; + google_trends, youtube (see README)
-        "script_writer": script_writers_from_env(),  # offline; + openai with OPENAI_API_KEY / OPENAI_BASE_URL
-        "voice": voice_providers_from_env(),  # piper; + elevenlabs with ELEVENLABS_API_KEY
-        "images": visual_providers_from_env(),  # procedural; + pexels, openai, diffusers (see README)
+        "trend_source": TrendSources.from_settings(s.providers),  # offline; google_trends, youtube
+        "script_writer": ScriptWriters.from_settings(s.providers),  # offline; openai, local
+        "voice": VoiceProviders.from_settings(s.providers.elevenlabs),  # piper; elevenlabs
+        "images": VisualProviders.from_settings(s.providers),  # procedural; pexels, openai, diffusers
         "music_provider": SynthMusicProvider(),
-        "renderer": RendererSettings(width=settings.render_size()[0], height=settings.render_size()[1]),
-        # the offline channel folder; YouTube for channels with a youtube: block (README "Publishing to YouTube")
-        "publisher": publisher_from_env(settings.channel_dir()),
     }
 
 
+def location_resources(s: settings.Settings | None = None) -> dict:
+    """The code location's resources for ``s`` (default: the environment's settings). The set is the
+    same in every environment; only storage follows SHORTSMITH_STORAGE (local folders or S3)."""
+    s = s or settings.load()
+    return {
+        "channels": ChannelsResource(path=s.channels),
+        "storage": storage_from_env(s.media, s.storage),
+        **provider_resources(s),
+        "renderer": RendererSettings(width=s.render_size[0], height=s.render_size[1]),
+        # the offline channel folder; YouTube for channels with a youtube: block (README "Publishing to YouTube")
+        "publisher": publisher_from_env(s.channel_dir, s),
+    }
+
+
+_settings = settings.load()
 defs = dg.Definitions(
     assets=ALL_ASSETS,
     asset_checks=QUALITY_CHECKS,  # the quality gate and uniqueness, before publishing
-    jobs=[make_video_job, discover_trends_job],
+    jobs=[make_video_job, discover_trends_job, *automation.jobs],
     schedules=automation.schedules,
     sensors=automation.sensors,
-    resources=offline_resources(),
-    executor=executor_from_env(),  # multiprocess (default), in_process, celery or k8s
+    resources=location_resources(_settings),
+    executor=executor_from_env(_settings.executor),  # multiprocess (default), in_process, celery or k8s
 )

@@ -22,9 +22,9 @@ Environment:
 
 from __future__ import annotations
 
-import os
-
 import dagster as dg
+
+from . import settings
 
 GPU_QUEUE = "gpu"
 
@@ -55,13 +55,14 @@ def _config_error(message: str, field: str, fix: str):
     return ConfigError(message, field=field, fix=fix)
 
 
-def executor_from_env() -> dg.ExecutorDefinition:
+def executor_from_env(s: settings.ExecutorSettings | None = None) -> dg.ExecutorDefinition:
     """The executor SHORTSMITH_EXECUTOR names (see the module docstring)."""
-    kind = (os.environ.get("SHORTSMITH_EXECUTOR") or "multiprocess").strip().lower()
+    s = s or settings.load().executor
+    kind = s.kind
     if kind == "multiprocess":
         config: dict = {"start_method": {"spawn": {}}}
-        if os.environ.get("SHORTSMITH_MAX_CONCURRENT_STEPS"):
-            config["max_concurrent"] = int(os.environ["SHORTSMITH_MAX_CONCURRENT_STEPS"])
+        if s.max_concurrent:
+            config["max_concurrent"] = s.max_concurrent
         return dg.multiprocess_executor.configured(config, name="multiprocess")
     if kind == "in_process":
         return dg.in_process_executor
@@ -71,15 +72,13 @@ def executor_from_env() -> dg.ExecutorDefinition:
         except ImportError:
             raise _config_error("SHORTSMITH_EXECUTOR=celery but dagster-celery is not installed",
                                 "SHORTSMITH_EXECUTOR", "pip install -e '.[celery]'") from None
-        broker = os.environ.get("SHORTSMITH_CELERY_BROKER")
-        if not broker:
+        if not s.celery_broker_set:
             raise _config_error("SHORTSMITH_EXECUTOR=celery but no broker is configured",
                                 "SHORTSMITH_CELERY_BROKER",
                                 "set it to pyamqp://guest:guest@HOST:5672// (RabbitMQ) or redis://HOST:6379/0")
         return celery_executor.configured({
             "broker": {"env": "SHORTSMITH_CELERY_BROKER"},
-            "backend": {"env": "SHORTSMITH_CELERY_BACKEND"} if os.environ.get("SHORTSMITH_CELERY_BACKEND")
-            else "rpc://",
+            "backend": {"env": "SHORTSMITH_CELERY_BACKEND"} if s.celery_backend_set else "rpc://",
             "config_source": {"worker_prefetch_multiplier": 1, "task_acks_late": True},
         }, name="celery")
     if kind == "k8s":
@@ -88,11 +87,11 @@ def executor_from_env() -> dg.ExecutorDefinition:
         except ImportError:
             raise _config_error("SHORTSMITH_EXECUTOR=k8s but dagster-k8s is not installed",
                                 "SHORTSMITH_EXECUTOR", "pip install -e '.[k8s]'") from None
-        config = {"max_concurrent": int(os.environ.get("SHORTSMITH_MAX_CONCURRENT_STEPS", "8"))}
-        if os.environ.get("SHORTSMITH_K8S_NAMESPACE"):
-            config["job_namespace"] = os.environ["SHORTSMITH_K8S_NAMESPACE"]
-        if os.environ.get("SHORTSMITH_K8S_IMAGE"):
-            config["job_image"] = os.environ["SHORTSMITH_K8S_IMAGE"]
+        config = {"max_concurrent": s.max_concurrent or 8}
+        if s.k8s_namespace:
+            config["job_namespace"] = s.k8s_namespace
+        if s.k8s_image:
+            config["job_image"] = s.k8s_image
         return k8s_job_executor.configured(config, name="k8s")
     raise _config_error(f"SHORTSMITH_EXECUTOR={kind!r} is not an executor", "SHORTSMITH_EXECUTOR",
                         f"use one of: {', '.join(EXECUTORS)}")

@@ -1,13 +1,11 @@
 import dagster as dg
 
 from .assets import VIDEO_ASSETS
-from .partitions import videos_partitions
 
 # Everything from the script to the upload for one video partition.
 make_video_job = dg.define_asset_job(
     "make_video",
-    selection=dg.AssetSelection.assets(*VIDEO_ASSETS),
-    partitions_def=videos_partitions,
+    selection=dg.AssetSelection.assets(*VIDEO_ASSETS),  # partitioned by video: inferred from the assets
     description="Script, voice, scenes, captions, music, assembly, thumbnail and publishing for one video.",
 )
 

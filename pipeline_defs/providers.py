@@ -28,6 +28,7 @@ from shortsmith.resilience import (BreakerPolicy, CallContext, ChainOutcome, Cir
 
 from . import settings
 from .kv import InstanceKV
+from .resources.provider_set import ProviderSet
 
 # provider (price-table name) -> Dagster concurrency pool
 PROVIDER_POOLS = {
@@ -37,18 +38,6 @@ PROVIDER_POOLS = {
     "pexels": "pexels",
     "google-trends": "google-trends",
     "youtube": "youtube",
-}
-
-# what to set when a provider a channel asks for is not configured here
-UNCONFIGURED_FIX = {
-    ("script", "openai"): "set OPENAI_API_KEY (or OPENAI_BASE_URL for a local server)",
-    ("script", "local"): "set SHORTSMITH_LLM_GGUF to an instruct .gguf file and pip install cyllama==0.2.18",
-    ("visuals", "openai"): "set OPENAI_API_KEY (or OPENAI_BASE_URL)",
-    ("voice", "elevenlabs"): "set ELEVENLABS_API_KEY",
-    ("visuals", "pexels"): "set PEXELS_API_KEY",
-    ("visuals", "diffusers"): "set SHORTSMITH_DIFFUSERS=1 on a GPU worker with diffusers installed",
-    ("trends", "youtube"): "set YOUTUBE_API_KEY",
-    ("trends", "google_trends"): "set SHORTSMITH_GOOGLE_TRENDS=1",
 }
 
 
@@ -100,14 +89,15 @@ class ProviderRun:
     def meter(self) -> CostMeter:
         return self.calls.meter
 
-    def chain(self, capability: str, channel: Channel, router: Any, fn: Callable[[Any], Any]) -> ChainOutcome:
-        """Run ``fn(provider)`` for the first provider of the channel's chain that works."""
+    def chain(self, capability: str, channel: Channel, router: ProviderSet, fn: Callable[[Any], Any]) -> ChainOutcome:
+        """Run ``fn(provider)`` for the first provider of the channel's chain that works; one not
+        configured here is skipped with a log line saying what to set."""
         candidates = []
         for name in channel.providers.chain(capability):
             impl = router.get(name)
             candidates.append((name, (lambda p=impl: fn(p)) if impl is not None else None))
-        fixes = {name: fix for (cap, name), fix in UNCONFIGURED_FIX.items() if cap == capability}
-        outcome = run_chain(capability, candidates, breaker=self.breaker, log=self.log, unconfigured_fix=fixes)
+        outcome = run_chain(capability, candidates, breaker=self.breaker, log=self.log,
+                            unconfigured_fix=router.unconfigured_hints())
         if outcome.skipped:
             self.log(f"{capability} for {channel.name} made by {outcome.provider} after skipping: "
                      + "; ".join(f"{n} ({w})" for n, w in outcome.skipped))

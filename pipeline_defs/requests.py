@@ -15,7 +15,7 @@ import dagster as dg
 
 from shortsmith.config import Channel
 from shortsmith.quota import local_day, utcnow
-from shortsmith.storage import LocalMediaStore
+from shortsmith.storage import MediaStore
 from shortsmith.topics import clean_topic, partition_key, split_partition_key
 
 from .ledger import Ledger
@@ -25,7 +25,7 @@ CHANNEL_TAG = "shortsmith/channel"
 SOURCE_TAG = "shortsmith/source"
 
 
-def write_request(store: LocalMediaStore, channel: Channel, topic: str, source: str, *,
+def write_request(store: MediaStore, channel: Channel, topic: str, source: str, *,
                   narrative: dict | None = None, now: datetime | None = None, overwrite: bool = False,
                   fact_source: str | None = None) -> str:
     """Write the request record (if the partition has none yet, or ``overwrite``) and return the key."""
@@ -56,7 +56,7 @@ class Planner:
     """Chooses what a channel may still request today: quota, cooldown and never-twice."""
 
     instance: dg.DagsterInstance
-    store: LocalMediaStore
+    store: MediaStore
     now: datetime
 
     def __post_init__(self):

@@ -20,7 +20,7 @@ import dagster as dg
 
 from shortsmith.config import Channel, ChannelsConfig, load_channels
 from shortsmith.quota import utcnow
-from shortsmith.storage import LocalMediaStore
+from shortsmith.storage import MediaStore
 from shortsmith.topics import partition_key, score_topics
 
 from . import settings
@@ -49,7 +49,7 @@ def trends_cron(channel: Channel) -> str:
     return f"{int(mm)} {(int(hh) - 1) % 24} * * *"
 
 
-def plan_production(instance: dg.DagsterInstance, store: LocalMediaStore, channel: Channel,
+def plan_production(instance: dg.DagsterInstance, store: MediaStore, channel: Channel,
                     now: datetime, log=None) -> list[dg.RunRequest] | dg.SkipReason:
     """The day's run requests for one channel (adds the new partitions itself)."""
     planner = Planner(instance, store, now)

@@ -24,7 +24,6 @@ import math
 from collections.abc import Sequence
 from dataclasses import dataclass
 from functools import lru_cache
-from pathlib import Path
 
 from .colour import expand_hex
 from .errors import ConfigError
@@ -280,14 +279,3 @@ def caption_cues(voiceover: Voiceover, *, style: CaptionStyle, width: int, heigh
                             text=_event_text(shown, layout, i, style, colours, base_size, pos),
                             pos=pos, font_size=layout.size, lines=len(layout.lines)))
     return cues
-
-
-def write_ass(voiceover: Voiceover, path: Path, *, width: int, height: int,
-              style: CaptionStyle | None = None) -> Path:
-    """Write the captions of ``voiceover`` to ``path`` (UTF-8) atomically and return the path."""
-    path = Path(path)
-    path.parent.mkdir(parents=True, exist_ok=True)
-    tmp = path.with_name(f".{path.name}.tmp")
-    tmp.write_text(build_ass(voiceover, width=width, height=height, style=style), encoding="utf-8")
-    tmp.replace(path)
-    return path

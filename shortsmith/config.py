@@ -75,7 +75,7 @@ class ElevenLabsVoice:
 
 @dataclass(frozen=True)
 class YouTubeConfig:
-    """Where a channel's YouTube credentials live and how uploads are filed (issue: publishing)."""
+    """Where a channel's YouTube credentials live and how uploads are filed."""
 
     credentials: str | None = None  # an authorized-user JSON file (0600) written by `shortsmith youtube-auth`
     credentials_env: str | None = None  # or: the name of an env var holding that JSON

@@ -1,6 +1,6 @@
 """Markdown narratives dropped into an inbox become video requests.
 
-The format (a later issue adds speakers and scene directions):
+The format:
 
     # Title of the video
     channel: curious-minds          (optional front line; else the inbox's default channel)

@@ -49,21 +49,6 @@ def remaining(cap: int, published_today: int, pending_today: int) -> int:
     return max(0, cap - published_today - pending_today)
 
 
-def cooldown_blocks(slug: str, used: dict[str, str], today: date, cooldown_days: int) -> str | None:
-    """The ISO day the topic was last used if that is within the cooldown, else None.
-
-    ``used`` maps topic slugs to the ISO day (channel-local) they were last requested or published.
-    """
-    last = used.get(slug)
-    if not last or cooldown_days <= 0:
-        return None
-    try:
-        last_day = date.fromisoformat(last)
-    except ValueError:
-        return last  # unreadable: be safe and treat it as recent
-    return last if (today - last_day).days < cooldown_days else None
-
-
 def _hhmm(value: str) -> time:
     h, m = value.split(":")
     return time(int(h), int(m))

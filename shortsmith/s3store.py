@@ -1,4 +1,4 @@
-"""Media storage on S3 (AWS, MinIO, any S3 API): the same interface as ``LocalMediaStore``.
+"""Media storage on S3 (AWS, MinIO, any S3 API): a ``shortsmith.storage.MediaStore`` like ``LocalMediaStore``.
 
 Layout: ``s3://<bucket>/<prefix>/<channel>/<partition_key>/<stage>/<file>`` plus
 ``.../<stage>/manifest.json``, written last. Small records (requests, trends) are JSON
@@ -48,7 +48,7 @@ from datetime import datetime, timedelta, timezone
 from pathlib import Path
 from typing import Any, Iterator
 
-from .storage import MANIFEST, StageLookups, StageWriter, file_sha256
+from .storage import MANIFEST, MediaStore, StageWriter, file_sha256, swap_in, temporary_stage_dir
 from .topics import split_partition_key
 
 log = logging.getLogger(__name__)
@@ -74,7 +74,7 @@ def _is_missing(exc: Exception) -> bool:
     return _error_code(exc) in ("404", "NoSuchKey", "NotFound")
 
 
-class S3MediaStore(StageLookups):
+class S3MediaStore(MediaStore):
     """Stage outputs in an S3 bucket, with a local download cache; see the module docstring."""
 
     def __init__(self, client: Any, bucket: str, *, prefix: str = "", cache_dir: str | Path,
@@ -108,14 +108,6 @@ class S3MediaStore(StageLookups):
 
     def uri(self, key: str = "") -> str:
         return f"s3://{self.bucket}/{key or self.prefix}"
-
-    def partition_dir(self, partition: str) -> Path:
-        """The partition's folder in the local cache."""
-        channel, _ = split_partition_key(partition)
-        return self.root / channel / partition
-
-    def stage_dir(self, partition: str, stage: str) -> Path:
-        return self.partition_dir(partition) / stage
 
     # -- reading ---------------------------------------------------------------
     def file(self, partition: str, stage: str, name: str) -> Path:
@@ -204,9 +196,7 @@ class S3MediaStore(StageLookups):
     def write_stage(self, partition: str, stage: str, fp: str, data: dict | None = None) -> Iterator[StageWriter]:
         """Write a stage's files locally, then upload and commit them (see the module docstring)."""
         cache = self.stage_dir(partition, stage)
-        cache.parent.mkdir(parents=True, exist_ok=True)
-        tmp = cache.parent / f".{stage}.tmp-{uuid.uuid4().hex[:8]}"
-        tmp.mkdir()
+        tmp = temporary_stage_dir(cache)
         writer = StageWriter(dir=tmp, data=dict(data or {}))
         upload_id = f"{datetime.now(timezone.utc):%Y%m%dT%H%M%S}-{uuid.uuid4().hex[:12]}"
         tmp_keys: list[str] = []
@@ -220,7 +210,7 @@ class S3MediaStore(StageLookups):
                 size = path.stat().st_size
                 sha = file_sha256(path)
                 tmp_key = self._key(UPLOADS, upload_id, channel, partition, stage, name)
-                extra = {"Metadata": {"sha256": sha}}
+                extra: dict[str, Any] = {"Metadata": {"sha256": sha}}
                 ctype = mimetypes.guess_type(name)[0]
                 if ctype:
                     extra["ContentType"] = ctype
@@ -248,13 +238,7 @@ class S3MediaStore(StageLookups):
             # 6. the written files become the cache of the committed objects
             for name in names:
                 (tmp / f".{name}.etag").write_text(files[name]["etag"])
-            old = None
-            if cache.exists():
-                old = cache.parent / f".{stage}.old-{uuid.uuid4().hex[:8]}"
-                cache.replace(old)
-            tmp.replace(cache)
-            if old is not None:
-                shutil.rmtree(old, ignore_errors=True)
+            swap_in(tmp, cache)
         finally:
             shutil.rmtree(tmp, ignore_errors=True)
             self._delete_keys(tmp_keys)

@@ -19,7 +19,8 @@ import json
 import os
 import shutil
 import uuid
-from contextlib import contextmanager
+from abc import ABC, abstractmethod
+from contextlib import AbstractContextManager, contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Iterator
@@ -43,6 +44,25 @@ def file_sha256(path: Path, chunk: int = 1 << 20) -> str:
     return h.hexdigest()
 
 
+def temporary_stage_dir(final: Path) -> Path:
+    """A new hidden folder beside ``final`` that a stage is written into before it is swapped in."""
+    final.parent.mkdir(parents=True, exist_ok=True)
+    tmp = final.parent / f".{final.name}.tmp-{uuid.uuid4().hex[:8]}"
+    tmp.mkdir()
+    return tmp
+
+
+def swap_in(tmp: Path, final: Path) -> None:
+    """Replace ``final`` with the complete folder ``tmp`` (two renames; the old version is removed after)."""
+    old = None
+    if final.exists():
+        old = final.parent / f".{final.name}.old-{uuid.uuid4().hex[:8]}"
+        final.replace(old)
+    tmp.replace(final)
+    if old is not None:
+        shutil.rmtree(old, ignore_errors=True)
+
+
 @dataclass
 class StageWriter:
     """Where a stage writes its files before they are committed."""
@@ -55,15 +75,47 @@ class StageWriter:
         return self.dir / name
 
 
-class StageLookups:
-    """What both media stores derive from ``manifest`` (a complete stage's manifest, or None)."""
+class MediaStore(ABC):
+    """Where stage outputs live: one folder per (partition, stage), committed atomically, plus small
+    JSON records. ``LocalMediaStore`` (a folder) and ``shortsmith.s3store.S3MediaStore`` (a bucket
+    with a local cache) implement it; code that only stores and reads stages is typed against it."""
 
+    root: Path  # local files: the stages themselves, or the download cache of a remote store
+
+    def partition_dir(self, partition: str) -> Path:
+        """The partition's local folder: ``<root>/<channel>/<partition_key>``."""
+        channel, _ = split_partition_key(partition)
+        return self.root / channel / partition
+
+    def stage_dir(self, partition: str, stage: str) -> Path:
+        """The stage's local folder (the stage itself, or its cached copy)."""
+        return self.partition_dir(partition) / stage
+
+    @abstractmethod
     def manifest(self, partition: str, stage: str) -> dict | None:
-        raise NotImplementedError
+        """The stage's manifest if the stage is complete (every file present as recorded), else None."""
 
+    @abstractmethod
     def location(self, partition: str, stage: str) -> str:
         """Where the stage's output lives, for messages."""
-        raise NotImplementedError
+
+    @abstractmethod
+    def file(self, partition: str, stage: str, name: str) -> Path:
+        """A local path of the stage's file (it may not exist when the stage is incomplete)."""
+
+    @abstractmethod
+    def write_stage(self, partition: str, stage: str, fp: str,
+                    data: dict | None = None) -> AbstractContextManager[StageWriter]:
+        """Write a stage's files into a temporary folder and commit them atomically on success, the
+        manifest (fingerprint ``fp``, ``data`` and what the body adds to ``writer.data``) last."""
+
+    @abstractmethod
+    def read_record(self, kind: str, name: str) -> Any | None:
+        """A small JSON record outside stages (requests, trends), or None."""
+
+    @abstractmethod
+    def write_record(self, kind: str, name: str, data: Any) -> Path | str:
+        """Replace a small JSON record at once; returns where it is."""
 
     def reusable(self, partition: str, stage: str, fp: str) -> dict | None:
         """The manifest of a complete stage built from the same inputs, else None."""
@@ -86,17 +138,11 @@ class StageLookups:
         return manifest
 
 
-class LocalMediaStore(StageLookups):
+class LocalMediaStore(MediaStore):
+    """Stages in a local folder: ``<root>/<channel>/<partition_key>/<stage>/``."""
+
     def __init__(self, root: str | Path):
         self.root = Path(root).expanduser().resolve()
-
-    # -- layout ----------------------------------------------------------------
-    def partition_dir(self, partition: str) -> Path:
-        channel, _ = split_partition_key(partition)
-        return self.root / channel / partition
-
-    def stage_dir(self, partition: str, stage: str) -> Path:
-        return self.partition_dir(partition) / stage
 
     def file(self, partition: str, stage: str, name: str) -> Path:
         return self.stage_dir(partition, stage) / name
@@ -129,9 +175,7 @@ class LocalMediaStore(StageLookups):
         ``data`` (and anything the body adds to ``writer.data``) is stored in the manifest.
         """
         final = self.stage_dir(partition, stage)
-        final.parent.mkdir(parents=True, exist_ok=True)
-        tmp = final.parent / f".{stage}.tmp-{uuid.uuid4().hex[:8]}"
-        tmp.mkdir()
+        tmp = temporary_stage_dir(final)
         writer = StageWriter(dir=tmp, data=dict(data or {}))
         try:
             yield writer
@@ -146,13 +190,7 @@ class LocalMediaStore(StageLookups):
                 os.fsync(fh.fileno())
             mtmp.replace(tmp / MANIFEST)
             writer.files = files
-            old = None
-            if final.exists():
-                old = final.parent / f".{stage}.old-{uuid.uuid4().hex[:8]}"
-                final.replace(old)
-            tmp.replace(final)
-            if old is not None:
-                shutil.rmtree(old, ignore_errors=True)
+            swap_in(tmp, final)
         except BaseException:
             shutil.rmtree(tmp, ignore_errors=True)
             raise

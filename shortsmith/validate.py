@@ -3,13 +3,17 @@
 Each check returns a sentence a person can act on ("video is 1080x1080, expected 1080x1920
 (9:16)"; "integrated loudness is -23.4 LUFS, 9.4 LU under the -14 LUFS target"), so a
 failed Dagster asset check explains itself without a traceback.
+
+The validator declares its check groups (``VIDEO_CHECKS``): each outcome belongs to exactly one
+group and carries the group's name, and ``group_outcomes`` folds the outcomes into one verdict
+per group. An outcome of no declared group is an error, never silently counted elsewhere.
 """
 
 from __future__ import annotations
 
 import math
 import re
-from dataclasses import dataclass, field
+from dataclasses import asdict, dataclass, field
 from fractions import Fraction
 from pathlib import Path
 
@@ -38,12 +42,75 @@ class MediaReport:
     frames: int | None = None
 
 
+@dataclass(frozen=True)
+class CheckGroup:
+    """One verdict on the video: passes when every outcome in ``outcomes`` passes."""
+
+    name: str
+    description: str
+    outcomes: tuple[str, ...]
+
+
+VIDEO_CHECKS: tuple[CheckGroup, ...] = (
+    CheckGroup("resolution", "The video is exactly the configured 9:16 size (1080x1920 by default).",
+               ("resolution",)),
+    CheckGroup("duration", "The video is no longer than the channel's max_video_seconds.", ("duration",)),
+    CheckGroup("codecs", "H.264 (High, yuv420p) video and AAC audio.", ("video_codec", "audio_codec")),
+    CheckGroup("audio_sync", "Audio is present and its duration matches the video's within 100 ms.",
+               ("audio_present", "audio_sync")),
+    CheckGroup("loudness", "Integrated loudness within +-1 LU of -14 LUFS, true peak <= -1 dBTP.",
+               ("loudness", "true_peak")),
+)
+
+
+def check_of(outcome: str) -> str:
+    """The declared check group an outcome belongs to."""
+    for group in VIDEO_CHECKS:
+        if outcome in group.outcomes:
+            return group.name
+    declared = ", ".join(o for g in VIDEO_CHECKS for o in g.outcomes)
+    raise ValueError(f"validator outcome {outcome!r} belongs to no check group (declared: {declared}); "
+                     "add it to a CheckGroup in shortsmith.validate.VIDEO_CHECKS")
+
+
 @dataclass
 class CheckOutcome:
     name: str
     passed: bool
     message: str
     metadata: dict = field(default_factory=dict)
+    check: str = ""  # the check group (VIDEO_CHECKS) this outcome decides; filled from ``name``
+
+    def __post_init__(self) -> None:
+        group = check_of(self.name)
+        if self.check and self.check != group:
+            raise ValueError(f"outcome {self.name!r} is declared in check {group!r}, not {self.check!r}")
+        self.check = group
+
+
+def group_outcomes(outcomes: list[CheckOutcome | dict]) -> dict[str, tuple[bool, str, dict]]:
+    """One (passed, message, metadata) per declared check group; ``outcomes`` may be CheckOutcomes
+    or their dicts as stored in a stage manifest. A group without outcomes fails: the validator
+    reported nothing for it (e.g. no audio stream, so no loudness)."""
+    grouped: dict[str, list[dict]] = {g.name: [] for g in VIDEO_CHECKS}
+    for o in outcomes:
+        item = asdict(o) if isinstance(o, CheckOutcome) else dict(o)
+        group = check_of(item["name"])
+        if item.get("check") and item["check"] != group:
+            raise ValueError(f"outcome {item['name']!r} is declared in check {group!r}, not {item['check']!r}")
+        grouped[group].append(item)
+    result: dict[str, tuple[bool, str, dict]] = {}
+    for name, items in grouped.items():
+        if not items:
+            result[name] = (False, f"the validator reported nothing for '{name}'", {})
+            continue
+        failing = [i["message"] for i in items if not i["passed"]]
+        message = "; ".join(failing) if failing else "; ".join(i["message"] for i in items)
+        meta: dict = {}
+        for i in items:
+            meta.update({k: v for k, v in (i.get("metadata") or {}).items() if isinstance(v, (int, float, str, bool))})
+        result[name] = (not failing, message, meta)
+    return result
 
 
 def _float(value) -> float | None:

@@ -1,15 +1,15 @@
-from .captions import captions
-from .music import music
-from .publishing import published_uploads
-from .quality import QUALITY_CHECKS
-from .scenes import scene_images
-from .scripts import video_scripts
-from .statistics import video_statistics
-from .thumbnails import thumbnails
-from .trends import trending_topics
-from .videos import assembled_videos
-from .voiceovers import voiceovers
+"""The asset graph: one module per asset, named after it (``scene_images`` lives in scene_images.py),
+and quality.py: the quality and uniqueness checks on assembled_videos.
 
-VIDEO_ASSETS = [video_scripts, voiceovers, scene_images, captions, music, assembled_videos, thumbnails,
-                published_uploads]
-ALL_ASSETS = [trending_topics, *VIDEO_ASSETS, video_statistics]
+The modules are imported as modules, so ``pipeline_defs.assets.<name>`` is always the module and
+the asset is ``pipeline_defs.assets.<name>.<name>``.
+"""
+
+from . import (assembled_videos, captions, music, published_uploads, quality, scene_images, thumbnails,
+               trending_topics, video_scripts, video_statistics, voiceovers)
+
+VIDEO_ASSETS = [video_scripts.video_scripts, voiceovers.voiceovers, scene_images.scene_images, captions.captions,
+                music.music, assembled_videos.assembled_videos, thumbnails.thumbnails,
+                published_uploads.published_uploads]
+ALL_ASSETS = [trending_topics.trending_topics, *VIDEO_ASSETS, video_statistics.video_statistics]
+QUALITY_CHECKS = quality.QUALITY_CHECKS

@@ -1,17 +1,13 @@
 """captions: word-by-word highlighted subtitles (ASS), inside the Shorts safe area."""
 
-
 import dagster as dg
 
 from shortsmith.captions import CaptionStyle, build_ass
-from shortsmith.storage import fingerprint
 
-from .errors import user_errors
-from ..partitions import videos_partitions
 from ..resources.channels import ChannelsResource
 from ..resources.renderer import RendererSettings
 from ..resources.storage import MediaStorage
-from .common import MEDIA_BACKFILL, CAPTIONS, GROUP, file_meta, load_voiceover, resolve_video
+from .stage import CAPTIONS, StageStep, stage_asset
 from .voiceovers import voiceovers
 
 
@@ -20,35 +16,23 @@ def caption_style(channel) -> CaptionStyle:
     return CaptionStyle(highlight_colour=highlight)
 
 
-@dg.asset(
-    partitions_def=videos_partitions,
-    backfill_policy=MEDIA_BACKFILL,
-    deps=[voiceovers],
-    group_name=GROUP,
-    kinds={"python"},
-    description="ASS subtitles: at most 3 words on screen, the spoken word highlighted, clear of the Shorts UI.",
-)
-@user_errors
+@stage_asset(CAPTIONS, deps=[voiceovers], kinds={"python"},
+             description="ASS subtitles: at most 3 words on screen, the spoken word highlighted, clear of the "
+                         "Shorts UI.")
 def captions(context: dg.AssetExecutionContext, channels: ChannelsResource, storage: MediaStorage,
              renderer: RendererSettings) -> dg.MaterializeResult:
-    video = resolve_video(context.partition_key, channels, storage)
-    store, partition = video.store, video.partition
-    vo, voice_manifest = load_voiceover(store, partition)
-    style = caption_style(video.channel)
-    fp = fingerprint("captions-v1", voice_manifest["fingerprint"], style.__dict__, renderer.width, renderer.height)
-    reused = store.reusable(partition, CAPTIONS, fp) is not None
-    if not reused:
+    step = StageStep(context, channels, storage, CAPTIONS)
+    vo, voice_manifest = step.voiceover()
+    style = caption_style(step.channel)
+    if not step.reuse(voice_manifest["fingerprint"], style.__dict__, renderer.width, renderer.height):
         text = build_ass(vo, width=renderer.width, height=renderer.height, style=style)
-        with store.write_stage(partition, CAPTIONS, fp) as w:
+        with step.write() as w:
             w.path("captions.ass").write_text(text, encoding="utf-8")
-    path = store.file(partition, CAPTIONS, "captions.ass")
-    events = [line for line in path.read_text(encoding="utf-8").splitlines() if line.startswith("Dialogue:")]
+    events = [line for line in step.file("captions.ass").read_text(encoding="utf-8").splitlines()
+              if line.startswith("Dialogue:")]
     sample = "\n".join(events[:6])
-    return dg.MaterializeResult(metadata={
+    return step.result({
         "events": len(events),
         "words": sum(len(b.words) for b in vo.beats),
         "sample": dg.MetadataValue.md(f"```\n{sample}\n```"),
-        "reused": reused,
-        "cost_usd": 0.0,
-        **file_meta(path),
     })

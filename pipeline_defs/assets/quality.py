@@ -12,9 +12,9 @@ from ..resources.channels import ChannelsResource
 from ..resources.renderer import RendererSettings
 from ..resources.storage import MediaStorage
 from .captions import caption_style
-from .common import SCENES, VIDEO, load_script, load_voiceover, resolve_video
-from .scenes import scene_files, scene_still
-from .videos import assembled_videos
+from .assembled_videos import assembled_videos
+from .scene_images import scene_files, scene_still
+from .stage import SCENES, VIDEO, VOICE, StageStep
 
 HISTORY_KEEP = 200
 
@@ -37,8 +37,9 @@ def _remember(store, kind: str, channel: str, entry: dict, partition: str) -> li
                             f"containment <= {SIMILARITY_LIMIT:.0%}).")
 def uniqueness(context: dg.AssetCheckExecutionContext, channels: ChannelsResource,
                storage: MediaStorage) -> dg.AssetCheckResult:
-    video = resolve_video(context.partition_key, channels, storage)
-    script, _ = load_script(video.store, video.partition)
+    step = StageStep(context, channels, storage, VIDEO)
+    video = step.video
+    script, _ = step.script()
     previous = _previous(video.store, video.channel, video.partition)
     sim, which = most_similar(script, previous)
     passed = sim <= SIMILARITY_LIMIT
@@ -60,11 +61,12 @@ def uniqueness(context: dg.AssetCheckExecutionContext, channels: ChannelsResourc
                             "min_quality and no measure fails.")
 def quality(context: dg.AssetCheckExecutionContext, channels: ChannelsResource, storage: MediaStorage,
             renderer: RendererSettings) -> dg.AssetCheckResult:
-    video = resolve_video(context.partition_key, channels, storage)
-    store, partition, ch = video.store, video.partition, video.channel
-    script, _ = load_script(store, partition)
-    vo, _ = load_voiceover(store, partition)
-    manifest = store.require(partition, VIDEO)
+    step = StageStep(context, channels, storage, VIDEO)
+    video = step.video
+    store, partition, ch = step.store, step.partition, step.channel
+    script, _ = step.script()
+    vo, _ = step.voiceover()
+    manifest = step.upstream(VIDEO)
     checks = {c["name"]: c for c in manifest.get("checks", [])}
     loud = {}
     for c in checks.values():
@@ -73,13 +75,13 @@ def quality(context: dg.AssetCheckExecutionContext, channels: ChannelsResource, 
     av = abs(float(drift_ms)) / 1000 if drift_ms is not None else None
     style = caption_style(ch)
     cues = caption_cues(vo, style=style, width=renderer.width, height=renderer.height)
-    scene_manifest = store.require(partition, SCENES)
-    scenes = [scene_still(store.file(partition, SCENES, name), width=180)
+    scene_manifest = step.upstream(SCENES)
+    scenes = [scene_still(step.file(name, SCENES), width=180)
               for name in scene_files(scene_manifest, len(script.beats))]
     first_cues = [c.start for c in cues if c.active == 0]
     captioned = sum(len(c.words) for c in cues if c.active == 0)
     measures = (script_measures(script, _previous(store, ch, partition))
-                + audio_measures(store.file(partition, "voice", "voice.wav"), vo, loud)
+                + audio_measures(step.file("voice.wav", VOICE), vo, loud)
                 + visual_measures(scenes, caption_colours=[style.base_colour, style.highlight_colour],
                                   outline_colour=style.outline_colour, outline_px=style.outline * renderer.height,
                                   band=(style.safe_top, style.safe_bottom),

@@ -1,6 +1,5 @@
 """voiceovers: the narration, spoken beat by beat, with beat and word timings."""
 
-
 import time
 
 import dagster as dg
@@ -8,63 +7,49 @@ import dagster as dg
 from shortsmith.errors import ShortsmithError
 from shortsmith.model import write_json
 from shortsmith.script import HOOK_MAX_SECONDS
-from shortsmith.storage import fingerprint
 
-from .errors import user_errors
 from ..executors import GPU_OP_TAGS
-from ..partitions import videos_partitions
 from ..resources.channels import ChannelsResource
 from ..resources.storage import MediaStorage
-from ..providers import provider_run
-from ..resources.chains import VoiceProviders
-from .common import (MEDIA_BACKFILL, GROUP, VOICE, check_results, file_meta, load_script, load_voiceover, md_table,
-                     record_cost, resolve_video, stage_cost)
-from .scripts import video_scripts
+from ..resources.voice import VoiceProviders
+from .stage import VOICE, StageStep, md_table, stage_asset
+from .video_scripts import video_scripts
 
 
-@dg.asset(
-    partitions_def=videos_partitions,
-    backfill_policy=MEDIA_BACKFILL,
+@stage_asset(
+    VOICE,
     deps=[video_scripts],
-    group_name=GROUP,
     kinds={"python", "onnx", "elevenlabs"},
     pool="gpu",
     op_tags=GPU_OP_TAGS,  # the Celery gpu queue / a GPU pod on Kubernetes
     description="TTS per beat (the channel's providers.voice: Piper offline, or ElevenLabs with timestamps), "
                 "joined into one track, with word-level timings.",
-    check_specs=[dg.AssetCheckSpec("hook_spoken_within_3s", asset="voiceovers", blocking=True,
-                                   description="The spoken hook ends within 3 seconds of its start.")],
+    checks={"hook_spoken_within_3s": "The spoken hook ends within 3 seconds of its start."},
 )
-@user_errors
 def voiceovers(context: dg.AssetExecutionContext, channels: ChannelsResource, storage: MediaStorage,
                voice: VoiceProviders):
-    video = resolve_video(context.partition_key, channels, storage)
-    store, partition, ch = video.store, video.partition, video.channel
-    script, script_manifest = load_script(store, partition)
+    step = StageStep(context, channels, storage, VOICE)
+    ch = step.channel
+    script, script_manifest = step.script()
     # the channel's voice chain (providers.voice, e.g. [elevenlabs, piper]) and each configured voice
     chain = {name: (voice.get(name).describe(ch.voice) if voice.get(name) else None) for name in ch.providers.voice}
-    fp = fingerprint("voice-v2", script_manifest["fingerprint"], chain)
-    reused = store.reusable(partition, VOICE, fp) is not None
-    run = provider_run(context, channels.config.pricing)
-    if reused:
-        context.log.info(f"reusing the voiceover already made for {partition}")
-    else:
+    if not step.reuse(script_manifest["fingerprint"], chain, what="voiceover"):
+        run = step.run
         started = time.perf_counter()
-        with store.write_stage(partition, VOICE, fp) as w:
+        with step.write() as w:
             texts = [b.narration for b in script.beats]
             try:
                 outcome = run.chain("voice", ch, voice,
                                     lambda provider: provider.synthesize(texts, w.path("voice.wav"), ch.voice, run.calls))
             except ShortsmithError as exc:
-                raise exc.in_channel(ch.name)
+                raise exc.in_channel(ch.name) from None  # the same error, its field naming the channel
             vo = outcome.value
             vo.wav_path = "voice.wav"
             w.data["provider"] = outcome.provider
-            w.data["cost"] = run.meter.as_dict()
             write_json(w.path("voiceover.json"), vo)
             w.data["synthesis_seconds"] = round(time.perf_counter() - started, 2)
         context.log.info(f"synthesized {vo.duration:.1f} s of speech in {time.perf_counter() - started:.1f} s")
-    vo, manifest = load_voiceover(store, partition)
+    vo, manifest = step.voiceover()
     hook = vo.beats[0]
     hook_s = hook.end - hook.start
     rows = [[b.index + 1, script.beats[b.index].kind, f"{b.start:.2f}", f"{b.end:.2f}", len(b.words),
@@ -72,19 +57,12 @@ def voiceovers(context: dg.AssetExecutionContext, channels: ChannelsResource, st
     checks = {"hook_spoken_within_3s": (hook_s <= HOOK_MAX_SECONDS,
                                         f"the hook is spoken in {hook_s:.2f} s (limit {HOOK_MAX_SECONDS:.0f} s)",
                                         {"hook_seconds": round(hook_s, 3)})}
-    return dg.MaterializeResult(
-        metadata={
-            "duration_seconds": round(vo.duration, 2),
-            "engine": vo.engine,
-            "timing_source": vo.timing_source,
-            "beat_timings": dg.MetadataValue.md(md_table(["beat", "kind", "start s", "end s", "words", "text"], rows)),
-            "words": sum(len(b.words) for b in vo.beats),
-            "synthesis_seconds": manifest.get("synthesis_seconds"),
-            "provider": manifest.get("provider", "piper"),
-            "reused": reused,
-            **record_cost(context, channels, ch, "voiceovers", partition, run.meter),
-            "stage_cost_usd": stage_cost(manifest)["total_usd"],
-            **file_meta(vo.wav_path),
-        },
-        check_results=check_results(checks, "voiceovers"),
-    )
+    return step.result({
+        "duration_seconds": round(vo.duration, 2),
+        "engine": vo.engine,
+        "timing_source": vo.timing_source,
+        "beat_timings": dg.MetadataValue.md(md_table(["beat", "kind", "start s", "end s", "words", "text"], rows)),
+        "words": sum(len(b.words) for b in vo.beats),
+        "synthesis_seconds": manifest.get("synthesis_seconds"),
+        "provider": manifest.get("provider", "piper"),
+    }, checks)

@@ -1,5 +1,5 @@
-"""One resource per external capability: an abstract interface, the offline default beside it.
-
-Cloud implementations (later issues) subclass the same interfaces, so the asset graph
-does not change when a channel moves from the offline default to a cloud provider.
+"""One resource module per resource key (``script_writer.py`` provides ``script_writer``): an abstract
+interface, the offline default and the cloud implementations beside it, and the set of them that
+the code location always declares (``provider_set.py``), so the asset graph and the resource set do
+not change when a channel moves from the offline default to a cloud provider.
 """

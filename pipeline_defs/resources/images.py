@@ -18,8 +18,9 @@ import hashlib
 import importlib.util
 import os
 import threading
+from abc import abstractmethod
 from pathlib import Path
-from typing import Any, Optional
+from typing import Any, ClassVar, Optional
 
 import dagster as dg
 from PIL import Image
@@ -38,6 +39,8 @@ from shortsmith.visuals import (ClipCredit, ClipTooLarge, build_image_prompt, ch
                                 credit_path, decode_image, download_clip, estimate_scene_seconds, pexels_search,
                                 search_queries, used_video_ids)
 
+from ..settings import ProviderSettings
+from .provider_set import Provider, ProviderSet
 from .script_writer import OpenAIConnection, classify_openai
 
 
@@ -50,18 +53,15 @@ def clip_name(index: int) -> str:
     return f"scene_{index:02d}.mp4"
 
 
-class ImageProvider(dg.ConfigurableResource):
+class ImageProvider(Provider):
     """Makes one 9:16 scene per beat: a still image of exactly ``size``, or a video clip (a Path
     inside ``workdir``)."""
 
+    @abstractmethod
     def scene(self, beat: Beat, *, style: StyleConfig, seed: str, index: int, total: int,
               size: tuple[int, int], calls: CallContext | None = None, workdir: Path | None = None,
               seconds: float | None = None) -> Image.Image | Path:
-        raise NotImplementedError
-
-    @property
-    def provider(self) -> str:
-        return type(self).__name__
+        """The beat's scene (see the module docstring)."""
 
     def describe(self) -> dict:
         """What the cache fingerprint of the scenes depends on."""
@@ -74,6 +74,8 @@ class ProceduralImageProvider(ImageProvider):
     (layout, subjects, scores) is written beside it as ``scene_NN.plan.json`` in ``workdir``, where the
     next scene reads it so consecutive scenes never repeat a subject or a layout. Without the subject
     library installed, the procedural motifs alone are drawn."""
+
+    provider: ClassVar[str] = "procedural"
 
     subjects: bool = Field(default=True, description="draw library subjects (False: procedural motifs only)")
 
@@ -88,10 +90,6 @@ class ProceduralImageProvider(ImageProvider):
         if workdir is not None:
             write_plan(workdir, index, plan)
         return image
-
-    @property
-    def provider(self) -> str:
-        return "procedural"
 
     def describe(self) -> dict:
         on = self.subjects and subject_library_available()
@@ -197,6 +195,9 @@ class PexelsClipProvider(ImageProvider):
     *unavailable* for that scene and the channel's chain moves on to the next visual provider.
     """
 
+    provider: ClassVar[str] = "pexels"
+    configure_hint: ClassVar[str] = "set PEXELS_API_KEY"
+
     api_key: str = Field(default="", description="PEXELS_API_KEY")
     base_url: str = "https://api.pexels.com"
     max_clip_mb: float = 40.0
@@ -209,9 +210,8 @@ class PexelsClipProvider(ImageProvider):
     requests_per_minute: int = 0  # Pexels allows 200 requests/hour by default; 429s are honoured
     max_downloads: int = 3  # files tried per scene when one is refused for its size
 
-    @property
-    def provider(self) -> str:
-        return "pexels"
+    def is_configured(self) -> bool:
+        return bool(self.api_key)
 
     def describe(self) -> dict:
         return {"provider": self.provider, "max_clip_mb": self.max_clip_mb,
@@ -309,6 +309,10 @@ class DiffusersImageProvider(ImageProvider):
     downloaded at run time. Otherwise the provider is unavailable and the chain moves on.
     """
 
+    provider: ClassVar[str] = "diffusers"
+    configure_hint: ClassVar[str] = "set SHORTSMITH_DIFFUSERS=1 on a GPU worker with diffusers installed"
+
+    enabled: bool = Field(default=False, description="SHORTSMITH_DIFFUSERS=1 on a GPU worker")
     device: str = "cuda"
     steps: int = 30
     guidance: float = 6.0
@@ -317,9 +321,8 @@ class DiffusersImageProvider(ImageProvider):
     dtype: str = "float16"
     negative_prompt: str = "text, letters, watermark, logo, blurry, low quality, deformed"
 
-    @property
-    def provider(self) -> str:
-        return "diffusers"
+    def is_configured(self) -> bool:
+        return self.enabled
 
     def describe(self) -> dict:
         return {"provider": self.provider, "steps": self.steps, "guidance": self.guidance,
@@ -393,5 +396,28 @@ class DiffusersImageProvider(ImageProvider):
         return cover_fit(out.images[0], size)
 
 
+class VisualProviders(ProviderSet):
+    """Scene visuals, chosen per beat: ``procedural`` (always configured), ``pexels`` stock clips
+    (PEXELS_API_KEY), ``openai`` images (OPENAI_API_KEY / OPENAI_BASE_URL) and local ``diffusers``
+    (SHORTSMITH_DIFFUSERS=1)."""
+
+    procedural: ProceduralImageProvider
+    pexels: PexelsClipProvider
+    openai: OpenAIImageProvider
+    diffusers: DiffusersImageProvider
+
+    @classmethod
+    def from_settings(cls, s: ProviderSettings) -> "VisualProviders":
+        return cls(
+            procedural=ProceduralImageProvider(),
+            pexels=PexelsClipProvider(api_key=dg.EnvVar("PEXELS_API_KEY") if s.pexels.key_set else "",
+                                      base_url=s.pexels.base_url, requests_per_minute=s.pexels.requests_per_minute),
+            openai=OpenAIImageProvider(**OpenAIConnection.connection(s.openai), model=s.openai.image_model,
+                                       requests_per_minute=s.openai.images_requests_per_minute),
+            diffusers=DiffusersImageProvider(enabled=s.diffusers),
+        )
+
+
 __all__ = ["DiffusersImageProvider", "DiffusersUnavailable", "ImageProvider", "OpenAIImageProvider",
-           "PexelsClipProvider", "ProceduralImageProvider", "classify_openai_images", "clip_name", "visual_style"]
+           "PexelsClipProvider", "ProceduralImageProvider", "VisualProviders", "classify_openai_images", "clip_name",
+           "visual_style"]

@@ -9,7 +9,7 @@ never shown in the UI, logged or stored in run config).
 
 from __future__ import annotations
 
-import os
+from abc import abstractmethod
 from pathlib import Path
 from typing import Callable
 
@@ -18,20 +18,24 @@ import dagster as dg
 from shortsmith.config import Channel
 from shortsmith.publish import LocalChannelPublisher, Publication
 from shortsmith.resilience import RetryPolicy
-from shortsmith.topics import split_partition_key
 from shortsmith.youtube import (DEFAULT_ROOT_URL, YouTubeApi, YouTubeSession, YouTubeSettings, load_authorized_user,
                                 publication_from_state)
 from shortsmith.youtube_quota import DEFAULT_COSTS, QuotaBook, QuotaRules
 
+from .. import settings
+from .provider_set import Provider
 
-class Publisher(dg.ConfigurableResource):
+
+class Publisher(Provider):
     """Publishes a finished Short exactly once per partition."""
 
+    @abstractmethod
     def existing(self, partition: str) -> Publication | None:
-        raise NotImplementedError
+        """The partition's publication if it was published already."""
 
+    @abstractmethod
     def publish(self, partition: str, *, video: Path, thumbnail: Path, request: dict) -> Publication:
-        raise NotImplementedError
+        """Publish the video once; ``request`` is the upload's metadata (title, description, status)."""
 
     def uses_youtube(self, channel: Channel) -> bool:
         """Whether this channel's videos go to YouTube (else: ``publish`` above)."""
@@ -104,7 +108,7 @@ class YouTubePublisher(LocalFolderPublisher):
         if instance is None:
             try:
                 instance = dg.DagsterInstance.get()
-            except Exception:  # noqa: BLE001 - no DAGSTER_HOME: nothing recorded to look at
+            except Exception:  # no DAGSTER_HOME: nothing recorded to look at
                 return None
         from ..youtube_quota_ledger import UploadRecords
 
@@ -113,36 +117,24 @@ class YouTubePublisher(LocalFolderPublisher):
             return publication_from_state(state, already=True)
         return None
 
-    @staticmethod
-    def channel_of(partition: str) -> str:
-        return split_partition_key(partition)[0]
-
-
-# Non-secret settings of the YouTube publisher, read from the environment as dg.EnvVar (unset: the default).
-ENV_SETTINGS = {
-    "SHORTSMITH_YOUTUBE_INSERTS_PER_DAY": ("insert_calls_per_day", "int"),  # the project's videos.insert quota
-    "SHORTSMITH_YOUTUBE_UNITS_PER_DAY": ("units_per_day", "int"),  # the project's units quota
-    "SHORTSMITH_YOUTUBE_CHUNK_BYTES": ("chunk_size", "int"),  # a multiple of 262144
-    "SHORTSMITH_YOUTUBE_ROOT_URL": ("root_url", "str"),  # only to point at an emulator or proxy
-    "SHORTSMITH_YOUTUBE_TOKEN_URI": ("token_uri", "str"),
-}
-
 
 def quota_rules_from_env() -> QuotaRules:
     """The quota numbers SHORTSMITH_YOUTUBE_INSERTS_PER_DAY / _UNITS_PER_DAY set (YouTube's defaults otherwise),
     for code that spends the quota outside the publisher (trend discovery)."""
-    return QuotaRules(insert_calls_per_day=int(os.environ.get("SHORTSMITH_YOUTUBE_INSERTS_PER_DAY") or 100),
-                      units_per_day=int(os.environ.get("SHORTSMITH_YOUTUBE_UNITS_PER_DAY") or 10_000))
+    s = settings.load()
+    return QuotaRules(insert_calls_per_day=s.youtube_inserts_per_day, units_per_day=s.youtube_units_per_day)
 
 
-def publisher_from_env(root: str) -> YouTubePublisher:
+def publisher_from_env(root: str, s: settings.Settings | None = None) -> YouTubePublisher:
     """The code location's publisher: YouTube for channels with credentials, ``root`` for the rest.
 
-    Channel tokens are never resource config: each channel's ``youtube.credentials`` file (0600) or
-    the environment variable named by its ``youtube.credentials_env`` is read when a run publishes.
+    Its quota and endpoint settings are dagster.EnvVar (read when a run publishes). Channel tokens
+    are never resource config: each channel's ``youtube.credentials`` file (0600) or the environment
+    variable named by its ``youtube.credentials_env`` is read when a run publishes.
     """
+    s = s or settings.load()
     kwargs: dict = {}
-    for name, (field, kind) in ENV_SETTINGS.items():
-        if os.environ.get(name):
-            kwargs[field] = dg.EnvVar.int(name) if kind == "int" else dg.EnvVar(name)
+    for name in s.youtube_publisher_vars:
+        field, kind = settings.YOUTUBE_PUBLISHER_VARS[name]
+        kwargs[field] = dg.EnvVar.int(name) if kind == "int" else dg.EnvVar(name)
     return YouTubePublisher(root=root, **kwargs)

@@ -3,7 +3,8 @@
 from __future__ import annotations
 
 import json
-from typing import Optional
+from abc import abstractmethod
+from typing import ClassVar, Optional
 
 import dagster as dg
 from pydantic import Field
@@ -14,6 +15,10 @@ from shortsmith.llm_script import build_messages, correction_message, parse_scri
 from shortsmith.model import Script
 from shortsmith.resilience import CallContext, ProviderError, RetryPolicy
 from shortsmith.script import write_offline_script
+
+from .. import settings
+from ..settings import ProviderSettings
+from .provider_set import Provider, ProviderSet
 
 
 def with_source_facts(channel: Channel, topic: str, seed: TopicSeed | None, limit: int = 12) -> TopicSeed | None:
@@ -28,14 +33,13 @@ def with_source_facts(channel: Channel, topic: str, seed: TopicSeed | None, limi
     return replace(seed, points=tuple(f.text for f in facts[:max(limit, len(seed.points))]))
 
 
-def model_configured(channel: Channel) -> str | None:
-    """The script model this channel can use in this deployment (its providers.script and the env), or None."""
-    import os
-
+def model_configured(channel: Channel, s: ProviderSettings | None = None) -> str | None:
+    """The script model this channel can use in this deployment (its providers.script and the settings), or None."""
+    s = s or settings.load().providers
     chain = channel.providers.chain("script")
-    if "openai" in chain and (os.environ.get("OPENAI_API_KEY") or os.environ.get("OPENAI_BASE_URL")):
+    if "openai" in chain and (s.openai.key_set or s.openai.base_url_set):
         return "openai"
-    if "local" in chain and os.environ.get("SHORTSMITH_LLM_GGUF"):
+    if "local" in chain and s.local_llm.model_path:
         return "local"
     return None
 
@@ -49,15 +53,12 @@ def ungrounded_reason(channel: Channel, topic: str, seed: TopicSeed | None) -> s
     return str(no_grounding_error(channel, topic))
 
 
-class ScriptWriter(dg.ConfigurableResource):
+class ScriptWriter(Provider):
     """Writes a structured script (hook, promise, body beats, call to action) for a topic."""
 
+    @abstractmethod
     def write(self, channel: Channel, topic: str, seed: TopicSeed | None, calls: CallContext | None = None) -> Script:
-        raise NotImplementedError
-
-    @property
-    def provider(self) -> str:
-        return type(self).__name__
+        """The script, checked against the channel's structure and duration budget."""
 
     def describe(self) -> dict:
         """What the cache fingerprint of a script depends on."""
@@ -67,25 +68,25 @@ class ScriptWriter(dg.ConfigurableResource):
 class OfflineScriptWriter(ScriptWriter):
     """Deterministic and topic-aware; builds the body from the topic's points in channels.yaml."""
 
+    provider: ClassVar[str] = "offline"
+
     def write(self, channel: Channel, topic: str, seed: TopicSeed | None, calls: CallContext | None = None) -> Script:
         return write_offline_script(channel, topic, seed)
-
-    @property
-    def provider(self) -> str:
-        return "offline"
 
 
 class LocalModelScriptWriter(ScriptWriter):
     """An instruct GGUF run inside the process by llama.cpp (cyllama, prebuilt): SHORTSMITH_LLM_GGUF."""
 
-    model_path: str = Field(description="the .gguf file (SHORTSMITH_LLM_GGUF); never downloaded")
+    provider: ClassVar[str] = "local"
+    configure_hint: ClassVar[str] = "set SHORTSMITH_LLM_GGUF to an instruct .gguf file and pip install cyllama==0.2.18"
+
+    model_path: str = Field(default="", description="the .gguf file (SHORTSMITH_LLM_GGUF); never downloaded")
     max_tokens: int = 1400
     temperature: float = 0.4
     threads: int = 0  # 0: llama.cpp's default
 
-    @property
-    def provider(self) -> str:
-        return "local"
+    def is_configured(self) -> bool:
+        return bool(self.model_path)
 
     def describe(self) -> dict:
         from pathlib import Path
@@ -132,8 +133,11 @@ def openai_client(api_key: str, base_url: str | None, timeout_s: float):
     return openai.OpenAI(api_key=api_key or "not-needed", base_url=base_url, timeout=timeout_s, max_retries=0)
 
 
-class OpenAIConnection(dg.ConfigurableResource):
+class OpenAIConnection(Provider):
     """What every OpenAI-backed provider shares: the key or server, and how calls are bounded."""
+
+    provider: ClassVar[str] = "openai"
+    configure_hint: ClassVar[str] = "set OPENAI_API_KEY (or OPENAI_BASE_URL for a local server)"
 
     api_key: str = Field(default="", description="OPENAI_API_KEY (a local server may not need one)")
     base_url: Optional[str] = Field(default=None, description="e.g. http://127.0.0.1:8000/v1 for llama.cpp/vLLM/Ollama")
@@ -141,9 +145,14 @@ class OpenAIConnection(dg.ConfigurableResource):
     max_attempts: int = 4
     requests_per_minute: int = 0  # 0: no limit of our own (the provider's 429s are still honoured)
 
-    @property
-    def provider(self) -> str:
-        return "openai"
+    def is_configured(self) -> bool:
+        return bool(self.api_key or self.base_url)
+
+    @classmethod
+    def connection(cls, s: settings.OpenAISettings) -> dict:
+        """The key and server as dagster.EnvVar when this deployment sets them (else: not configured)."""
+        return {"api_key": dg.EnvVar("OPENAI_API_KEY") if s.key_set else "",
+                "base_url": dg.EnvVar("OPENAI_BASE_URL") if s.base_url_set else None}
 
     def _client(self):
         return openai_client(self.api_key, self.base_url, self.timeout_s)
@@ -204,3 +213,21 @@ class OpenAIScriptWriter(OpenAIConnection, ScriptWriter):
             fix="use a stronger model (OPENAI_MODEL), widen target_seconds, or put 'offline' after 'openai' "
                 "and re-run")
 
+
+
+class ScriptWriters(ProviderSet):
+    """Script writers: ``offline`` (always configured), ``openai`` (OPENAI_API_KEY or OPENAI_BASE_URL) and
+    ``local`` (SHORTSMITH_LLM_GGUF: a GGUF run in-process by cyllama)."""
+
+    offline: OfflineScriptWriter
+    openai: OpenAIScriptWriter
+    local: LocalModelScriptWriter
+
+    @classmethod
+    def from_settings(cls, s: ProviderSettings) -> "ScriptWriters":
+        o = s.openai
+        return cls(offline=OfflineScriptWriter(),
+                   openai=OpenAIScriptWriter(**OpenAIConnection.connection(o), model=o.model,
+                                             response_format=o.response_format,
+                                             requests_per_minute=o.requests_per_minute),
+                   local=LocalModelScriptWriter(model_path=s.local_llm.model_path, threads=s.local_llm.threads))

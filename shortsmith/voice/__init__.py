@@ -38,13 +38,13 @@ from .alignment import STATS, AlignmentStats
 from .beats import synthesize_beats
 from .elevenlabs import DEFAULT_OUTPUT_FORMAT, ElevenLabsTTS, QuotaExceeded, voice_settings_dict
 from .espeak import espeak_binary
-from .piper import VoiceSpec, default_model, load_piper, model_loads, voice_name
+from .piper import VoiceSpec, default_model, load_piper, voice_name
 from .text import allowed_scripts, caption_words, normalise_text, split_sentences, word_weight
 from .wav import read_wav, write_wav
 
 __all__ = [
     "DEFAULT_OUTPUT_FORMAT", "STATS", "AlignmentStats", "ElevenLabsTTS", "QuotaExceeded", "VoiceSpec",
-    "allowed_scripts", "caption_words", "default_model", "espeak_binary", "load_piper", "model_loads",
+    "allowed_scripts", "caption_words", "default_model", "espeak_binary", "load_piper",
     "normalise_text", "read_wav", "split_sentences", "synthesize_beats", "voice_name", "voice_settings_dict",
     "word_weight", "write_wav",
 ]

@@ -31,7 +31,6 @@ class VoiceSpec:
 
 _MODEL_CACHE: dict[tuple[str, str], object] = {}
 _CACHE_LOCK = threading.Lock()
-_LOADS = 0
 
 
 def default_model() -> tuple[str, str]:
@@ -67,7 +66,6 @@ def voice_paths(spec: VoiceSpec) -> tuple[str, str]:
 
 def load_piper(spec: VoiceSpec):
     """The Piper voice for ``spec``, loaded once per process (with phoneme alignments)."""
-    global _LOADS
     model, config = voice_paths(spec)
     key = (model, config)
     with _CACHE_LOCK:
@@ -84,13 +82,7 @@ def load_piper(spec: VoiceSpec):
                     f"the Piper voice {model} could not be loaded ({type(exc).__name__}: {exc})",
                     field="voice.model_path",
                     fix="re-download the voice's .onnx and .onnx.json (both from the same release)") from exc
-            _LOADS += 1
         return _MODEL_CACHE[key]
-
-
-def model_loads() -> int:
-    """How many times this process has loaded a Piper model (each voice is loaded once)."""
-    return _LOADS
 
 
 def voice_name(model_path: str) -> str:

@@ -76,7 +76,7 @@ def test_topics_file_relative_to_config(tmp_path):
     assert ch.topics[0].topic == "How tides work" and ch.topics[0].score == 90
 
 
-# -- providers, ElevenLabs voice, YouTube, pricing (cloud providers issue) ---------------------
+# -- providers, ElevenLabs voice, YouTube, pricing ---------------------
 
 def _load(tmp_path, **overrides):
     from tests.conftest import write_channels

@@ -7,7 +7,7 @@ from datetime import date, datetime, timezone
 from zoneinfo import ZoneInfo
 
 from shortsmith.config import load_channels
-from shortsmith.quota import (cooldown_blocks, in_publish_window, local_day, next_local_midnight, publish_decision,
+from shortsmith.quota import (in_publish_window, local_day, next_local_midnight, publish_decision,
                               recent_days, remaining)
 
 from tests.conftest import ROOT
@@ -30,14 +30,8 @@ def test_remaining_never_negative_and_counts_pending():
     assert remaining(0, 0, 0) == 0
 
 
-def test_cooldown_covers_n_calendar_days():
-    used = {"why-cats-purr": "2025-03-01", "old": "2025-01-01", "bad": "not-a-date"}
+def test_recent_days_counts_back_from_today():
     today = date(2025, 3, 30)
-    assert cooldown_blocks("why-cats-purr", used, today, 30) == "2025-03-01"
-    assert cooldown_blocks("why-cats-purr", used, date(2025, 3, 31), 30) is None
-    assert cooldown_blocks("old", used, today, 30) is None
-    assert cooldown_blocks("bad", used, today, 30) == "not-a-date"  # unreadable: treated as recent
-    assert cooldown_blocks("why-cats-purr", used, today, 0) is None
     assert recent_days(today, 3) == [date(2025, 3, 30), date(2025, 3, 29), date(2025, 3, 28)]
 
 

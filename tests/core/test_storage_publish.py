@@ -73,3 +73,27 @@ def test_local_publisher_publishes_once(tmp_path):
     meta = json.loads((folder / "metadata.json").read_text())
     assert meta["status"]["containsSyntheticMedia"] is True and meta["id"] == first.video_id
     assert len(list((tmp_path / "channel" / "c").iterdir())) == 1
+
+
+def test_both_stores_implement_the_media_store_interface(tmp_path):
+    from shortsmith.s3store import S3MediaStore
+    from shortsmith.storage import MediaStore
+
+    local = LocalMediaStore(tmp_path / "media")
+    remote = S3MediaStore(object(), "bucket", cache_dir=tmp_path / "cache")  # no call is made here
+    assert isinstance(local, MediaStore) and isinstance(remote, MediaStore)
+    key = "curious-minds--why-cats-purr"
+    assert local.stage_dir(key, "video") == tmp_path / "media" / "curious-minds" / key / "video"
+    assert remote.stage_dir(key, "video") == tmp_path / "cache" / "curious-minds" / key / "video"
+
+    class Partial(MediaStore):  # a store that forgets part of the interface cannot be made
+        def manifest(self, partition, stage):
+            return None
+
+    with pytest.raises(TypeError, match="abstract"):
+        Partial()
+    from shortsmith.errors import InputError
+
+    with pytest.raises(InputError) as err:  # require() names the stage and what to materialize
+        local.require(key, "video")
+    assert err.value.field == "video" and "materialize 'video'" in err.value.fix

@@ -120,3 +120,37 @@ def test_missing_ffmpeg_is_a_clear_error(monkeypatch, tmp_path):
         assert e.value.field == "ffmpeg" and "imageio-ffmpeg" in e.value.fix
     finally:
         ff._discover_ffmpeg.cache_clear()
+
+
+def test_check_groups_are_declared_and_every_outcome_carries_its_group(tmp_path):
+    from shortsmith.validate import VIDEO_CHECKS, CheckOutcome, group_outcomes
+
+    video = make_video(tmp_path / "quiet.mp4", volume_db=-30)
+    outcomes = check_video(video, width=270, height=480, max_duration_s=60)
+    declared = {o for g in VIDEO_CHECKS for o in g.outcomes}
+    assert {o.name for o in outcomes} == declared
+    assert {o.name: o.check for o in outcomes}["true_peak"] == "loudness"
+    grouped = group_outcomes(outcomes)
+    assert list(grouped) == [g.name for g in VIDEO_CHECKS]
+    assert grouped["resolution"][0] and not grouped["loudness"][0]
+    assert "LU under the -14 LUFS target" in grouped["loudness"][1]
+    assert "integrated_lufs" in grouped["loudness"][2] and "true_peak_db" in grouped["loudness"][2]
+    # manifests written before outcomes carried their group still fold the same way
+    stored = [{k: v for k, v in o.__dict__.items() if k != "check"} for o in outcomes]
+    assert group_outcomes(stored) == grouped
+
+    # an outcome nobody declared is an error, not silently counted as 'codecs'
+    with pytest.raises(ValueError, match="no check group"):
+        CheckOutcome("bitrate", True, "fine")
+    with pytest.raises(ValueError, match="'bitrate'"):
+        group_outcomes([*stored, {"name": "bitrate", "passed": False, "message": "too low"}])
+
+
+def test_no_audio_fails_the_audio_checks_not_only_presence(tmp_path):
+    from shortsmith.validate import group_outcomes
+
+    video = make_video(tmp_path / "mute.mp4", audio=None, seconds=2)
+    grouped = group_outcomes(check_video(video, width=270, height=480, max_duration_s=60))
+    assert not grouped["audio_sync"][0] and "no audio" in grouped["audio_sync"][1]
+    assert not grouped["loudness"][0] and "reported nothing" in grouped["loudness"][1]
+    assert grouped["codecs"][0]  # the video codec alone decides it when there is no audio stream

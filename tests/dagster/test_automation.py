@@ -26,15 +26,15 @@ import yaml
 from tests.conftest import ROOT, sample_channels
 from pipeline_defs import automation
 from pipeline_defs.assets import ALL_ASSETS
-from pipeline_defs.assets.publishing import published_uploads
-from pipeline_defs.assets.trends import trending_topics
+from pipeline_defs.assets.published_uploads import published_uploads
+from pipeline_defs.assets.trending_topics import trending_topics
 from pipeline_defs.jobs import discover_trends_job, make_video_job
 from pipeline_defs.ledger import Ledger
 from pipeline_defs.schedules import build_schedules
 from pipeline_defs.sensors import ALL_SENSORS
 from pipeline_defs.sensors.alerts import alert_on_run_failure
 from pipeline_defs.sensors.inbox import narrative_inbox_sensor
-from pipeline_defs.sensors.trends import trending_topics_sensor
+from pipeline_defs.sensors.trending_topics import trending_topics_sensor
 from shortsmith.config import load_channels
 from shortsmith.model import write_json
 from shortsmith.script import write_offline_script
@@ -69,9 +69,9 @@ def write_config(path: Path, *, cm_per_day: int = 2, pt_per_day: int = 1, cm_tz:
 
 
 def make_defs(channels_file: Path):
-    from pipeline_defs.definitions import offline_resources
+    from pipeline_defs.definitions import location_resources
 
-    resources = offline_resources()
+    resources = location_resources()
     defs = dg.Definitions(assets=ALL_ASSETS, jobs=[make_video_job, discover_trends_job, *automation.jobs],
                           schedules=build_schedules(load_channels(channels_file)), sensors=ALL_SENSORS,
                           resources=resources)

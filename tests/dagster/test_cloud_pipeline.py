@@ -45,10 +45,10 @@ def use_channels(tmp_path, monkeypatch, youtube=None, **providers):
 
 
 def materialize(instance, selection, key=KEY, raise_on_error=True):
-    from pipeline_defs.definitions import offline_resources
+    from pipeline_defs.definitions import location_resources
 
     instance.add_dynamic_partitions("videos", [key])
-    return dg.materialize(VIDEO_ASSETS, selection=selection, partition_key=key, resources=offline_resources(),
+    return dg.materialize(VIDEO_ASSETS, selection=selection, partition_key=key, resources=location_resources(),
                           instance=instance, raise_on_error=raise_on_error)
 
 
@@ -183,13 +183,13 @@ def all_cloud(cloud_env, monkeypatch, openai_api):
 
 
 def test_a_partition_made_entirely_by_cloud_providers(all_cloud):
-    from pipeline_defs.assets import trending_topics
-    from pipeline_defs.definitions import offline_resources
+    from pipeline_defs.assets.trending_topics import trending_topics
+    from pipeline_defs.definitions import location_resources
     from shortsmith.ffmpeg import probe
 
     apis = all_cloud
     with dg.instance_for_test() as instance:
-        trends = dg.materialize([trending_topics], resources=offline_resources(), instance=instance)
+        trends = dg.materialize([trending_topics], resources=location_resources(), instance=instance)
         sources = meta(trends, "trending_topics")["sources"]["curious-minds"]
         assert set(sources["sources_used"]) >= {"google_trends", "youtube"}
         assert meta(trends, "trending_topics")["youtube_quota_units"] == 102  # search.list 100 + 2 videos.list
@@ -276,12 +276,12 @@ def test_a_failed_stage_is_retried_alone_and_completed_stages_are_reused(cloud_e
 
 
 def test_trend_discovery_never_spends_youtube_quota_that_is_not_there(all_cloud, monkeypatch):
-    from pipeline_defs.assets import trending_topics
-    from pipeline_defs.definitions import offline_resources
+    from pipeline_defs.assets.trending_topics import trending_topics
+    from pipeline_defs.definitions import location_resources
 
     monkeypatch.setenv("SHORTSMITH_YOUTUBE_UNITS_PER_DAY", "60")  # less than one search.list (100)
     with dg.instance_for_test() as instance:
-        result = dg.materialize([trending_topics], resources=offline_resources(), instance=instance)
+        result = dg.materialize([trending_topics], resources=location_resources(), instance=instance)
         info = meta(result, "trending_topics")["sources"]["curious-minds"]
         assert info["sources_used"] == ["google_trends", "offline"]
         assert "used 0 of 60 units" in info["skipped"]["youtube"] and "deferred until" in info["skipped"]["youtube"]

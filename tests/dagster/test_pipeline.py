@@ -11,16 +11,12 @@ import pytest
 
 from tests.conftest import TEST_SIZE, write_channels
 from pipeline_defs.assets import VIDEO_ASSETS
+from pipeline_defs import settings
+from pipeline_defs.definitions import provider_resources
 from pipeline_defs.resources.channels import ChannelsResource
-from pipeline_defs.resources.images import ProceduralImageProvider
-from pipeline_defs.resources.music import SynthMusicProvider
 from pipeline_defs.resources.publisher import LocalFolderPublisher
 from pipeline_defs.resources.renderer import RendererSettings
-from pipeline_defs.resources.chains import ScriptWriters, TrendSources, VisualProviders, VoiceProviders
-from pipeline_defs.resources.script_writer import OfflineScriptWriter
 from pipeline_defs.resources.storage import MediaStorage
-from pipeline_defs.resources.trends import OfflineTrendSource
-from pipeline_defs.resources.voice import PiperVoiceProvider
 from shortsmith.ffmpeg import ffprobe_path
 
 KEY = "curious-minds--why-cats-purr"
@@ -30,11 +26,7 @@ def resources(tmp: Path, channels_file: Path, **renderer) -> dict:
     return {
         "channels": ChannelsResource(path=str(channels_file)),
         "storage": MediaStorage(root=str(tmp / "media")),
-        "trend_source": TrendSources(offline=OfflineTrendSource()),
-        "script_writer": ScriptWriters(offline=OfflineScriptWriter()),
-        "voice": VoiceProviders(piper=PiperVoiceProvider()),
-        "images": VisualProviders(procedural=ProceduralImageProvider()),
-        "music_provider": SynthMusicProvider(),
+        **provider_resources(settings.load({})),  # no keys set: only the offline providers are configured
         "renderer": RendererSettings(width=TEST_SIZE[0], height=TEST_SIZE[1], **renderer),
         "publisher": LocalFolderPublisher(root=str(tmp / "channel")),
     }

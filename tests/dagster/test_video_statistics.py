@@ -6,7 +6,7 @@ import dagster as dg
 import pytest
 
 from pipeline_defs.assets import ALL_ASSETS
-from pipeline_defs.assets.statistics import video_statistics
+from pipeline_defs.assets.video_statistics import video_statistics
 from pipeline_defs.resources.channels import ChannelsResource
 from pipeline_defs.resources.storage import MediaStorage
 from pipeline_defs.schedules import build_schedules
@@ -102,14 +102,14 @@ def test_no_youtube_videos_means_no_calls(env):
 def test_hourly_schedule_targets_video_statistics(workdir):
     import os
 
-    from pipeline_defs.definitions import offline_resources
+    from pipeline_defs.definitions import location_resources
 
     config = load_channels(os.environ["SHORTSMITH_CHANNELS"])
     schedules = {s.name: s for s in build_schedules(config)}
     stats = schedules["refresh_video_statistics"]
     assert stats.cron_schedule == "17 * * * *"
     assert {"discover_trends_curious_minds", "daily_production_curious_minds"} <= set(schedules)
-    defs = dg.Definitions(assets=ALL_ASSETS, schedules=list(schedules.values()), resources=offline_resources())
+    defs = dg.Definitions(assets=ALL_ASSETS, schedules=list(schedules.values()), resources=location_resources())
     job = defs.resolve_job_def("refresh_video_statistics")
     assert job.asset_layer.executable_asset_keys == {dg.AssetKey("video_statistics")}
     with dg.instance_for_test() as instance:

@@ -16,7 +16,7 @@ import dagster as dg
 import pytest
 
 from tests.conftest import write_channels
-from pipeline_defs.assets.publishing import published_uploads
+from pipeline_defs.assets.published_uploads import published_uploads
 from pipeline_defs.ledger import Ledger
 from pipeline_defs.resources.channels import ChannelsResource
 from pipeline_defs.resources.publisher import YouTubePublisher

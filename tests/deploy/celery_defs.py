@@ -35,8 +35,8 @@ def make_video_job():
     """The real make_video job, built from the environment at call time (SHORTSMITH_EXECUTOR=celery,
     SHORTSMITH_STORAGE=s3, ...) in the test process and in every worker alike."""
     from pipeline_defs.assets import ALL_ASSETS
-    from pipeline_defs.definitions import offline_resources
+    from pipeline_defs.definitions import location_resources
     from pipeline_defs.jobs import make_video_job as job
 
-    return dg.Definitions(assets=ALL_ASSETS, jobs=[job], resources=offline_resources(),
+    return dg.Definitions(assets=ALL_ASSETS, jobs=[job], resources=location_resources(),
                           executor=executor_from_env()).resolve_job_def("make_video")

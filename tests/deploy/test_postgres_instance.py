@@ -16,15 +16,12 @@ import pytest
 
 from tests.conftest import TEST_SIZE, write_channels
 from pipeline_defs.assets import VIDEO_ASSETS
+from pipeline_defs import settings
+from pipeline_defs.definitions import provider_resources
 from pipeline_defs.resources.channels import ChannelsResource
-from pipeline_defs.resources.images import ProceduralImageProvider
-from pipeline_defs.resources.music import SynthMusicProvider
 from pipeline_defs.resources.publisher import LocalFolderPublisher
 from pipeline_defs.resources.renderer import RendererSettings
-from pipeline_defs.resources.chains import ScriptWriters, VisualProviders, VoiceProviders
-from pipeline_defs.resources.script_writer import OfflineScriptWriter
 from pipeline_defs.resources.storage import storage_from_env
-from pipeline_defs.resources.voice import PiperVoiceProvider
 
 from .conftest import deploy_instance_env
 
@@ -78,15 +75,10 @@ def test_full_partition_on_postgres_with_s3_media(deploy_home, pg_database, s3_e
     resources = {
         "channels": ChannelsResource(path=str(write_channels(tmp_path / "channels.yaml"))),
         "storage": storage_from_env(str(tmp_path / "cache")),
-        "trend_source": None,
-        "script_writer": ScriptWriters(offline=OfflineScriptWriter()),
-        "voice": VoiceProviders(piper=PiperVoiceProvider()),
-        "images": VisualProviders(procedural=ProceduralImageProvider()),
-        "music_provider": SynthMusicProvider(),
+        **provider_resources(settings.load({})),  # the offline providers only
         "renderer": RendererSettings(width=TEST_SIZE[0], height=TEST_SIZE[1]),
         "publisher": LocalFolderPublisher(root=str(tmp_path / "channel")),
     }
-    resources = {k: v for k, v in resources.items() if v is not None}
     started = time.monotonic()
     with dg.DagsterInstance.from_config(str(deploy_home)) as instance:
         instance.add_dynamic_partitions("videos", [KEY])

@@ -257,7 +257,7 @@ def test_a_used_up_quota_is_not_retried_and_lets_the_chain_fall_back(tmp_path):
 
 def test_no_key_means_not_configured_without_a_request(api, tmp_path):
     res = ElevenLabsVoiceProvider(base_url=api.url)
-    assert not res.configured
+    assert not res.is_configured() and res.configure_hint == "set ELEVENLABS_API_KEY"
     with pytest.raises(ProviderUnavailable, match="ELEVENLABS_API_KEY"):
         res.synthesize(TEXTS, tmp_path / "v.wav", VOICE, Calls().ctx)
     assert api.requests == []

@@ -10,8 +10,8 @@ from pathlib import Path
 
 import pytest
 
-from pipeline_defs.resources.chains import script_writers_from_env
-from pipeline_defs.resources.script_writer import LocalModelScriptWriter, model_configured
+from pipeline_defs import settings
+from pipeline_defs.resources.script_writer import LocalModelScriptWriter, ScriptWriters, model_configured
 from shortsmith.config import load_channels, parse_channels
 from shortsmith.errors import ConfigError
 from shortsmith.resilience import ProviderError
@@ -38,10 +38,10 @@ def test_the_env_enables_the_local_writer_for_channels_that_list_it(monkeypatch,
     monkeypatch.delenv("OPENAI_API_KEY", raising=False)
     monkeypatch.delenv("OPENAI_BASE_URL", raising=False)
     monkeypatch.delenv("SHORTSMITH_LLM_GGUF", raising=False)
-    assert script_writers_from_env().local is None
+    assert not ScriptWriters.from_settings(settings.load().providers).local.is_configured()
     monkeypatch.setenv("SHORTSMITH_LLM_GGUF", str(tmp_path / "m.gguf"))
-    writers = script_writers_from_env()
-    assert writers.local is not None and writers.local.model_path.endswith("m.gguf")
+    writers = ScriptWriters.from_settings(settings.load().providers)
+    assert writers.local.is_configured() and writers.local.model_path.endswith("m.gguf")
     ch = parse_channels({"channels": [{"name": "c", "niche": "n", "topics": ["x"],
                                        "providers": {"script": ["local", "offline"]}}]}).get("c")
     assert model_configured(ch) == "local" and model_configured(CHANNEL) is None

@@ -17,7 +17,7 @@ from pathlib import Path
 
 import pytest
 
-from pipeline_defs.resources.trends import GoogleTrendsSource, OfflineTrendSource, YouTubeTrendSource
+from pipeline_defs.resources.trend_source import GoogleTrendsSource, OfflineTrendSource, YouTubeTrendSource
 from shortsmith.config import load_channels
 from shortsmith.resilience import CallContext, CircuitBreaker, CostMeter, MemoryKV, ProviderError, ProviderUnavailable
 from shortsmith.topics import find_seed, score_topics

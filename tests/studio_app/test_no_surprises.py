@@ -38,8 +38,8 @@ def test_a_new_trends_materialization_leaves_scripts_in_sync(workdir):
     from dagster._core.definitions.data_version import StaleStatus
     from dagster._utils.test.data_versions import get_stale_status_resolver
 
-    from pipeline_defs.assets.scripts import video_scripts
-    from pipeline_defs.assets.trends import trending_topics
+    from pipeline_defs.assets.video_scripts import video_scripts
+    from pipeline_defs.assets.trending_topics import trending_topics
     from pipeline_defs.definitions import offline_resources
 
     key = "curious-minds--why-cats-purr"

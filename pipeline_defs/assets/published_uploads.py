@@ -17,27 +17,24 @@ from shortsmith.storage import file_sha256
 from shortsmith.youtube import insert_body, new_state, watch_url
 from shortsmith.youtube_quota import QuotaDeferred
 
-from .errors import user_errors
 from ..approval import hold_for_review
 from ..ledger import Ledger
-from ..youtube_quota_ledger import UploadRecords
-
-from ..partitions import videos_partitions
 from ..resources.channels import ChannelsResource
 from ..resources.publisher import Publisher
 from ..resources.storage import MediaStorage
-from .common import MEDIA_BACKFILL, GROUP, SCENES, THUMBNAIL, VIDEO, load_script, resolve_video
+from ..youtube_quota_ledger import UploadRecords
+from .stage import PUBLISHED, SCENES, THUMBNAIL, VIDEO, StageStep, stage_asset
 from .thumbnails import thumbnails
 
 
-def _require_validated(store, partition: str) -> None:
-    video_manifest = store.require(partition, VIDEO)
+def _require_validated(step: StageStep) -> None:
+    video_manifest = step.upstream(VIDEO)
     if not video_manifest.get("checks_passed"):
         failed = [c["message"] for c in video_manifest.get("checks", []) if not c["passed"]]
         raise ValidationFailed("the assembled video did not pass validation: " + "; ".join(failed),
-                               field="assembled_videos",
-                               fix="fix the cause and re-materialize assembled_videos before publishing")
-    store.require(partition, THUMBNAIL)
+                               field=VIDEO.asset,
+                               fix=f"fix the cause and re-materialize {VIDEO.asset} before publishing")
+    step.upstream(THUMBNAIL)
 
 
 def _already_published(context, publisher, ch, partition: str) -> bool:
@@ -74,14 +71,14 @@ def _quota_meta(book) -> dict:
             "quota_units": f"{u['used']['units']}/{u['limits']['units']}"}
 
 
-def asset_credits(store, partition: str) -> list[str]:
+def asset_credits(step: StageStep) -> list[str]:
     """The credit lines the video's scene assets require (CC-BY artwork), from the scenes' manifest."""
-    manifest = store.manifest(partition, SCENES) or {}
+    manifest = step.store.manifest(step.partition, SCENES.folder) or {}
     return list(manifest.get("asset_credits") or [])
 
 
-def _publish_youtube(context, publisher, video) -> dg.MaterializeResult:
-    store, partition, ch = video.store, video.partition, video.channel
+def _publish_youtube(context, publisher, step: StageStep) -> dg.MaterializeResult:
+    store, partition, ch = step.store, step.partition, step.channel
     instance = context.instance
     records = UploadRecords(instance)
     ledger = Ledger(instance)
@@ -90,9 +87,9 @@ def _publish_youtube(context, publisher, video) -> dg.MaterializeResult:
         context.log.info(f"{partition} was already published as {state['video_id']}; not publishing again")
         _record_used_topic(store, ch.name, partition)
         return dg.MaterializeResult(metadata=_youtube_meta(state, already=True))
-    _require_validated(store, partition)
-    video_file = store.file(partition, VIDEO, "video.mp4")
-    thumb_file = store.file(partition, THUMBNAIL, "thumbnail.jpg")
+    _require_validated(step)
+    video_file = step.file("video.mp4", VIDEO)
+    thumb_file = step.file("thumbnail.jpg", THUMBNAIL)
     now = utcnow()
     day = local_day(now, ch.timezone)
     in_flight = bool(state.get("video_id") or state.get("session_uri"))
@@ -101,13 +98,12 @@ def _publish_youtube(context, publisher, video) -> dg.MaterializeResult:
         decision = publish_decision(now, ch, published_today=len(ledger.published(ch.name, day)))
         if not decision.publish:
             return _deferred(context, ledger, ch.name, partition, decision.until, decision.reason)
-        script, _ = load_script(store, partition)
-        body = insert_body(script, ch, now, asset_credits(store, partition))
+        script, _ = step.script()
+        body = insert_body(script, ch, now, asset_credits(step))
         state = new_state(partition, ch.name, ch.youtube.project, file_sha256(video_file), video_file.stat().st_size)
         state["request"] = body
     else:
-        body = state.get("request") or insert_body(load_script(store, partition)[0], ch, now,
-                                                   asset_credits(store, partition))
+        body = state.get("request") or insert_body(step.script()[0], ch, now, asset_credits(step))
         context.log.info(f"continuing the publication of {partition} "
                          f"({'video ' + state['video_id'] if state.get('video_id') else 'upload in progress'})")
     session = publisher.session(ch, instance, log=context.log.info)
@@ -147,11 +143,9 @@ def _youtube_meta(state: dict, *, already: bool) -> dict:
     }
 
 
-@dg.asset(
-    partitions_def=videos_partitions,
-    backfill_policy=MEDIA_BACKFILL,
+@stage_asset(
+    PUBLISHED,
     deps=[thumbnails],
-    group_name=GROUP,
     kinds={"youtube"},
     pool="publish",  # one publish step at a time across all runs: the daily cap check is race-free
     description="Publishes the validated video, thumbnail and metadata: to YouTube for channels with "
@@ -159,22 +153,21 @@ def _youtube_meta(state: dict, *, already: bool) -> dict:
                 "channel folder. A partition is published at most once, and never beyond the channel's "
                 "videos_per_day, its publish window or the day's quota: such a video is deferred, not failed.",
 )
-@user_errors
 def published_uploads(context: dg.AssetExecutionContext, channels: ChannelsResource, storage: MediaStorage,
                       publisher: Publisher) -> dg.MaterializeResult:
-    video = resolve_video(context.partition_key, channels, storage)
-    store, partition, ch = video.store, video.partition, video.channel
+    step = StageStep(context, channels, storage, PUBLISHED)
+    store, partition, ch = step.store, step.partition, step.channel
     held = hold_for_review(context, ch, partition, already_published=_already_published(context, publisher, ch,
                                                                                          partition))
     if held is not None:
         return held
     if publisher.uses_youtube(ch):
-        return _publish_youtube(context, publisher, video)
+        return _publish_youtube(context, publisher, step)
     existing = publisher.existing(partition)
     if existing is None:
-        _require_validated(store, partition)
-        script, _ = load_script(store, partition)
-        request = build_upload_request(script, ch, asset_credits(store, partition))
+        _require_validated(step)
+        script, _ = step.script()
+        request = build_upload_request(script, ch, asset_credits(step))
         # The daily cap holds for every way a video gets here (schedules, sensors, backfills, the UI).
         ledger = Ledger(context.instance)
         now = utcnow()
@@ -182,16 +175,15 @@ def published_uploads(context: dg.AssetExecutionContext, channels: ChannelsResou
         decision = publish_decision(now, ch, published_today=len(ledger.published(ch.name, day)))
         if not decision.publish:
             return _deferred(context, ledger, ch.name, partition, decision.until, decision.reason)
-        pub: Publication = publisher.publish(partition, video=store.file(partition, VIDEO, "video.mp4"),
-                                             thumbnail=store.file(partition, THUMBNAIL, "thumbnail.jpg"),
-                                             request=request)
+        pub: Publication = publisher.publish(partition, video=step.file("video.mp4", VIDEO),
+                                             thumbnail=step.file("thumbnail.jpg", THUMBNAIL), request=request)
         ledger.record_published(ch.name, day, partition, pub.video_id)
         context.log.info(f"published {partition} as {pub.video_id} ({decision.reason})")
     else:
         pub = existing
         context.log.info(f"{partition} was already published as {pub.video_id}; not publishing again")
     _record_used_topic(store, ch.name, partition)
-    return dg.MaterializeResult(metadata={
+    return step.result({
         "status": "already_published" if pub.already_published else "published",
         "video_id": pub.video_id,
         "url": dg.MetadataValue.url(pub.url),
@@ -199,5 +191,4 @@ def published_uploads(context: dg.AssetExecutionContext, channels: ChannelsResou
         "privacy": pub.privacy,
         "already_published": pub.already_published,
         "published_at": pub.published_at,
-        "cost_usd": 0.0,
     })

@@ -15,18 +15,14 @@ from shortsmith.art.layouts import scene_plans_manifest
 from shortsmith.frames import frame_at
 from shortsmith.render import VIDEO_SUFFIXES as CLIP_SUFFIXES
 from shortsmith.script import PAUSE_BETWEEN_BEATS_S, spoken_seconds
-from shortsmith.storage import fingerprint
 
-from .errors import user_errors
 from ..executors import GPU_OP_TAGS
-from ..partitions import videos_partitions
-from ..providers import provider_run
 from ..resources.channels import ChannelsResource
-from ..resources.chains import VisualProviders
+from ..resources.images import VisualProviders
 from ..resources.renderer import RendererSettings
 from ..resources.storage import MediaStorage
-from .common import MEDIA_BACKFILL, GROUP, SCENES, load_script, record_cost, resolve_video, stage_cost
-from .scripts import video_scripts
+from .stage import SCENES, StageStep, stage_asset
+from .video_scripts import video_scripts
 
 
 def scene_name(index: int, suffix: str = ".png") -> str:
@@ -50,36 +46,29 @@ def scene_still(path: Path, *, width: int = 360) -> Image.Image:
     return Image.open(path).convert("RGB")
 
 
-@dg.asset(
-    partitions_def=videos_partitions,
-    backfill_policy=MEDIA_BACKFILL,
+@stage_asset(
+    SCENES,
     deps=[video_scripts],
-    group_name=GROUP,
     kinds={"python", "pillow"},
     pool="gpu",
     op_tags=GPU_OP_TAGS,  # the Celery gpu queue / a GPU pod on Kubernetes
     description="One 9:16 visual per beat from the beat's visual prompt and keywords and the channel's style: "
                 "stock clips, generated or procedural stills (providers.visuals, per beat with fallback).",
 )
-@user_errors
 def scene_images(context: dg.AssetExecutionContext, channels: ChannelsResource, storage: MediaStorage,
                  images: VisualProviders, renderer: RendererSettings) -> dg.MaterializeResult:
-    video = resolve_video(context.partition_key, channels, storage)
-    store, partition, ch = video.store, video.partition, video.channel
-    script, script_manifest = load_script(store, partition)
+    step = StageStep(context, channels, storage, SCENES)
+    partition, ch = step.partition, step.channel
+    script, _ = step.script()
     size = (renderer.width, renderer.height)
     style = ch.style
     chain = {name: (images.get(name).describe() if images.get(name) else None) for name in ch.providers.visuals}
-    fp = fingerprint("scenes-v2", [b.__dict__ for b in script.beats], style.__dict__, size, chain)
-    manifest = store.reusable(partition, SCENES, fp)
-    reused = manifest is not None
-    run = provider_run(context, channels.config.pricing)
-    if reused:
-        context.log.info(f"reusing the {len(script.beats)} scenes already made for {partition}")
-    else:
+    if not step.reuse([b.__dict__ for b in script.beats], style.__dict__, size, chain,
+                      what=f"{len(script.beats)} scenes"):
+        run = step.run
         started = time.perf_counter()
         names, made_by, credits, plans = [], [], [], []
-        with store.write_stage(partition, SCENES, fp) as w, tempfile.TemporaryDirectory(prefix="scenes-") as tmp:
+        with step.write() as w, tempfile.TemporaryDirectory(prefix="scenes-") as tmp:
             workdir = Path(tmp)  # shared: Pexels reads the credits already there so a Short never repeats a clip
             for i, beat in enumerate(script.beats):
                 outcome = run.chain("visuals", ch, images, lambda provider: provider.scene(
@@ -103,16 +92,15 @@ def scene_images(context: dg.AssetExecutionContext, channels: ChannelsResource, 
                 made_by.append(outcome.provider)
                 context.log.info(f"scene {i + 1}/{len(script.beats)} ({beat.kind}) by {outcome.provider}: {name}")
             w.data.update(scene_plans_manifest(plans))
-            w.data.update({"scenes": names, "providers": made_by, "cost": run.meter.as_dict(), "credits": credits,
+            w.data.update({"scenes": names, "providers": made_by, "credits": credits,
                            "provider": ",".join(sorted(set(made_by))),
                            "render_seconds": round(time.perf_counter() - started, 2)})
-    if not reused:
-        manifest = store.require(partition, SCENES)
+    manifest = step.manifest
     files = scene_files(manifest, len(script.beats))
-    paths = [store.file(partition, SCENES, name) for name in files]
+    paths = [step.file(name) for name in files]
     sheet = contact_sheet([scene_still(p) for p in paths], columns=min(5, len(paths)))
     made_by = manifest.get("providers") or ["procedural"] * len(paths)
-    return dg.MaterializeResult(metadata={
+    return step.result({
         "scenes": len(paths),
         "clips": sum(1 for p in paths if p.suffix.lower() in CLIP_SUFFIXES),
         "size": f"{size[0]}x{size[1]}",
@@ -125,7 +113,4 @@ def scene_images(context: dg.AssetExecutionContext, channels: ChannelsResource, 
         "subjects": dg.MetadataValue.json(manifest.get("subjects") or []),
         "layouts": ", ".join(manifest.get("layouts") or []),
         "asset_credits": dg.MetadataValue.json(manifest.get("asset_credits") or []),
-        "reused": reused,
-        **record_cost(context, channels, ch, "scene_images", partition, run.meter),
-        "stage_cost_usd": stage_cost(manifest)["total_usd"],
     })

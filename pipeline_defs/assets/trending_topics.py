@@ -9,11 +9,11 @@ from shortsmith.storage import fingerprint
 from shortsmith.trends import collect_trends
 
 from .errors import user_errors
-from ..providers import UNCONFIGURED_FIX, provider_run
+from ..providers import provider_run
 from ..resources.channels import ChannelsResource
-from ..resources.chains import TrendSources
+from ..resources.trend_source import TrendSources
 from ..resources.storage import MediaStorage
-from .common import GROUP, md_table, record_cost
+from .stage import GROUP, md_table, record_cost
 
 
 class TrendsConfig(dg.Config):
@@ -31,7 +31,7 @@ def trending_topics(context: dg.AssetExecutionContext, config: TrendsConfig, cha
     day = datetime.now(timezone.utc).date()
     names = config.channels or channels.config.names
     rows, summary, sources, total_cost, quota_units = [], {}, {}, 0.0, 0.0
-    fixes = {name: fix for (cap, name), fix in UNCONFIGURED_FIX.items() if cap == "trends"}
+    hints = trend_source.unconfigured_hints()
     for name in names:
         channel = channels.get(name)
         run = provider_run(context, channels.config.pricing)
@@ -43,7 +43,7 @@ def trending_topics(context: dg.AssetExecutionContext, config: TrendsConfig, cha
             fetchers[source] = ((lambda s=impl: s.discover(channel, day=day, used_slugs=used, calls=run.calls))
                                 if impl is not None else None)
         outcome = collect_trends(channel, fetchers, day=day, used_slugs=used, breaker=run.breaker, log=run.log,
-                                 unconfigured_fix=fixes)
+                                 unconfigured_fix=hints)
         scored = outcome.topics[: config.top_n]
         info = outcome.metadata()
         store.write_record("trends", channel.name, {
@@ -54,7 +54,7 @@ def trending_topics(context: dg.AssetExecutionContext, config: TrendsConfig, cha
         sources[channel.name] = info
         rows += [[channel.name, t.topic, f"{t.score:.1f}", t.source, t.partition_key] for t in scored]
         context.log.info(f"{channel.name}: {len(scored)} topics, top: {scored[0].topic if scored else '-'}")
-        cost = record_cost(context, channels, channel, "trending_topics", f"trends-{day.isoformat()}", run.meter)
+        cost = record_cost(context, channel, "trending_topics", f"trends-{day.isoformat()}", run.meter)
         total_cost += cost["cost_usd"]
         quota_units += sum(i.units.get("unit", 0.0) for i in run.meter.items if i.provider == "youtube")
     # A script takes its topic from the request written when its partition was added, so a new day's

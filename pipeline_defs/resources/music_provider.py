@@ -1,17 +1,21 @@
+"""The music bed: composed per video offline, behind one interface."""
+
 from __future__ import annotations
 
+from abc import abstractmethod
 from pathlib import Path
-
-import dagster as dg
 
 from shortsmith.music import synthesize_bed
 
+from .provider_set import Provider
 
-class MusicProvider(dg.ConfigurableResource):
+
+class MusicProvider(Provider):
     """Supplies a background music bed of a given length."""
 
+    @abstractmethod
     def bed(self, out_wav: Path, *, duration_s: float, mood: str, seed: str) -> Path:
-        raise NotImplementedError
+        """Write a bed of ``duration_s`` seconds in ``mood`` to ``out_wav`` (``seed``: the same bed every time)."""
 
 
 class SynthMusicProvider(MusicProvider):

@@ -15,7 +15,7 @@ from shortsmith.resilience import ProviderError
 from shortsmith.youtube import STATS_BATCH, watch_url
 from shortsmith.youtube_quota import QuotaDeferred
 
-from .common import md_table
+from .stage import md_table
 from .errors import user_errors
 from ..resources.channels import ChannelsResource
 from ..resources.publisher import Publisher

@@ -1,0 +1,119 @@
+"""assembled_videos: the finished MP4 from one ffmpeg graph, validated before anything is published."""
+
+import time
+from dataclasses import asdict
+
+import dagster as dg
+
+from shortsmith.art import contact_sheet, image_to_markdown
+from shortsmith.frames import frames_at
+from shortsmith.render import RenderInputs, render_video
+from shortsmith.validate import VIDEO_CHECKS, check_video, group_outcomes
+
+from ..executors import GPU_OP_TAGS
+from ..resources.channels import ChannelsResource
+from ..resources.renderer import RendererSettings
+from ..resources.storage import MediaStorage
+from .captions import captions
+from .music import music
+from .scene_images import scene_files, scene_images
+from .stage import CAPTIONS, MUSIC, SCENES, SCRIPT, VIDEO, VOICE, StageStep, stage_asset, stage_cost
+
+
+def video_cost_metadata(manifests: dict[str, dict]) -> dict:
+    """The whole video's provider cost so far: each stage's cost as recorded when it was made."""
+    by_provider: dict[str, float] = {}
+    by_stage: dict[str, float] = {}
+    providers: dict[str, str] = {}
+    for stage in (SCRIPT, VOICE, SCENES, MUSIC):
+        manifest = manifests.get(stage.folder) or {}
+        cost = stage_cost(manifest)
+        by_stage[stage.folder] = cost.get("total_usd", 0.0)
+        for provider, usd in cost.get("by_provider", {}).items():
+            by_provider[provider] = round(by_provider.get(provider, 0.0) + usd, 6)
+        if manifest.get("provider"):
+            providers[stage.folder] = manifest["provider"]
+    return {
+        "video_cost_usd": round(sum(by_stage.values()), 6),
+        "video_cost_by_provider": dg.MetadataValue.json(by_provider),
+        "video_cost_by_stage": dg.MetadataValue.json(by_stage),
+        "providers": dg.MetadataValue.json(providers),
+    }
+
+
+@stage_asset(
+    VIDEO,
+    deps=[scene_images, captions, music],
+    kinds={"ffmpeg"},
+    pool="gpu",
+    op_tags=GPU_OP_TAGS,  # the Celery gpu queue / a GPU pod on Kubernetes
+    description="One ffmpeg graph: Ken Burns scenes, crossfades on the voice's beats, burned captions, "
+                "watermark, ducked music, -14 LUFS; H.264 High + AAC, +faststart.",
+    # blocking: a failure stops thumbnails and publishing in the same run
+    checks={group.name: group.description for group in VIDEO_CHECKS},
+)
+def assembled_videos(context: dg.AssetExecutionContext, channels: ChannelsResource, storage: MediaStorage,
+                     renderer: RendererSettings):
+    step = StageStep(context, channels, storage, VIDEO)
+    partition, ch = step.partition, step.channel
+    script, _ = step.script()
+    vo, voice_manifest = step.voiceover()
+    manifests = {stage.folder: step.upstream(stage) for stage in (SCRIPT, VOICE, SCENES, CAPTIONS, MUSIC)}
+    upstream = {stage.folder: manifests[stage.folder]["fingerprint"] for stage in (SCENES, CAPTIONS, MUSIC)}
+    settings = renderer.settings()
+    if not step.reuse(voice_manifest["fingerprint"], upstream, asdict(settings), ch.watermark, ch.max_video_seconds,
+                      complete=lambda manifest: manifest.get("checks_passed", False), what="validated video"):
+        inputs = RenderInputs(
+            scene_images=[step.file(name, SCENES)  # stills and clips
+                          for name in scene_files(manifests[SCENES.folder], len(script.beats))],
+            voice_wav=step.file("voice.wav", VOICE),
+            voiceover=vo,
+            music_wav=step.file("music.wav", MUSIC),
+            ass_path=step.file("captions.ass", CAPTIONS),
+            watermark=ch.watermark or None,
+        )
+        last = [-1]
+
+        def progress(fraction: float) -> None:
+            tenth = int(fraction * 10)
+            if tenth > last[0]:
+                last[0] = tenth
+                context.log.info(f"encoding {partition}: {min(100, tenth * 10)}%")
+
+        started = time.perf_counter()
+        with step.write() as w:
+            # loudness is measured once, by check_video below
+            report = render_video(inputs, settings, w.path("video.mp4"), progress=progress, measure_output=False)
+            render_s = time.perf_counter() - started
+            outcomes = check_video(w.path("video.mp4"), width=settings.width, height=settings.height,
+                                   max_duration_s=ch.max_video_seconds)
+            w.data.update({
+                "render_seconds": round(render_s, 2),
+                "report": report,
+                "checks": [asdict(o) for o in outcomes],
+                "checks_passed": all(o.passed for o in outcomes),
+            })
+        context.log.info(f"rendered {partition} in {render_s:.1f} s with {report.get('encoder_note') or report.get('encoder')}")
+    manifest = step.manifest
+    path = step.file("video.mp4")
+    grouped = group_outcomes(manifest["checks"])
+    report = manifest.get("report") or {}
+    duration = report.get("duration") or vo.duration
+    times = [s * duration / 6 + duration / 12 for s in range(6)]
+    sheet = contact_sheet(frames_at(path, times, width=160), columns=6, thumb_width=120)
+    metadata = {
+        "preview": dg.MetadataValue.md(image_to_markdown(sheet, max_width=720, alt="frames")),
+        "duration_seconds": round(float(duration), 2),
+        "resolution": f"{settings.width}x{settings.height}",
+        "render_seconds": manifest.get("render_seconds"),
+        "realtime_factor": round(float(duration) / manifest["render_seconds"], 2) if manifest.get("render_seconds") else None,
+        "validation_passed": manifest.get("checks_passed", False),
+        **video_cost_metadata(manifests),
+    }
+    loud = grouped["loudness"][2]
+    for key in ("integrated_lufs", "true_peak_db"):
+        if key in loud:
+            metadata[key] = loud[key]
+    if "encoder" in report:
+        metadata["encoder"] = report.get("encoder_note") or report["encoder"]
+    return step.result(metadata, grouped)  # cost_usd 0.0: rendering calls no provider
