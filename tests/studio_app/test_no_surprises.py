@@ -40,7 +40,7 @@ def test_a_new_trends_materialization_leaves_scripts_in_sync(workdir):
 
     from pipeline_defs.assets.video_scripts import video_scripts
     from pipeline_defs.assets.trending_topics import trending_topics
-    from pipeline_defs.definitions import offline_resources
+    from pipeline_defs.definitions import location_resources as offline_resources
 
     key = "curious-minds--why-cats-purr"
     with dg.instance_for_test() as instance:
