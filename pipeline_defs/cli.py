@@ -119,11 +119,12 @@ def run_video(channel: str, topic: str, fact_source: str | None = None) -> int:
     print(f"partition: {key}")
     job = defs.resolve_job_def("make_video")
     instance = _instance()
-    from .runguard import RunGuard, run_tags
+    from .requests import run_tags
+    from .runguard import RunGuard, process_tags
 
     with RunGuard(instance):
         result = job.execute_in_process(partition_key=key, instance=instance, raise_on_error=False,
-                                        run_config=QUIET_CONSOLE, tags=run_tags())
+                                        run_config=QUIET_CONSOLE, tags={**run_tags(key, "cli"), **process_tags()})
     elapsed = time.perf_counter() - started
     for step, seconds in step_times(instance, result.run_id):
         print(f"  {step:<22} {seconds:6.1f} s")
@@ -215,6 +216,11 @@ def run_backfill(start: str, partitions: list[str], channel: str | None, remote:
               file=sys.stderr)
         return 2
     params = {"partitionNames": partitions, "assetSelection": [{"path": k.path} for k in sorted(keys)]}
+    channels_in = sorted({p.split("--", 1)[0] for p in partitions})
+    if len(channels_in) == 1:  # the same tags as sensor runs, so runs filter by channel in the UI
+        from .requests import run_tags
+
+        params["tags"] = [{"key": k, "value": v} for k, v in run_tags(partitions[0], "backfill").items()]
     target = ["-r", remote] if remote else ["-w", str(settings.PROJECT_ROOT / "workspace.yaml")]
     exe = Path(sys.executable).parent / "dagster-graphql"
     proc = subprocess.run([str(exe), *target, "-t", BACKFILL_MUTATION, "-v", json.dumps({"params": params})],
@@ -288,8 +294,15 @@ def main(argv: list[str] | None = None) -> int:
                                     "(for credentials_env: copy it into the variable, then delete the file)")
     y.add_argument("--port", type=int, default=0, help="port of the local redirect server (default: any free)")
     y.add_argument("--no-browser", action="store_true", help="print the consent URL instead of opening a browser")
+    from studio.cli import add_parsers as studio_parsers
+
+    studio_parsers(sub)
     args = parser.parse_args(argv)
     try:
+        if args.command in ("studio", "studio-key"):
+            from studio.cli import run as studio_run
+
+            return studio_run(args)
         if args.command == "costs":
             return run_costs(args.channel, args.day, args.json)
         if args.command == "video":

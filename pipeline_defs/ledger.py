@@ -35,7 +35,7 @@ from shortsmith.topics import split_partition_key
 from .kv import InstanceKV
 
 PREFIX = "shortsmith/ledger"
-SOURCES = ("trend", "inbox", "schedule", "cli")
+SOURCES = ("trend", "inbox", "schedule", "cli", "studio")
 COST_ASSETS = ("trending_topics", "video_scripts", "voiceovers", "scene_images", "music", "published_uploads")
 
 

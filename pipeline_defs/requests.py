@@ -43,10 +43,13 @@ def write_request(store: MediaStore, channel: Channel, topic: str, source: str, 
     return key
 
 
+def run_tags(key: str, source: str) -> dict[str, str]:
+    """The tags every run of a video carries, whoever starts it (sensor, schedule, CLI, studio)."""
+    return {CHANNEL_TAG: split_partition_key(key)[0], SOURCE_TAG: source}
+
+
 def run_request(key: str, source: str, run_key: str) -> dg.RunRequest:
-    channel, _ = split_partition_key(key)
-    return dg.RunRequest(partition_key=key, run_key=run_key,
-                         tags={CHANNEL_TAG: channel, SOURCE_TAG: source})
+    return dg.RunRequest(partition_key=key, run_key=run_key, tags=run_tags(key, source))
 
 
 @dataclass

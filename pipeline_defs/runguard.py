@@ -19,7 +19,7 @@ from .dagster_storage import HOST_TAG, DagsterStorage, interrupt_pending
 PID_TAG = "shortsmith/pid"
 
 
-def run_tags() -> dict[str, str]:
+def process_tags() -> dict[str, str]:
     """Tags that let any later command tell whether this run's process is still alive."""
     return {HOST_TAG: socket.gethostname(), PID_TAG: str(os.getpid())}
 

@@ -140,13 +140,23 @@ refresh_statistics_job = dg.define_asset_job(
 
 
 def statistics_schedule() -> dg.ScheduleDefinition:
-    return dg.ScheduleDefinition(
+    @dg.schedule(
         name="refresh_video_statistics",
         cron_schedule=STATISTICS_CRON,
         job=refresh_statistics_job,
         default_status=_status(),
-        description="Hourly: video_statistics for every video published to YouTube (50 ids per API call).",
+        description="Hourly: video_statistics for every video published to YouTube (50 ids per API call); "
+                    "skipped without a run while nothing was ever published to YouTube.",
     )
+    def _refresh(context: dg.ScheduleEvaluationContext, channels: ChannelsResource):
+        from .youtube_quota_ledger import UploadRecords
+
+        records = UploadRecords(context.instance)
+        if not any(records.videos(name) for name in channels.config.names):
+            return dg.SkipReason("no video was ever published to YouTube: no statistics to refresh")
+        return dg.RunRequest()
+
+    return _refresh
 
 
 def build_schedules(config: ChannelsConfig | None = None) -> list[dg.ScheduleDefinition]:

@@ -19,6 +19,7 @@ from .colour import expand_hex
 from .errors import ConfigError
 
 SLUG_RE = re.compile(r"^[a-z0-9]+(?:-[a-z0-9]+)*$")
+REVIEW_VALUES = ("auto", "required")
 PRIVACY_VALUES = ("private", "unlisted", "public")
 # YouTube counts a vertical video up to three minutes long as a Short.
 SHORTS_LIMIT_S = 180.0
@@ -140,6 +141,7 @@ class Channel:
     script_guidelines: str = ""  # the channel's voice for a script-writing model (tone, audience, do/don't)
     min_quality: float = 60.0  # the quality gate before publishing (0-100; shortsmith/quality.py)
     uniqueness_window: int = 30  # a script may not repeat any of the channel's last N scripts
+    review: str = "auto"  # "required": published_uploads waits for an approval given in the studio or API
 
 
 @dataclass(frozen=True)
@@ -276,7 +278,7 @@ def _parse_channel(data: Any, index: int, defaults: dict, base_dir: Path) -> Cha
                "max_video_seconds", "words_per_minute", "privacy", "language", "made_for_kids",
                "synthetic_media", "category_id", "tags", "call_to_action", "timezone", "videos_per_day",
                "topic_cooldown_days", "publish_window", "providers", "youtube", "script_guidelines",
-               "min_quality", "uniqueness_window"}
+               "min_quality", "uniqueness_window", "review"}
     _check_unknown(merged, allowed, where)
     name = _req(merged, "name", where)
     if not SLUG_RE.match(name):
@@ -396,8 +398,13 @@ def _parse_channel(data: Any, index: int, defaults: dict, base_dir: Path) -> Cha
         if not re.match(r"^([01]\d|2[0-3]):[0-5]\d$", value):
             raise ConfigError(f"publish_window.{key} {value!r} is not HH:MM", field=f"{where}.publish_window.{key}",
                               fix="write times as 'HH:MM' in the channel's timezone, quoted in YAML")
+    review = _opt(merged, "review", where, "auto", str)
+    if review not in REVIEW_VALUES:
+        raise ConfigError(f"review {review!r} is not one of {', '.join(REVIEW_VALUES)}", field=f"{where}.review",
+                          fix="use 'required' to approve each video in the studio before it is published, or 'auto'")
     return Channel(
         name=name,
+        review=review,
         title=_opt(merged, "title", where, name.replace("-", " ").title(), str),
         niche=niche,
         topics=topics,

@@ -128,8 +128,9 @@ def parse_script(content: str | None, channel: Channel, topic: str, *, writer: s
     for key in SCRIPT_SCHEMA["required"]:
         if key not in data:
             problems.append(ScriptProblem(key, "is missing"))
-    title = data.get("title") if isinstance(data.get("title"), str) else ""
-    description = data.get("description") if isinstance(data.get("description"), str) else ""
+    raw_title, raw_description = data.get("title"), data.get("description")
+    title = raw_title if isinstance(raw_title, str) else ""
+    description = raw_description if isinstance(raw_description, str) else ""
     tags = [t.strip().lower() for t in data.get("tags") or [] if isinstance(t, str) and t.strip()]
     parts = [("hook", data.get("hook")), ("promise", data.get("promise"))]
     body = data.get("beats")

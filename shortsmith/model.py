@@ -88,7 +88,9 @@ class SceneTiming:
 
 
 def to_json(obj: Any) -> str:
-    return json.dumps(asdict(obj) if is_dataclass(obj) else obj, indent=2, ensure_ascii=False)
+    # a dataclass *class* is not an instance: asdict only takes instances
+    data = asdict(obj) if is_dataclass(obj) and not isinstance(obj, type) else obj
+    return json.dumps(data, indent=2, ensure_ascii=False)
 
 
 def _build(cls: type[T], data: Any) -> T:

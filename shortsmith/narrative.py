@@ -45,7 +45,9 @@ def parse_narrative(text: str, *, name: str = "narrative") -> Narrative:
         raise InputError(f"{name} is larger than {MAX_BYTES // 1000} kB", field=name,
                          fix="split it into several narratives")
     lines = text.replace("\r\n", "\n").split("\n")
-    title, meta, body = None, {}, []
+    title: str | None = None
+    meta: dict[str, str] = {}
+    body: list[str] = []
     for line in lines:
         stripped = line.strip()
         if title is None and stripped.startswith("# "):

@@ -261,7 +261,9 @@ def parse_pexels_search(payload: Any) -> list[PexelsVideo]:
             files.append(PexelsFile(id=int(f["id"]), link=str(f["link"]), width=_int_or_none(f.get("width")),
                                     height=_int_or_none(f.get("height")), file_type=str(f.get("file_type") or ""),
                                     quality=f.get("quality"), fps=fps, size=_int_or_none(f.get("size"))))
-        user = item.get("user") if isinstance(item.get("user"), dict) else {}
+        user = item.get("user")
+        if not isinstance(user, dict):
+            user = {}
         try:
             duration = float(item.get("duration") or 0)
         except (TypeError, ValueError):

@@ -242,7 +242,7 @@ def _neon(img: Image.Image, pal: _Palette, rng: random.Random, horizon: float, s
     img.alpha_composite(sun_layer)
     # mountains silhouette on the horizon
     mnt = Image.new("L", img.size, 0)
-    pts = [(0, horizon * h)]
+    pts: list[tuple[float, float]] = [(0, horizon * h)]
     xk = 0.0
     while xk < 1.0:
         xk += rng.uniform(0.06, 0.14)

@@ -203,12 +203,12 @@ def _draw(pen: _Pen, motif: str, rng: random.Random) -> None:  # a catalogue of 
             r = rng.uniform(0.55, 0.9)
             nodes.append((r * math.cos(a), 0.82 * r * math.sin(a)))
         nodes += [(rng.uniform(-0.3, 0.3), rng.uniform(-0.25, 0.25)) for _ in range(4)]
-        for a in nodes:
-            near = sorted(nodes, key=lambda b: math.dist(a, b))[1:4]
-            for b in near:
-                p.line([a, b], 0.035, "S")
-        for a in nodes:
-            p.ellipse(a[0], a[1], rng.uniform(0.06, 0.1))
+        for node in nodes:
+            near = sorted(nodes, key=lambda other: math.dist(node, other))[1:4]
+            for other in near:
+                p.line([node, other], 0.035, "S")
+        for node in nodes:
+            p.ellipse(node[0], node[1], rng.uniform(0.06, 0.1))
     elif motif == "rocket":
         body = [(0, -0.9), (0.2, -0.55), (0.22, 0.3), (-0.22, 0.3), (-0.2, -0.55)]
         p.poly([(-0.2, 0.0), (-0.46, 0.42), (-0.2, 0.34)], "S")
@@ -255,13 +255,13 @@ def _draw(pen: _Pen, motif: str, rng: random.Random) -> None:  # a catalogue of 
             x, y = 0.85 * math.cos(t), 0.42 * math.sin(t) * (1 - 0.35 * math.cos(t))
             pts.append((x * math.cos(rot) - y * math.sin(rot), x * math.sin(rot) + y * math.cos(rot)))
         p.poly(pts)
-        a = (math.cos(rot), math.sin(rot))
-        p.line([(-0.95 * a[0], -0.95 * a[1]), (0.75 * a[0], 0.75 * a[1])], 0.05, "S")
+        axis = (math.cos(rot), math.sin(rot))
+        p.line([(-0.95 * axis[0], -0.95 * axis[1]), (0.75 * axis[0], 0.75 * axis[1])], 0.05, "S")
         for t in (-0.4, 0.0, 0.4):
-            bx, by = t * a[0], t * a[1]
+            bx, by = t * axis[0], t * axis[1]
             for side in (-1, 1):
-                p.line([(bx, by), (bx + 0.3 * a[0] - side * 0.25 * a[1], by + 0.3 * a[1] + side * 0.25 * a[0])],
-                       0.03, "S")
+                p.line([(bx, by), (bx + 0.3 * axis[0] - side * 0.25 * axis[1],
+                                   by + 0.3 * axis[1] + side * 0.25 * axis[0])], 0.03, "S")
     elif motif == "planet":
         rot = -0.35
         p.line(_ring_pts(0, 0, 0.95, 0.28, rot), 0.09, "S", round_caps=False)
@@ -434,12 +434,12 @@ def _draw(pen: _Pen, motif: str, rng: random.Random) -> None:  # a catalogue of 
                 p.line(_ring_pts(0, -0.05, r, r, 0, centre - 0.35, centre + 0.35, 12), 0.05, "S")
     elif motif == "dna":
         n = 48
-        a = [(0.45 * math.sin(t * 2.4 * math.pi / 2), t) for t in np.linspace(-0.9, 0.9, n)]
-        b = [(-0.45 * math.sin(t * 2.4 * math.pi / 2), t) for t in np.linspace(-0.9, 0.9, n)]
+        strand_a = [(0.45 * math.sin(t * 2.4 * math.pi / 2), t) for t in np.linspace(-0.9, 0.9, n)]
+        strand_b = [(-0.45 * math.sin(t * 2.4 * math.pi / 2), t) for t in np.linspace(-0.9, 0.9, n)]
         for k in range(2, n - 1, 4):
-            p.line([a[k], b[k]], 0.045, "S")
-        p.line(a, 0.1)
-        p.line(b, 0.1, "S")
+            p.line([strand_a[k], strand_b[k]], 0.045, "S")
+        p.line(strand_a, 0.1)
+        p.line(strand_b, 0.1, "S")
     elif motif == "rainbow":
         for k in range(4):
             r = 0.9 - k * 0.17

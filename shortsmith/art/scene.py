@@ -276,8 +276,8 @@ def _finish(img: Image.Image, pal: _Palette, rng: random.Random, style: VisualSt
     vignette = np.clip(((x - 0.45) ** 2 * 1.1 + (y - 0.35) ** 2 * 0.5) * 0.9, 0, 0.45)
     gain = np.clip(1 - band - vignette, 0.1, 1)
     if name == "paper":  # fibres: a low-frequency mottling of the paper
-        fib = np.random.default_rng(rng.randrange(2 ** 32)).normal(0, 1, (max(2, lh // 3), max(2, lw // 3)))
-        fib = np.asarray(Image.fromarray(((fib * 0.25 + 0.5).clip(0, 1) * 255).astype(np.uint8), "L")
+        mottle = np.random.default_rng(rng.randrange(2 ** 32)).normal(0, 1, (max(2, lh // 3), max(2, lw // 3)))
+        fib = np.asarray(Image.fromarray(((mottle * 0.25 + 0.5).clip(0, 1) * 255).astype(np.uint8), "L")
                          .resize((lw, lh), Image.Resampling.BICUBIC), np.float32) / 255.0
         gain = gain * (0.97 + 0.06 * fib)
     gain_img = Image.fromarray((np.clip(gain, 0, 1) * 255).astype(np.uint8), "L").resize((w, h), Image.Resampling.BILINEAR)

@@ -92,11 +92,13 @@ def _sat(c) -> float:
 
 
 def _mix(a, b, t: float) -> tuple[int, int, int]:
-    return tuple(int(round(a[i] * (1 - t) + b[i] * t)) for i in range(3))
+    r, g, bl = (int(round(a[i] * (1 - t) + b[i] * t)) for i in range(3))
+    return r, g, bl
 
 
 def _scale(c, k: float) -> tuple[int, int, int]:
-    return tuple(int(max(0, min(255, round(v * k)))) for v in c)
+    r, g, b = (int(max(0, min(255, round(v * k)))) for v in c)
+    return r, g, b
 
 
 def _seed_int(*parts) -> int:

@@ -7,6 +7,7 @@ import time
 from collections.abc import Callable
 from dataclasses import asdict, dataclass
 from pathlib import Path
+from typing import Any
 
 from ..errors import InputError, MediaError
 from ..ffmpeg import run_ffmpeg
@@ -194,7 +195,7 @@ def render_video(inputs: RenderInputs, settings: RenderSettings, out_path: Path,
         if tmp.exists():
             tmp.unlink()
     t2 = time.perf_counter()
-    report = {
+    report: dict[str, Any] = {
         "path": str(out_path),
         "duration_s": plan.duration,
         "frames": plan.frames,

@@ -89,7 +89,7 @@ def synthesize_beats(texts: list[str], out_wav: Path, spec: VoiceSpec | None = N
                              fix="write the narration in words (emoji and symbols alone are not spoken)")
         beat_words.append(words)
 
-    rate = voice.config.sample_rate if voice is not None else None
+    rate = 0  # set by the first beat: the Piper voice's configured rate, or the one espeak-ng reports
     track: list[np.ndarray] = []
     beats: list[BeatAudio] = []
     sources: set[str] = set()
@@ -97,9 +97,10 @@ def synthesize_beats(texts: list[str], out_wav: Path, spec: VoiceSpec | None = N
     for i, words in enumerate(beat_words):
         if voice is not None:
             audio, times, source = synthesize_piper(voice, words, spec)
+            beat_rate = int(voice.config.sample_rate)
         else:
             audio, times, source, beat_rate = synthesize_espeak(words, spec, language)
-            rate = rate or beat_rate
+        rate = rate or beat_rate
         sources.add(source)
         if i == 0:
             lead = np.zeros(int(round(lead_in_s * rate)), np.float32)

@@ -36,12 +36,13 @@ from __future__ import annotations
 import base64
 import binascii
 import difflib
+import functools
 import json
 import math
 import tempfile
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any, Sequence
+from typing import TYPE_CHECKING, Any, Sequence
 
 import numpy as np
 
@@ -53,6 +54,9 @@ from ..resilience import CallContext, ProviderError, ProviderUnavailable, RetryP
 from ..timing import LEAD_IN_S, PAUSE_BETWEEN_BEATS_S, TAIL_S
 from .text import SPOKEN_SYMBOLS, caption_words, normalise_text
 from .wav import speech_bounds, read_wav, write_wav
+
+if TYPE_CHECKING:  # the SDK is optional at run time
+    from elevenlabs.core.request_options import RequestOptions
 
 PROVIDER = "elevenlabs"
 API_KEY_ENV = "ELEVENLABS_API_KEY"
@@ -473,7 +477,9 @@ class ElevenLabsTTS:
                                    fix="pip install 'elevenlabs>=2.78,<3', or leave elevenlabs out of "
                                        "providers.voice") from exc
         settings = VoiceSettings(**voice_settings_dict(voice))
-        options = {"max_retries": 0, "timeout_in_seconds": self.timeout_s}  # calls.call is the only retry loop
+        # calls.call is the only retry loop; the SDK types the timeout int but hands it to httpx, which takes float
+        options: RequestOptions = {"max_retries": 0,
+                                   "timeout_in_seconds": self.timeout_s}  # type: ignore[typeddict-item]
         spoken: list[BeatSpeech] = []
         with httpx.Client(timeout=self.timeout_s) as http:
             client = ElevenLabs(api_key=self.api_key, base_url=self.base_url or None, timeout=self.timeout_s,
@@ -490,7 +496,7 @@ class ElevenLabsTTS:
                     return read_response(response, words[i], self.output_format, beat=i)
 
                 try:
-                    speech = calls.call(once, provider=PROVIDER, classify=lambda e, i=i: classify(e, beat=i),
+                    speech = calls.call(once, provider=PROVIDER, classify=functools.partial(classify, beat=i),
                                         policy=RetryPolicy(max_attempts=self.max_attempts),
                                         per_minute=self.requests_per_minute, secrets=[self.api_key])
                 except QuotaExceeded as exc:  # not worth retrying, but another provider can speak

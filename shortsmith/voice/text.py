@@ -127,7 +127,8 @@ def caption_words(text: str) -> list[str]:
 
 def spoken_form(word: str) -> str:
     """What the voice is given for one written word (the caption keeps the written word)."""
-    lead = re.match(r"^\W*", word).group(0)
+    m = re.match(r"^\W*", word)
+    lead = m.group(0) if m else ""  # \W* always matches, possibly empty
     core = word[len(lead):]
     key = core.lower().rstrip(",;:!?)\"'")
     if key in _SPOKEN_ABBREVIATIONS:

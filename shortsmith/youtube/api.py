@@ -138,6 +138,7 @@ def classify(exc: BaseException, channel: str) -> ProviderError | None:
                              field=f"channels ({channel}).youtube.credentials", fix=reauth_fix(channel))
     if isinstance(exc, gauth.TransportError):
         return ProviderError(f"connection failed during token refresh: {exc}", provider=PROVIDER, transient=True)
+    transport: tuple[type[BaseException], ...]
     try:
         import httplib2
 

@@ -256,6 +256,8 @@ class YouTubeSession:
                         continue
                     self._quota_signal(exc, "videos.insert")
                     err = self._classify(exc)
+                    if err is None:  # classify maps every HttpError; kept so the narrowing is checked
+                        raise
                     if not err.transient:
                         raise err from None
                     response = None
@@ -396,8 +398,9 @@ class YouTubeSession:
         ids = list(dict.fromkeys(v for v in video_ids if v))
         out: dict[str, dict] = {}
         for batch in batches(ids, STATS_BATCH):
-            got = self._call("videos.list", lambda b=batch: self.api.service.videos().list(
-                part="statistics", id=",".join(b)).execute(num_retries=0))
+            # _call runs (and retries) before the loop moves on, so the lambda sees this batch
+            got = self._call("videos.list", lambda: self.api.service.videos().list(
+                part="statistics", id=",".join(batch)).execute(num_retries=0))
             for item in got.get("items") or []:
                 s = item.get("statistics") or {}
                 out[item["id"]] = {"views": _int(s.get("viewCount")), "likes": _int(s.get("likeCount")),
