@@ -380,7 +380,7 @@ def _parse_channel(data: Any, index: int, defaults: dict, base_dir: Path) -> Cha
         from zoneinfo import ZoneInfo
 
         ZoneInfo(tz)
-    except Exception:  # noqa: BLE001 - ZoneInfoNotFoundError, ValueError
+    except Exception:
         raise ConfigError(f"timezone '{tz}' is unknown", field=f"{where}.timezone",
                           fix="use an IANA name such as 'America/New_York' or 'Europe/Berlin'") from None
     per_day = _opt(merged, "videos_per_day", where, 1, int)

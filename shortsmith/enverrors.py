@@ -18,7 +18,7 @@ class EnvironmentProblem(ShortsmithError):
     """The disk, the file system or the instance's database failed, not the content."""
 
 
-def _chain(exc: BaseException):
+def _chain(exc: BaseException | None):
     seen = set()
     while exc is not None and id(exc) not in seen:
         seen.add(id(exc))

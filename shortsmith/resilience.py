@@ -118,10 +118,11 @@ def call_with_retries(fn: Callable[[], T], *, provider: str, classify: Callable[
             return fn()
         except ProviderError as exc:
             err = exc
-        except Exception as exc:  # noqa: BLE001 - classified below
-            err = classify(exc)
-            if err is None:
+        except Exception as exc:
+            classified = classify(exc)
+            if classified is None:
                 raise
+            err = classified
         err = scrub_error(err, secrets)
         if not err.transient or isinstance(err, ProviderUnavailable):  # unavailable: skip it, do not retry
             raise err from None
@@ -370,11 +371,13 @@ class CallContext:
         limiter, hold = self.limiter, self.hold
 
         def wait_for_rate() -> None:
+            assert limiter is not None  # only called when there is one
             waited = limiter.acquire(provider, per_minute)
             if waited:
                 self.log(f"{provider}: waited {waited:.1f} s for the {per_minute}/min rate limit")
 
         def attempt_in_slot() -> T:
+            assert hold is not None  # only called when there is one
             with hold(provider):
                 return fn()
 

@@ -52,7 +52,7 @@ def sweep_stale(parent: Path, prefix: str) -> list[str]:
     """Remove ``<prefix>-*`` entries in ``parent`` left by writers that died (kill -9, power loss)."""
     import time
 
-    removed = []
+    removed: list[str] = []
     try:
         entries = [p for p in parent.iterdir() if p.name.startswith(prefix + "-")]
     except OSError:

@@ -43,7 +43,7 @@ class Studio:
     def channel(self, name: str):
         try:
             return self.channels.get(name)
-        except Exception:  # noqa: BLE001 - ConfigError naming the channels
+        except Exception:
             raise InputError(f"channel {name!r} is not in channels.yaml", field="channel",
                              fix=f"use one of: {', '.join(self.channels.names)}") from None
 

@@ -407,7 +407,7 @@ def create_app(studio: Studio | None = None, *, rate_per_minute: int | None = No
             try:
                 text = raw.decode("utf-8")
             except UnicodeDecodeError:
-                raise ApiError(422, "the narrative is not UTF-8 text", "narrative", "save it as UTF-8 markdown")
+                raise ApiError(422, "the narrative is not UTF-8 text", "narrative", "save it as UTF-8 markdown") from None
         try:
             partition, _ = await asyncio.to_thread(get_studio().create, channel, topic=topic or None,
                                                    narrative=text or None, source="page",
@@ -471,23 +471,23 @@ def daemon_running(instance) -> bool:
         from dagster._daemon.controller import all_daemons_live
 
         return bool(all_daemons_live(instance, heartbeat_tolerance_seconds=60))
-    except Exception:  # noqa: BLE001 - no heartbeat storage yet
+    except Exception:
         return False
 
 
 def build_studio() -> Studio:
     """The studio over this deployment: $DAGSTER_HOME's instance, the configured media store and channels."""
-    import dagster as dg
 
     from pipeline_defs import settings
     from pipeline_defs.cli import ensure_dagster_home
+    from pipeline_defs.instance import open_instance
     from pipeline_defs.resources.storage import storage_from_env
     from shortsmith.config import load_channels
 
     from .launcher import Launcher
 
     ensure_dagster_home()
-    instance = dg.DagsterInstance.get()
+    instance = open_instance()  # created and migrated under the lock every entry point shares
     return Studio(instance=instance, store=storage_from_env(settings.media_root()).store(),
                   channels=load_channels(settings.channels_path()),
                   launcher=Launcher(instance, settings.PROJECT_ROOT / "workspace.yaml"))

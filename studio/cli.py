@@ -26,15 +26,16 @@ def banner() -> list[str]:
              + ("RUNNING (SHORTSMITH_AUTOMATION=on): the daemon will make and publish videos on its own"
                 if on else "STOPPED (set SHORTSMITH_AUTOMATION=on, or turn them on in the UI, to automate)")]
     try:
-        import dagster as dg
         from dagster._core.scheduler.instigation import InstigatorStatus
 
-        with dg.DagsterInstance.get() as instance:
+        from pipeline_defs.instance import open_instance
+
+        with open_instance() as instance:
             running = [s.instigator_name for s in instance.all_instigator_state()
                        if s.status == InstigatorStatus.RUNNING]
         if running:
             lines.append(f"turned on earlier in this instance: {', '.join(sorted(running))}")
-    except Exception:  # noqa: BLE001 - a fresh instance has no state yet
+    except Exception:
         pass
     return lines
 

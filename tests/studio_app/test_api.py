@@ -4,7 +4,6 @@ and schemathesis against the app's own OpenAPI document."""
 from __future__ import annotations
 
 import re
-from pathlib import Path
 
 import pytest
 import schemathesis
@@ -135,7 +134,7 @@ def test_schemathesis_against_the_apps_own_openapi(studio_env):
 
         try:
             run()
-        except Exception as exc:  # noqa: BLE001 - collect every operation's failure, then fail once
+        except Exception as exc:
             import traceback
 
             failures.append(f"{operations[-1]}: " + "".join(traceback.format_exception(exc))[-5000:])
@@ -155,7 +154,7 @@ def test_the_form_takes_a_fact_source_url(client, studio_env):
                + "</article></body></html>").encode()
 
     class Page(BaseHTTPRequestHandler):
-        def do_GET(self):  # noqa: N802 - http.server's name
+        def do_GET(self):
             self.send_response(200 if self.path == "/bees" else 404)
             self.send_header("Content-Type", "text/html; charset=utf-8")
             self.end_headers()

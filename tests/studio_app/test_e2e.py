@@ -7,7 +7,6 @@ Screenshots go to tests/artifacts/ (git-ignored).
 
 from __future__ import annotations
 
-import shutil
 import threading
 import time
 from pathlib import Path
