@@ -9,6 +9,7 @@ a contact shadow and the style's treatment). Subjects stay in the stage above th
 
 from __future__ import annotations
 
+import math
 from functools import lru_cache
 
 from PIL import Image, ImageChops, ImageDraw, ImageFilter, ImageFont, ImageOps
@@ -17,8 +18,8 @@ from ..fonts import FONT_BOLD
 from ..model import Beat
 from . import subjects as lib
 from .layers import _layer, _put, _soft, _tint
-from .layouts import ScenePlan
 from . import stages
+from .layouts import ScenePlan
 from .scene import _accents, _finish, _rays, _rings
 from .style import VisualStyle, _luma, _mix, _Palette, _rng, _scale
 
@@ -146,6 +147,9 @@ def render_planned(beat: Beat, plan: ScenePlan, *, style: VisualStyle, seed: str
                style.name, style.palette)
     pal = _Palette(style, index)
     fx, fy = _FOCUS.get(layout, (0.465, 0.22))
+    kit = stages.set_of(layout, kind, plan.variant)
+    if kit == "side":
+        fx = 0.36
     img, bg_rgb = stages.field(layout, w, h, kind, pal, rng, style, (fx, fy), plan.variant)
     if layout == "closeup":
         img = _reframe(img, rng, index)
@@ -205,7 +209,19 @@ def _group(img, subs, plan, *, kind, focus, stage, style, pal, c1, c2, ground, r
     cx, cy = focus
     main = int(stage * 0.5 * style.motif_scale)
     small = int(main * 0.7)
-    if plan.variant % 2:  # around the round table: the strongest at the back, the others in front
+    kit = stages.set_of("group", kind, plan.variant)
+    if kit == "ring":  # around a circle, the strongest on top, joined by a dotted ring
+        r = stage * 0.3
+        spots = [(cx + r * math.cos(math.radians(a)), cy + r * math.sin(math.radians(a)) + s * 0.46, s, t)
+                 for a, s, t in ((-90, int(main * 0.9), 0.0), (30, small, 5.0), (150, small, -5.0))]
+        lay, d = _layer(img.size)
+        n = 36
+        for k in range(0, n, 2):
+            a0, a1 = 2 * math.pi * k / n, 2 * math.pi * (k + 1) / n
+            d.line([(cx + r * math.cos(a0), cy + r * math.sin(a0)), (cx + r * math.cos(a1), cy + r * math.sin(a1))],
+                   fill=(*c2, 200), width=max(2, int(stage * 0.012)))
+        img.alpha_composite(lay)
+    elif kit == "table":  # around the round table: the strongest at the back, the others in front
         table = cy + h * 0.16  # the table top's centre (drawn by the backdrop)
         main = int(main * 1.2)
         spots = [(cx - stage * 0.16, table + h * 0.01, main, -4.0),
@@ -260,7 +276,8 @@ def _figure(img, subs, plan, *, kind, focus, stage, style, pal, c1, c2, ground, 
     ghost = ghost.rotate(rng.uniform(6, 12) * (1 if plan.variant % 2 else -1), resample=Image.Resampling.BILINEAR, expand=True)
     _put(img, ghost, int(w / 2 - ghost.width / 2), int(h * 0.36 - ghost.height / 2))
     cy = h * 0.215
-    size = max(8, int(h * 0.16))
+    tall = h * (0.24 if len(value) <= 3 else 0.16)  # "5" or "40%" may be taller than "1,000,000"
+    size = max(8, int(tall))
     font = _font(size)
     while size > 8 and font.getlength(value) > w * 0.8:
         size = int(size * 0.92)
@@ -272,7 +289,7 @@ def _figure(img, subs, plan, *, kind, focus, stage, style, pal, c1, c2, ground, 
                         radius=int(th * 0.12), fill=(*accent, 235))
     img.alpha_composite(lay.rotate(rng.uniform(-3, -1), resample=Image.Resampling.BILINEAR,
                                    center=(cx, cy + th * 0.3)))
-    _, th = _text(img, value, cx, cy, w * 0.8, h * 0.16, (255, 255, 255), dark)
+    _, th = _text(img, value, cx, cy, w * 0.8, tall, (255, 255, 255), dark)
     if fig and fig.unit:
         _text(img, fig.unit.upper(), cx, cy + th / 2 + h * 0.055, w * 0.78, h * 0.042,
               _mix(accent, (255, 255, 255), 0.55), dark)
@@ -298,6 +315,9 @@ def _compare(img, subs, plan, *, kind, focus, stage, style, pal, c1, c2, ground,
                   outline if _luma(outline) > 90 else (255, 255, 255), dark)
     bx, by, r = w * 0.5, cy, w * 0.085
     lay, d = _layer(img.size)
+    slant = stages.compare_slant(plan.variant)  # the divider, crisp at full size over the backdrop's split
+    d.line([(w * (0.5 + 0.03 * slant), 0), (w * (0.5 - 0.03 * slant), h)],
+           fill=(*_mix(c1, (255, 255, 255), 0.5), 235), width=max(2, int(w * 0.008)))
     d.ellipse([bx - r, by - r, bx + r, by + r], fill=(*_mix(c1, (255, 255, 255), 0.15), 255),
               outline=(*dark, 255), width=max(2, int(r * 0.12)))
     img.alpha_composite(lay)
@@ -309,8 +329,8 @@ def _steps(img, subs, plan, *, kind, focus, stage, style, pal, c1, c2, ground, r
     """Three numbered rows, top to bottom, joined by a connector through the numbers."""
     w, h = img.size
     dark = _dark_of(ground)
-    rows = [h * (0.12 + 0.125 * k) for k in range(len(subs[:3]))]
-    rh = h * 0.108
+    rows = [h * (0.115 + 0.13 * k) for k in range(len(subs[:3]))]
+    rh = h * 0.11
     nx, r = w * 0.17, h * 0.03
     card = _mix(ground, (255, 255, 255), 0.16) if _luma(ground) < 128 else _mix(ground, (0, 0, 0), 0.12)
     lay, d = _layer(img.size)
@@ -320,14 +340,14 @@ def _steps(img, subs, plan, *, kind, focus, stage, style, pal, c1, c2, ground, r
     if len(rows) > 1:
         d.line([(nx, rows[0]), (nx, rows[-1])], fill=(*c2, 230), width=max(3, int(r * 0.35)))
     img.alpha_composite(lay)
-    size = int(rh * 1.15)
+    size = int(rh * 1.12)
     for k, (y, subject) in enumerate(zip(rows, subs)):
         lay, d = _layer(img.size)
         d.ellipse([nx - r, y - r, nx + r, y + r], fill=(*_mix(c1, (255, 255, 255), 0.15), 255),
                   outline=(*dark, 255), width=max(2, int(r * 0.14)))
         img.alpha_composite(lay)
         _text(img, str(k + 1), nx, y, r * 1.2, r * 1.2, dark, _mix(c1, (255, 255, 255), 0.15), shadow=False)
-        x = w * (0.42 + 0.14 * k)  # each step a little further along: a sequence, not a list
+        x = w * (0.38 + 0.13 * k)  # each step a little further along: a sequence, not a list
         layer, pad = _styled(subject, size, style, c1, c2, ground)
         _place(img, layer, pad, size, x, y, rng.uniform(-5, 5))
         if k < len(rows) - 1:  # a chevron pointing to the next row

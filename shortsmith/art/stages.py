@@ -43,6 +43,21 @@ def phosphor_of(pal: _Palette, style: VisualStyle) -> tuple | None:
     return _terminal_field(np.zeros((2, 2, 3), np.float32), pal, style.glow)[1]
 
 
+def compare_slant(variant: int) -> int:
+    """Which way the compare layout's divider leans (its backdrop and its drawn line agree)."""
+    return 1 if variant % 2 == 0 else -1
+
+
+def set_of(layout: str, kind: str, variant: int) -> str:
+    """Which set a layout's scene gets: the layout's uses in a video go through its sets in turn,
+    and the call to action (the strongest subject again) gets a hero set of its own."""
+    if layout == "hero":
+        return "disc" if kind == "cta" else ("beam", "side", "disc")[variant % 3]
+    if layout == "group":
+        return ("shelf", "table", "ring")[variant % 3]
+    return ("a", "b")[variant % 2]
+
+
 def field(layout: str, w: int, h: int, kind: str, pal: _Palette, rng: random.Random, style: VisualStyle,
           focus: tuple[float, float], variant: int = 0) -> tuple[Image.Image, tuple]:
     """The backdrop (RGBA, ``w`` x ``h``) for a layout and the colour behind its focus; an odd
@@ -63,20 +78,46 @@ def field(layout: str, w: int, h: int, kind: str, pal: _Palette, rng: random.Ran
     phos = phosphor_of(pal, style)
     light = phos or _mix(pal.brightest, _WHITE, 0.25)
     a0, a1 = (phos, _scale(phos, 0.5)) if phos else (pal.accents[0], pal.accents[1 % len(pal.accents)])
-    # the call to action shows the video's strongest subject again: on the other hero set
-    odd = variant % 2 == 1 or (layout == "hero" and kind == "cta")
-    if layout == "hero" and odd:  # a big backlit disc behind the subject, rim-lit, over a dark field
+    kit = set_of(layout, kind, variant)
+    odd = kit == "b"
+    if kit == "disc":  # a big backlit disc behind the subject, rim-lit, over a dark field
         lo = np.broadcast_to(_arr(_mix(dark, a1, 0.3)), (lh, lw, 3)).copy()
         r = np.sqrt((ax - fx * lw / lh) ** 2 + (y - fy) ** 2)
         lo += _arr(_mix(a0, light, 0.35)) * (np.clip((0.27 - r) / 0.01, 0, 1) * 0.55)[..., None]
         lo += _arr(light) * (np.exp(-((r - 0.27) / 0.012) ** 2) * 0.6)[..., None]
         lo *= (1 - 0.4 * np.clip((y - 0.5) * 2, 0, 1))[..., None]
-    elif layout == "group" and odd:  # a round table seen from the front, a dark room behind
+        # two footlights in the lower corners, aimed up at the stage
+        for sx in (0.0, 1.0):
+            d2 = ((ax - sx * lw / lh) / 0.6) ** 2 + ((y - 0.82) / 1.4) ** 2
+            lo += _arr(_mix(a1, light, 0.5)) * (np.exp(-d2 / 0.004) * 0.5)[..., None]
+    elif kit == "ring":  # concentric rings on a deep field: the props will stand around the circle
+        lo = np.broadcast_to(_arr(_mix(dark, a1, 0.35)), (lh, lw, 3)).copy()
+        r = np.sqrt((ax - fx * lw / lh) ** 2 + (y - fy) ** 2)
+        rings = (np.abs(np.sin(r * 40.0)) < 0.22) * np.clip(1 - r / 0.9, 0, 1) * 0.4
+        lo += _arr(light) * (rings + np.exp(-r ** 2 / 0.01) * 0.3)[..., None]
+        lo *= (1 - 0.45 * np.clip((y - 0.4) * 2, 0, 1))[..., None]
+    elif kit == "side":  # a diagonal beam from the top right onto a subject left of centre
+        lo = np.broadcast_to(_arr(_mix(dark, a0, 0.12)), (lh, lw, 3)).copy()
+        # distance from the line (1.0, -0.05) -> (fx, fy + 0.08), in x units
+        px, py = 1.0, -0.05
+        qx, qy = fx, fy + 0.08
+        t = np.clip(((x - px) * (qx - px) + (y - py) * (qy - py)) / ((qx - px) ** 2 + (qy - py) ** 2), 0, 1.3)
+        dist = np.sqrt((x - (px + t * (qx - px))) ** 2 + (y - (py + t * (qy - py))) ** 2)
+        lo += _arr(light) * (np.clip(1 - dist / (0.04 + 0.12 * t), 0, 1) ** 1.5 * 0.3)[..., None]
+        pool = ((x - fx) / 0.3) ** 2 + ((y - (fy + 0.13)) / 0.03) ** 2
+        lo += _arr(light) * (np.clip(1.2 - pool, 0, 1) * 0.4)[..., None]
+        lo *= (1 - 0.4 * np.clip((y - 0.45) * 1.5, 0, 1))[..., None]
+    elif kit == "table":  # a round table seen from the front, a dark room behind
         lo = np.broadcast_to(_arr(_mix(dark, a0, 0.22)), (lh, lw, 3)).copy()
         lo *= (1 - 0.3 * np.abs(x - 0.5))[..., None]
         wood = _mix(a0, dark, 0.15)
         lamp = (ax - fx * lw / lh) ** 2 + ((y - 0.05) * 0.8) ** 2  # a lamp's pool of light above
         lo += _arr(light) * (np.exp(-lamp / 0.015) * 0.5)[..., None]
+        # a window with four panes behind the table, and its light on the wall
+        win = (x > 0.6) & (x < 0.86) & (y > 0.07) & (y < 0.19)
+        bars = (np.abs(x - 0.73) < 0.008) | (np.abs(y - 0.13) < 0.004)
+        lo[win] = _arr(_mix(a1, light, 0.55))[0, 0]
+        lo[win & bars] = _arr(_scale(wood, 0.6))[0, 0]
         e = ((x - fx) / 0.52) ** 2 + ((y - (fy + 0.16)) / 0.07) ** 2
         top = e < 1
         lo[top] = _arr(_mix(wood, light, 0.3))[0, 0] * (1.1 - 0.25 * e[top])[..., None]
@@ -84,7 +125,9 @@ def field(layout: str, w: int, h: int, kind: str, pal: _Palette, rng: random.Ran
         lo[edge] = _arr(_scale(wood, 0.7))[0, 0]
         leg = (np.abs(x - fx) < 0.05) & (y > fy + 0.23) & (y < 0.8)
         lo[leg] = _arr(_scale(wood, 0.55))[0, 0]
-    elif layout == "hero":  # a dark room, a beam from above, a lit floor disc
+        foot = (np.abs(x - fx) < 0.2) & (y >= 0.79) & (y < 0.81)
+        lo[foot] = _arr(_scale(wood, 0.7))[0, 0]
+    elif kit == "beam":  # a dark room, a beam from above, a lit floor disc
         lo = np.broadcast_to(_arr(_mix(dark, a0, 0.18)), (lh, lw, 3)).copy()
         d2 = (ax - fx * lw / lh) ** 2 + ((y - fy) * 0.9) ** 2
         lo += _arr(_mix(a0, light, 0.5)) * (np.exp(-d2 / 0.012) * 0.75)[..., None]
@@ -95,7 +138,7 @@ def field(layout: str, w: int, h: int, kind: str, pal: _Palette, rng: random.Ran
         # the floor: lighter than the room, boards converging on the subject
         floor = y > fy + 0.13
         depth = np.clip((y - fy - 0.13) / 0.6, 0, 1)
-        boards = (np.abs(np.sin((x - fx) / (0.02 + depth * 0.5) * 3.0)) < 0.12) * 0.12
+        boards = (np.abs(np.sin((x - fx) / (0.02 + depth * 0.5) * 3.0)) < 0.2) * 0.3
         floor_c = _arr(_mix(dark, a0, 0.32)) * (1 - boards)[..., None] * (0.7 + 0.5 * depth)[..., None]
         lo = np.where(floor[..., None], lo * 0.35 + floor_c * 0.65, lo)
     elif layout == "group":  # a wall with a warm pool of light, and a shelf
@@ -115,8 +158,10 @@ def field(layout: str, w: int, h: int, kind: str, pal: _Palette, rng: random.Ran
         shade = np.clip((y - shelf_front - 0.02) / 0.05, 0, 1)
         lo[below] = (lo[below] * (0.55 + 0.25 * shade[below])[..., None])
         # the cabinet under the shelf: door seams and a second, lower shelf
-        seams = below & ((np.abs(x - 0.33) < 0.004) | (np.abs(x - 0.66) < 0.004))
-        lo[seams] *= 0.55
+        seams = below & ((np.abs(x - 0.33) < 0.006) | (np.abs(x - 0.66) < 0.006))
+        lo[seams] *= 0.45
+        door = below & (x > 0.33) & (x < 0.66)  # the middle door stands ajar: lighter
+        lo[door] = lo[door] * 1.25 + _arr(light)[0, 0] * 0.04
         low = (y >= 0.78) & (y < 0.8)
         lo[low] = _arr(_mix(wood, light, 0.2))[0, 0]
     elif layout == "figure":  # a flat diagonal field with bold stripes
@@ -124,10 +169,10 @@ def field(layout: str, w: int, h: int, kind: str, pal: _Palette, rng: random.Ran
         t = np.clip((xx * 0.6 + y) / 1.3, 0, 1)[..., None]
         top_c = _mix(a0, dark, 0.25)
         lo = _arr(top_c) * (1 - t) + _arr(dark) * t
-        band = (np.sin((xx * lw / lh * 0.9 + y) * 28.0) > 0.55) * 0.07
+        band = (np.sin((xx * lw / lh * 0.9 + y) * 22.0) > 0.5) * 0.16
         lo = lo * (1 + band)[..., None]
     elif layout == "compare":  # two tints split by a slanted divider
-        split = 0.5 + 0.06 * (0.5 - y) * (1 if rng.random() < 0.5 else -1)
+        split = 0.5 + 0.06 * (0.5 - y) * compare_slant(variant)
         left = x < split
         ca = _mix(a0, dark, 0.35)
         cb = _mix(pal.contrasting(a0, exclude=(a0,)), dark, 0.45)
@@ -135,18 +180,20 @@ def field(layout: str, w: int, h: int, kind: str, pal: _Palette, rng: random.Ran
             cb = _scale(cb, 0.6)
         lo = np.where(left[..., None], _arr(ca), _arr(cb)).astype(np.float32)
         lo *= (1 - 0.35 * y)[..., None]  # darker towards the captions and the player UI
-        edge = np.abs(x - split) < 0.006
-        lo[edge] = _arr(_mix(light, _WHITE, 0.4))[0, 0]
     else:  # steps: a calm vertical gradient with a dot grid
         t = y[..., None]
         lo = _arr(_mix(a1, dark, 0.55)) * (1 - t) + _arr(dark) * t
         dots = ((np.mod(x * lw, 8) < 1.2) & (np.mod(y * lh, 8) < 1.2)) * 0.18
         lo = lo * (1 + dots)[..., None]
+        # the rail the numbers run on, lit, from top to bottom of the frame
+        rail = np.exp(-((x - 0.17) / 0.06) ** 2)
+        lo += _arr(_mix(a0, light, 0.3)) * (rail * 0.22)[..., None]
     # the light falls across the lower frame from a side that differs between the video's shots
     # of one layout and between layouts, so their lower halves do not line up
-    k = (_LIGHT_ORDER.get(layout, 0) + variant + (kind == "cta")) % 4
+    k = (_LIGHT_ORDER.get(layout, 0) + variant + 2 * (kind == "cta")) % 4
     across = [x - 0.5, 0.5 - x, 0.25 - np.abs(x - 0.5), np.abs(x - 0.5) - 0.25][k]
-    lo = lo * (1 + 0.55 * across * np.clip((y - 0.38) / 0.12, 0, 1))[..., None]
+    ramp = np.clip((y - 0.38) / 0.12, 0, 1)
+    lo = lo * (1 + 0.55 * across * ramp)[..., None] + _arr(light) * (0.16 * np.clip(across + 0.25, 0, 1) * ramp)[..., None]
     bg = tuple(float(v) for v in lo[min(lh - 1, int(fy * lh)), min(lw - 1, int(fx * lw))])
     return _img(lo, w, h), bg
 
