@@ -93,7 +93,7 @@ def field(layout: str, w: int, h: int, kind: str, pal: _Palette, rng: random.Ran
     elif kit == "ring":  # concentric rings on a deep field: the props will stand around the circle
         lo = np.broadcast_to(_arr(_mix(dark, a1, 0.35)), (lh, lw, 3)).copy()
         r = np.sqrt((ax - fx * lw / lh) ** 2 + (y - fy) ** 2)
-        rings = (np.abs(np.sin(r * 40.0)) < 0.22) * np.clip(1 - r / 0.9, 0, 1) * 0.4
+        rings = (np.abs(np.sin(r * 40.0)) < 0.22) * np.clip(1 - r / 1.4, 0, 1) * 0.45
         lo += _arr(light) * (rings + np.exp(-r ** 2 / 0.01) * 0.3)[..., None]
         lo *= (1 - 0.45 * np.clip((y - 0.4) * 2, 0, 1))[..., None]
     elif kit == "side":  # a diagonal beam from the top right onto a subject left of centre
@@ -101,7 +101,8 @@ def field(layout: str, w: int, h: int, kind: str, pal: _Palette, rng: random.Ran
         # distance from the line (1.0, -0.05) -> (fx, fy + 0.08), in x units
         px, py = 1.0, -0.05
         qx, qy = fx, fy + 0.08
-        t = np.clip(((x - px) * (qx - px) + (y - py) * (qy - py)) / ((qx - px) ** 2 + (qy - py) ** 2), 0, 1.3)
+        # past the subject the beam runs on down to the floor at the lower left
+        t = np.clip(((x - px) * (qx - px) + (y - py) * (qy - py)) / ((qx - px) ** 2 + (qy - py) ** 2), 0, 3.0)
         dist = np.sqrt((x - (px + t * (qx - px))) ** 2 + (y - (py + t * (qy - py))) ** 2)
         lo += _arr(light) * (np.clip(1 - dist / (0.04 + 0.12 * t), 0, 1) ** 1.5 * 0.3)[..., None]
         pool = ((x - fx) / 0.3) ** 2 + ((y - (fy + 0.13)) / 0.03) ** 2
