@@ -241,7 +241,9 @@ def _cta_subjects(previous: list[dict], avoid: set[str]) -> tuple[list[lib.Match
     best: dict[str, float] = {}
     for p in previous:
         for s in p["subjects"]:
-            if s["code"] not in avoid and s["code"] != FOLLOW_SYMBOL:
+            # a flag closing the video would read as the channel's stance, not its topic
+            if (s["code"] not in avoid and s["code"] != FOLLOW_SYMBOL
+                    and "flag" not in lib.by_code(s["code"]).subcategory):
                 best[s["code"]] = max(best.get(s["code"], -1.0), float(s["score"]))
     ranked = sorted(best.items(), key=lambda kv: -kv[1])[:2]
     out = [lib.Match(lib.by_code(code), score) for code, score in ranked]

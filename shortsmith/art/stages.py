@@ -7,7 +7,7 @@
 - ``compare``: the frame split in two tints by a slanted divider;
 - ``steps``: a calm field with a dot grid (the rows and connectors are drawn by the layout).
 
-Fields are computed at a quarter of the size with numpy and upscaled once (smooth gradients only),
+Fields are computed at a third of the size with numpy and upscaled once (smooth gradients only),
 so a backdrop costs a few tens of milliseconds at 1080x1920. Colours come from the channel's
 palette only; the style's finish (grain, paper fibres, scanlines) is added later by ``_finish``.
 """
@@ -50,11 +50,12 @@ def compare_slant(variant: int) -> int:
 
 def set_of(layout: str, kind: str, variant: int) -> str:
     """Which set a layout's scene gets: the layout's uses in a video go through its sets in turn,
-    and the call to action (the strongest subject again) gets a hero set of its own."""
+    and the call to action (the strongest subjects again, and the bell) gets sets of its own: the
+    backlit disc as a hero, the ring as a group."""
     if layout == "hero":
         return "disc" if kind == "cta" else ("beam", "side", "disc")[variant % 3]
     if layout == "group":
-        return ("shelf", "table", "ring")[variant % 3]
+        return "ring" if kind == "cta" else ("shelf", "table", "ring")[variant % 3]
     return ("a", "b")[variant % 2]
 
 
@@ -70,7 +71,7 @@ def field(layout: str, w: int, h: int, kind: str, pal: _Palette, rng: random.Ran
         small = img.convert("RGB").resize((max(4, w // k), max(4, h // k)), Image.Resampling.BOX)
         small = small.filter(ImageFilter.GaussianBlur(1.6))
         return small.resize((w, h), Image.Resampling.BICUBIC).convert("RGBA"), bg
-    lw, lh = max(8, w // 4), max(8, h // 4)
+    lw, lh = max(8, w // 3), max(8, h // 3)  # a third: the table's and the split's edges stay clean
     x, y = _grid(lw, lh)
     ax = x * lw / lh  # x in units of the height (round shapes stay round)
     fx, fy = focus
@@ -94,6 +95,7 @@ def field(layout: str, w: int, h: int, kind: str, pal: _Palette, rng: random.Ran
         lo = np.broadcast_to(_arr(_mix(dark, a1, 0.35)), (lh, lw, 3)).copy()
         r = np.sqrt((ax - fx * lw / lh) ** 2 + (y - fy) ** 2)
         rings = (np.abs(np.sin(r * 40.0)) < 0.22) * np.clip(1 - r / 1.4, 0, 1) * 0.45
+        rings *= 1 - 0.7 * np.exp(-((y - 0.6) / 0.09) ** 2)  # faint behind the captions
         lo += _arr(light) * (rings + np.exp(-r ** 2 / 0.01) * 0.3)[..., None]
         lo *= (1 - 0.45 * np.clip((y - 0.4) * 2, 0, 1))[..., None]
     elif kit == "side":  # a diagonal beam from the top right onto a subject left of centre
@@ -120,10 +122,12 @@ def field(layout: str, w: int, h: int, kind: str, pal: _Palette, rng: random.Ran
         lo[win] = _arr(_mix(a1, light, 0.55))[0, 0]
         lo[win & bars] = _arr(_scale(wood, 0.6))[0, 0]
         e = ((x - fx) / 0.52) ** 2 + ((y - (fy + 0.16)) / 0.07) ** 2
-        top = e < 1
-        lo[top] = _arr(_mix(wood, light, 0.3))[0, 0] * (1.1 - 0.25 * e[top])[..., None]
-        edge = (e >= 1) & (((x - fx) / 0.52) ** 2 + ((y - (fy + 0.18)) / 0.07) ** 2 < 1)
-        lo[edge] = _arr(_scale(wood, 0.7))[0, 0]
+        # soft-edged masks: hard ones would show stair steps once scaled up
+        e2 = ((x - fx) / 0.52) ** 2 + ((y - (fy + 0.18)) / 0.07) ** 2
+        rim = np.clip((1 - e2) / 0.08, 0, 1)[..., None]
+        lo = lo * (1 - rim) + _arr(_scale(wood, 0.7)) * rim
+        top = np.clip((1 - e) / 0.08, 0, 1)[..., None]
+        lo = lo * (1 - top) + _arr(_mix(wood, light, 0.3)) * (1.1 - 0.25 * np.clip(e, 0, 1))[..., None] * top
         leg = (np.abs(x - fx) < 0.05) & (y > fy + 0.23) & (y < 0.8)
         lo[leg] = _arr(_scale(wood, 0.55))[0, 0]
         foot = (np.abs(x - fx) < 0.2) & (y >= 0.79) & (y < 0.81)
@@ -145,7 +149,7 @@ def field(layout: str, w: int, h: int, kind: str, pal: _Palette, rng: random.Ran
     elif layout == "group":  # a wall with a warm pool of light, and a shelf
         wall = _mix(_mix(a1, dark, 0.45), light, 0.12)
         lo = np.broadcast_to(_arr(wall), (lh, lw, 3)).copy()
-        stripes = (np.sin(x * lw / 6.0) > 0.6) * 0.05  # wallpaper / panelling
+        stripes = (np.sin(x * 2 * np.pi * 11) > 0.6) * 0.05  # wallpaper / panelling
         lo *= (1 - stripes)[..., None]
         d2 = ((ax - fx * lw / lh) * 0.8) ** 2 + (y - fy) ** 2
         lo += _arr(light) * (np.exp(-d2 / 0.02) * 0.35)[..., None]
@@ -184,7 +188,8 @@ def field(layout: str, w: int, h: int, kind: str, pal: _Palette, rng: random.Ran
     else:  # steps: a calm vertical gradient with a dot grid
         t = y[..., None]
         lo = _arr(_mix(a1, dark, 0.55)) * (1 - t) + _arr(dark) * t
-        dots = ((np.mod(x * lw, 8) < 1.2) & (np.mod(y * lh, 8) < 1.2)) * 0.18
+        cell = 1 / 24  # a dot grid of 24 columns, square cells
+        dots = ((np.mod(x, cell) < cell * 0.22) & (np.mod(y * lh / lw, cell) < cell * 0.22)) * 0.18
         lo = lo * (1 + dots)[..., None]
         # the rail the numbers run on, lit, from top to bottom of the frame
         rail = np.exp(-((x - 0.17) / 0.06) ** 2)
