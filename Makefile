@@ -14,7 +14,7 @@ export DAGSTER_HOME    ?= $(SHORTSMITH_HOME)/dagster_home
 CHANNEL ?= curious-minds
 TOPIC   ?= Why cats purr
 
-.PHONY: setup demo test test-fast lint dev trends bench clean
+.PHONY: setup demo test test-fast lint dev studio trends bench clean
 
 $(STAMP): pyproject.toml
 	@test -n "$(PYTHON)" || { echo "Python 3.11 or newer is required (set PYTHON=/path/to/python3.11)"; exit 1; }
@@ -42,7 +42,12 @@ lint: setup
 	$(BIN)/mypy shortsmith
 
 dev: setup
+	@$(BIN)/python -m pipeline_defs.instance  # the instance created under its lock first
+	@$(BIN)/python -m studio.cli
 	$(BIN)/dagster dev -w workspace.yaml
+
+studio: setup
+	$(BIN)/shortsmith studio
 
 trends: setup
 	$(BIN)/shortsmith trends

@@ -162,7 +162,7 @@ def _child(fn, args, queue):
     try:
         result = fn(*args)
         err = None
-    except Exception as exc:  # noqa: BLE001 - reported in the table
+    except Exception as exc:
         result, err = None, f"{type(exc).__name__}: {exc}"
     wall = time.perf_counter() - t0
     rss_self = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024

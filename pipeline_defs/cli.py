@@ -13,37 +13,27 @@ so they show up in `dagster dev` started with the same DAGSTER_HOME.
 from __future__ import annotations
 
 import argparse
-import os
 import sys
 import time
 from pathlib import Path
 
 from shortsmith.errors import ShortsmithError
+from shortsmith.languages import check_speakable
 from shortsmith.topics import clean_topic
 
 from . import settings
 
 
-def ensure_dagster_home() -> Path:
-    """Use $DAGSTER_HOME, or a project-local one that uses the project's dagster.yaml."""
-    if os.environ.get("DAGSTER_HOME"):
-        home = Path(os.environ["DAGSTER_HOME"])
-    else:
-        home = settings.home() / "dagster_home"
-        os.environ["DAGSTER_HOME"] = str(home)
-    home.mkdir(parents=True, exist_ok=True)
-    link = home / "dagster.yaml"
-    source = settings.PROJECT_ROOT / "dagster.yaml"
-    if not link.exists() and source.is_file():
-        link.symlink_to(source)
-    return home
-
-
 def _instance():
-    ensure_dagster_home()
-    import dagster as dg
+    """The instance, created/migrated under the instance lock; STARTED runs whose process died are ended."""
+    from .dagster_storage import DagsterStorage
+    from .instance import open_instance
 
-    return dg.DagsterInstance.get()
+    instance = open_instance()
+    for run_id in DagsterStorage(instance).end_dead_runs():
+        print(f"note: run {run_id} was left STARTED by a process that is gone; marked failed and its "
+              "pool slots freed", file=sys.stderr)
+    return instance
 
 
 def add_video(channel: str, topic: str, *, source: str = "cli", fact_source: str | None = None) -> str:
@@ -61,6 +51,7 @@ def add_video(channel: str, topic: str, *, source: str = "cli", fact_source: str
 
     resources = defs.resources
     ch = resources["channels"].get(channel)  # a clear error for an unknown channel
+    check_speakable(ch, clean_topic(topic))  # refused before any partition or ledger entry exists
     store = resources["storage"].store()
     if fact_source:  # fail before a partition exists; a relative path is relative to where it was typed
         from shortsmith.sources import is_url, load_source
@@ -72,7 +63,12 @@ def add_video(channel: str, topic: str, *, source: str = "cli", fact_source: str
     instance = _instance()
     if not instance.has_dynamic_partition(videos_partitions.name, key):
         Ledger(instance).record_requested(ch.name, local_day(utcnow(), ch.timezone), source, key, topic)
-        instance.add_dynamic_partitions(videos_partitions.name, [key])
+        try:
+            instance.add_dynamic_partitions(videos_partitions.name, [key])
+        except Exception as exc:  # another command added it at the same moment: a no-op
+            if not instance.has_dynamic_partition(videos_partitions.name, key):
+                raise
+            del exc
     return key
 
 
@@ -94,6 +90,27 @@ def step_times(instance, run_id: str) -> list[tuple[str, float]]:
     return out
 
 
+def _failure_text(err) -> str:
+    """A step's error in one line: the user-facing message, or the environment problem under it."""
+    from shortsmith.enverrors import environment_error
+
+    text = (err.message if err else "").strip()
+    if "Failure: " in text:
+        return text.split("Failure: ", 1)[-1]
+    chain, causes = [], err
+    while causes is not None:
+        chain.append(f"{causes.cls_name}: {causes.message}")
+        causes = causes.cause or getattr(causes, "context", None)
+    blob = "\n".join(chain)
+    for marker, code in (("No space left on device", 28), ("Read-only file system", 30), ("Permission denied", 13)):
+        if marker in blob:
+            line = next(ln for ln in blob.splitlines() if marker in ln)
+            problem = environment_error(OSError(code, marker, line.split("'")[1] if "'" in line else None))
+            if problem is not None:
+                return str(problem)
+    return chain[-1] if chain else text
+
+
 def run_video(channel: str, topic: str, fact_source: str | None = None) -> int:
     started = time.perf_counter()
     key = add_video(channel, topic, fact_source=fact_source)
@@ -102,8 +119,12 @@ def run_video(channel: str, topic: str, fact_source: str | None = None) -> int:
     print(f"partition: {key}")
     job = defs.resolve_job_def("make_video")
     instance = _instance()
-    result = job.execute_in_process(partition_key=key, instance=instance, raise_on_error=False,
-                                    run_config=QUIET_CONSOLE)
+    from .requests import run_tags
+    from .runguard import RunGuard, process_tags
+
+    with RunGuard(instance):
+        result = job.execute_in_process(partition_key=key, instance=instance, raise_on_error=False,
+                                        run_config=QUIET_CONSOLE, tags={**run_tags(key, "cli"), **process_tags()})
     elapsed = time.perf_counter() - started
     for step, seconds in step_times(instance, result.run_id):
         print(f"  {step:<22} {seconds:6.1f} s")
@@ -111,13 +132,10 @@ def run_video(channel: str, topic: str, fact_source: str | None = None) -> int:
     for ev in failed_checks:
         print(f"CHECK FAILED {ev.asset_check_key.name}: {ev.description}", file=sys.stderr)
     if not result.success:
-        for event in result.all_events:
-            if event.event_type_value == "STEP_FAILURE":
-                err = event.event_specific_data.error
-                text = (err.message if err else "").strip()
-                text = text.split("Failure: ", 1)[-1] if "Failure: " in text else text
-                print(f"FAILED {event.step_key}: {text}", file=sys.stderr)
         print(f"run {result.run_id} failed after {elapsed:.1f} s", file=sys.stderr)
+        for event in result.all_events:  # last, so the last line is the cause and its fix
+            if event.event_type_value == "STEP_FAILURE":
+                print(f"FAILED {event.step_key}: {_failure_text(event.event_specific_data.error)}", file=sys.stderr)
         return 1
     from .assets.stage import VIDEO
 
@@ -180,7 +198,7 @@ def run_backfill(start: str, partitions: list[str], channel: str | None, remote:
     graph = defs.resolve_asset_graph()
     try:
         keys = dg.AssetSelection.keys(start).downstream().resolve(graph)
-    except Exception:  # noqa: BLE001 - an unknown asset key
+    except Exception:  # an unknown asset key
         known = ", ".join(sorted(k.to_user_string() for k in graph.get_all_asset_keys()))
         print(f"error: [--from] no asset named {start!r}; use one of: {known}", file=sys.stderr)
         return 2
@@ -198,6 +216,11 @@ def run_backfill(start: str, partitions: list[str], channel: str | None, remote:
               file=sys.stderr)
         return 2
     params = {"partitionNames": partitions, "assetSelection": [{"path": k.path} for k in sorted(keys)]}
+    channels_in = sorted({p.split("--", 1)[0] for p in partitions})
+    if len(channels_in) == 1:  # the same tags as sensor runs, so runs filter by channel in the UI
+        from .requests import run_tags
+
+        params["tags"] = [{"key": k, "value": v} for k, v in run_tags(partitions[0], "backfill").items()]
     target = ["-r", remote] if remote else ["-w", str(settings.PROJECT_ROOT / "workspace.yaml")]
     exe = Path(sys.executable).parent / "dagster-graphql"
     proc = subprocess.run([str(exe), *target, "-t", BACKFILL_MUTATION, "-v", json.dumps({"params": params})],
@@ -271,8 +294,15 @@ def main(argv: list[str] | None = None) -> int:
                                     "(for credentials_env: copy it into the variable, then delete the file)")
     y.add_argument("--port", type=int, default=0, help="port of the local redirect server (default: any free)")
     y.add_argument("--no-browser", action="store_true", help="print the consent URL instead of opening a browser")
+    from studio.cli import add_parsers as studio_parsers
+
+    studio_parsers(sub)
     args = parser.parse_args(argv)
     try:
+        if args.command in ("studio", "studio-key"):
+            from studio.cli import run as studio_run
+
+            return studio_run(args)
         if args.command == "costs":
             return run_costs(args.channel, args.day, args.json)
         if args.command == "video":
@@ -290,6 +320,14 @@ def main(argv: list[str] | None = None) -> int:
         return run_trends()
     except ShortsmithError as exc:
         print(f"error: {exc}", file=sys.stderr)
+        return 2
+    except Exception as exc:  # the disk, a folder or the instance's database: cause and fix on the last line
+        from shortsmith.enverrors import environment_error
+
+        problem = environment_error(exc)
+        if problem is None:
+            raise
+        print(f"error: {problem}", file=sys.stderr)
         return 2
 
 

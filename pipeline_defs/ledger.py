@@ -17,8 +17,10 @@ Keys (values are small JSON objects):
   the provider calls of each materialization cost (one key per asset, so each key has one writer
   per partition); ``Ledger.costs`` sums a channel's day.
 
-``<day>`` is the channel's local calendar day (its ``timezone``). Writes re-read and merge
-under a process lock, so concurrent writers in one process never lose an entry.
+``<day>`` is the channel's local calendar day (its ``timezone``). Every write is one locked
+transaction of the project's state table (``state.py``), so concurrent writers in any number of
+processes never lose an entry, and a request checked against the daily cap (``cap=``) is
+counted in the same transaction that checked it.
 """
 
 from __future__ import annotations
@@ -33,7 +35,7 @@ from shortsmith.topics import split_partition_key
 from .kv import InstanceKV
 
 PREFIX = "shortsmith/ledger"
-SOURCES = ("trend", "inbox", "schedule", "cli")
+SOURCES = ("trend", "inbox", "schedule", "cli", "studio")
 COST_ASSETS = ("trending_topics", "video_scripts", "voiceovers", "scene_images", "music", "published_uploads")
 
 
@@ -120,12 +122,33 @@ class Ledger:
         return used
 
     # -- writing -------------------------------------------------------------------
-    def record_requested(self, channel: str, day: date, source: str, partition: str, topic: str) -> None:
+    def record_requested(self, channel: str, day: date, source: str, partition: str, topic: str,
+                         cap: int | None = None) -> bool:
+        """Count a request for the channel's day. With ``cap``, only if published + pending stay within
+        it (checked and written in one transaction); returns False (nothing written) when full."""
         if source not in SOURCES:
             raise ValueError(f"unknown request source {source!r}; use one of {SOURCES}")
         slug = split_partition_key(partition)[1]
-        self._merge(self.requested_key(channel, day, source),
-                    {partition: {"slug": slug, "topic": topic, "at": utcnow().isoformat()}})
+        key = self.requested_key(channel, day, source)
+        entry = {"slug": slug, "topic": topic, "at": utcnow().isoformat()}
+        if cap is None:
+            self._merge(key, {partition: entry})
+            return True
+        keys = [self.requested_key(channel, day, s) for s in SOURCES] + [self.published_key(channel, day)]
+        added = [False]
+
+        def claim(values: dict[str, dict]) -> None:
+            published = values[self.published_key(channel, day)]
+            requested = {p for s in SOURCES for p in values[self.requested_key(channel, day, s)]}
+            if partition in requested:
+                added[0] = True  # already counted: asking twice is not a second video
+                return
+            pending = len(requested - set(published))
+            if remaining(cap, len(published), pending) > 0:
+                values[key][partition] = entry
+                added[0] = True
+        self._kv.update_many(keys, claim)
+        return added[0]
 
     def record_published(self, channel: str, day: date, partition: str, video_id: str) -> None:
         self._merge(self.published_key(channel, day), {partition: {"video_id": video_id, "at": utcnow().isoformat()}})
@@ -143,19 +166,20 @@ class Ledger:
     def record_cost(self, channel: str, day: date, asset: str, partition: str, usd: float,
                     by_provider: dict[str, float]) -> None:
         """Add one materialization's provider cost (a re-materialization adds again: it was paid again)."""
-        key = self.cost_key(channel, day, asset)
-        entry = self._get(key).get(partition) or {"usd": 0.0, "by_provider": {}, "calls": 0}
-        entry["usd"] = round(entry["usd"] + usd, 6)
-        for provider, value in by_provider.items():
-            entry["by_provider"][provider] = round(entry["by_provider"].get(provider, 0.0) + value, 6)
-        entry["calls"] = entry.get("calls", 0) + 1
-        entry["at"] = utcnow().isoformat()
-        self._merge(key, {partition: entry})
+        def add(value: dict) -> None:
+            entry = value.get(partition) or {"usd": 0.0, "by_provider": {}, "calls": 0}
+            entry["usd"] = round(entry["usd"] + usd, 6)
+            for provider, amount in by_provider.items():
+                entry["by_provider"][provider] = round(entry["by_provider"].get(provider, 0.0) + amount, 6)
+            entry["calls"] = entry.get("calls", 0) + 1
+            entry["at"] = utcnow().isoformat()
+            value[partition] = entry
+        self._kv.update(self.cost_key(channel, day, asset), add)
 
     def costs(self, channel: str, day: date, assets: tuple[str, ...] = COST_ASSETS) -> dict:
         """A channel's provider cost on one of its days: total, per provider, per partition."""
         total, by_provider, by_partition = 0.0, {}, {}
-        for key, value in self._get_many([self.cost_key(channel, day, a) for a in assets]).items():
+        for value in self._get_many([self.cost_key(channel, day, a) for a in assets]).values():
             for partition, entry in value.items():
                 total += entry.get("usd", 0.0)
                 by_partition[partition] = round(by_partition.get(partition, 0.0) + entry.get("usd", 0.0), 6)
@@ -163,6 +187,3 @@ class Ledger:
                     by_provider[provider] = round(by_provider.get(provider, 0.0) + usd, 6)
         return {"channel": channel, "day": day.isoformat(), "total_usd": round(total, 6),
                 "by_provider": by_provider, "by_partition": by_partition}
-
-    def clear_deferred(self, channel: str, partition: str) -> None:
-        self._merge(self.deferred_key(channel), remove=(partition,))

@@ -1,10 +1,11 @@
 """Running a channel's provider chain inside an asset: shared breaker state, pools, rate limits, costs.
 
-- Circuit breakers live in the Dagster instance's key-value store, so every run and process
-  (and the daemon) sees that a provider is being skipped.
+- Circuit breakers live in the project's state table in the instance's database (``state.py``),
+  so every run and process (and the daemon) sees that a provider is being skipped.
 - Concurrency per provider uses Dagster's concurrency pools: each provider call holds a slot of
   the pool named in ``PROVIDER_POOLS`` (``dagster instance concurrency set openai 2``); a pool
-  with no limit set is not limited. This holds across every run on the instance.
+  without a limit takes the instance's ``pools: default_limit`` on first use (none: not limited).
+  This holds across every run on the instance.
 - Request rates use a sliding-window limiter in ``$SHORTSMITH_HOME/provider-rates.sqlite``,
   shared by all processes on the host (``SHORTSMITH_RATE_LIMIT_DB`` moves it).
 - Costs: every call adds to the asset's CostMeter; the asset stores the total in its stage
@@ -27,6 +28,7 @@ from shortsmith.resilience import (BreakerPolicy, CallContext, ChainOutcome, Cir
                                    ProviderUnavailable, SqliteRateLimiter, run_chain)
 
 from . import settings
+from .dagster_storage import DagsterStorage
 from .kv import InstanceKV
 from .resources.provider_set import ProviderSet
 
@@ -48,33 +50,38 @@ def rate_limit_db() -> str:
 @contextlib.contextmanager
 def pool_slot(instance: dg.DagsterInstance, run_id: str, step_key: str, pool: str, *,
               log: Callable[[str], None] = lambda m: None, poll_s: float = 0.2, timeout_s: float = 900.0) -> Iterator[None]:
-    """Hold one slot of Dagster concurrency pool ``pool`` (no-op when the pool has no limit)."""
-    storage = instance.event_log_storage
-    if not storage.supports_global_concurrency_limits:
+    """Hold one slot of Dagster concurrency pool ``pool`` (no-op when the pool has no limit).
+
+    A pool without a limit yet gets the instance's ``pools: default_limit`` first (as Dagster's
+    op-level pools do); a pool limited to 0 slots is an error with its fix, not a wait."""
+    storage = DagsterStorage(instance)
+    if not storage.supports_pools:
         yield
         return
-    info = storage.get_concurrency_info(pool)
-    if not info.slot_count and info.limit is None:
+    info = storage.ensure_pool(pool)
+    if info.limit is None and not info.slots:
         yield  # no limit configured for this pool
         return
+    if not info.slots:
+        raise ProviderError(f"pool '{pool}' has 0 slots, so no {pool} call can ever run", provider=pool,
+                            transient=False, fix=f"give it slots: dagster instance concurrency set {pool} 2")
     claim_key = f"{step_key}[{pool}:{uuid.uuid4().hex[:8]}]"
     started = time.monotonic()
     waited_logged = False
     try:
-        while True:
-            status = storage.claim_concurrency_slot(pool, run_id, claim_key)
-            if status.is_claimed:
-                break
+        while not storage.claim_slot(pool, run_id, claim_key):
             if time.monotonic() - started > timeout_s:
                 raise ProviderError(f"no free slot in pool '{pool}' after {timeout_s:.0f} s", provider=pool,
                                     transient=True, fix=f"raise the limit: dagster instance concurrency set {pool} N")
             if not waited_logged:
-                log(f"waiting for a free slot in pool '{pool}' ({info.slot_count} slot(s))")
+                storage.end_dead_runs(log)  # a killed run may still hold the slot
+                log(f"waiting for a free slot in pool '{pool}' ({info.slots} slot(s), {info.claimed} in use; "
+                    f"gives up after {timeout_s:.0f} s)")
                 waited_logged = True
             time.sleep(poll_s)
         yield
     finally:
-        storage.free_concurrency_slot_for_step(run_id, claim_key)
+        storage.free_slot(run_id, claim_key)
 
 
 @dataclass

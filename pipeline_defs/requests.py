@@ -14,6 +14,7 @@ from datetime import date, datetime, timezone
 import dagster as dg
 
 from shortsmith.config import Channel
+from shortsmith.languages import unsayable
 from shortsmith.quota import local_day, utcnow
 from shortsmith.storage import MediaStore
 from shortsmith.topics import clean_topic, partition_key, split_partition_key
@@ -42,10 +43,13 @@ def write_request(store: MediaStore, channel: Channel, topic: str, source: str, 
     return key
 
 
+def run_tags(key: str, source: str) -> dict[str, str]:
+    """The tags every run of a video carries, whoever starts it (sensor, schedule, CLI, studio)."""
+    return {CHANNEL_TAG: split_partition_key(key)[0], SOURCE_TAG: source}
+
+
 def run_request(key: str, source: str, run_key: str) -> dg.RunRequest:
-    channel, _ = split_partition_key(key)
-    return dg.RunRequest(partition_key=key, run_key=run_key,
-                         tags={CHANNEL_TAG: channel, SOURCE_TAG: source})
+    return dg.RunRequest(partition_key=key, run_key=run_key, tags=run_tags(key, source))
 
 
 @dataclass
@@ -68,8 +72,11 @@ class Planner:
     def exists(self, key: str) -> bool:
         return key in self._existing
 
-    def why_not(self, channel: Channel, key: str, used: dict[str, str]) -> str | None:
+    def why_not(self, channel: Channel, key: str, used: dict[str, str], topic: str | None = None) -> str | None:
         """Why this partition must not be requested, or None if it may."""
+        bad = unsayable(channel, topic) if topic else []
+        if bad:  # the voice could not say it: never a partition or a ledger entry
+            return f"{channel.name}'s {channel.language!r} voice cannot say {''.join(bad[:5])!r} in {topic!r}"
         slug = split_partition_key(key)[1]
         last = used.get(slug)
         if last is not None and channel.topic_cooldown_days > 0:
@@ -87,10 +94,16 @@ class Planner:
 
         return ungrounded_reason(channel, topic, find_seed(channel, slugify(topic)))
 
-    def request(self, channel: Channel, topic: str, source: str, *, narrative: dict | None = None) -> str:
-        """Record a request that has passed the checks; the caller adds the partition and the run."""
-        key = write_request(self.store, channel, topic, source, narrative=narrative, now=self.now, overwrite=True)
-        self.ledger.record_requested(channel.name, self.day(channel), source, key, topic)
+    def request(self, channel: Channel, topic: str, source: str, *, narrative: dict | None = None) -> str | None:
+        """Record a request that has passed the checks; the caller adds the partition and the run.
+
+        The daily cap is checked again in the ledger's transaction (another sensor, schedule or
+        process may have taken the last place since ``room_for_new``): None when the day is full."""
+        key = partition_key(channel.name, clean_topic(topic))
+        if not self.ledger.record_requested(channel.name, self.day(channel), source, key, topic,
+                                            cap=channel.videos_per_day):
+            return None
+        write_request(self.store, channel, topic, source, narrative=narrative, now=self.now, overwrite=True)
         self._existing.add(key)
         return key
 

@@ -77,12 +77,14 @@ def plan_production(instance: dg.DagsterInstance, store: MediaStore, channel: Ch
         key = partition_key(channel.name, topic)
         if key in new_keys:
             continue
-        reason = planner.why_not(channel, key, used) or planner.ungrounded(channel, topic)
+        reason = planner.why_not(channel, key, used, topic=topic) or planner.ungrounded(channel, topic)
         if reason:
             if log:
                 log.debug(f"not requesting {key}: {reason}")
             continue
         key = planner.request(channel, topic, "schedule")
+        if key is None:  # another requester took the day's last place meanwhile
+            break
         new_keys.append(key)
         requests.append(run_request(key, "schedule", run_key=f"schedule:{key}"))
         left -= 1
@@ -138,13 +140,23 @@ refresh_statistics_job = dg.define_asset_job(
 
 
 def statistics_schedule() -> dg.ScheduleDefinition:
-    return dg.ScheduleDefinition(
+    @dg.schedule(
         name="refresh_video_statistics",
         cron_schedule=STATISTICS_CRON,
         job=refresh_statistics_job,
         default_status=_status(),
-        description="Hourly: video_statistics for every video published to YouTube (50 ids per API call).",
+        description="Hourly: video_statistics for every video published to YouTube (50 ids per API call); "
+                    "skipped without a run while nothing was ever published to YouTube.",
     )
+    def _refresh(context: dg.ScheduleEvaluationContext, channels: ChannelsResource):
+        from .youtube_quota_ledger import UploadRecords
+
+        records = UploadRecords(context.instance)
+        if not any(records.videos(name) for name in channels.config.names):
+            return dg.SkipReason("no video was ever published to YouTube: no statistics to refresh")
+        return dg.RunRequest()
+
+    return _refresh
 
 
 def build_schedules(config: ChannelsConfig | None = None) -> list[dg.ScheduleDefinition]:

@@ -17,8 +17,8 @@ Automation
   SHORTSMITH_INBOX_CHANNEL  the channel for a narrative without a 'channel:' line (default: the first one)
   SHORTSMITH_ALERT_WEBHOOK  a URL that receives failed-run alerts as JSON (default: none, the alerts log)
   SHORTSMITH_ALERTS_LOG     the local alerts log (default: $SHORTSMITH_HOME/alerts.log)
-  SHORTSMITH_AUTOMATION     'on' (default): schedules and sensors start RUNNING; 'off': STOPPED until
-                            turned on in the UI
+  SHORTSMITH_AUTOMATION     'on': schedules and sensors start RUNNING (the compose stack sets it);
+                            unset or 'off' (default): STOPPED until turned on in the UI
 Storage (README "Storage")
   SHORTSMITH_STORAGE        local (default) or s3; SHORTSMITH_S3_BUCKET, SHORTSMITH_S3_PREFIX (shortsmith),
                             SHORTSMITH_S3_ENDPOINT_URL (MinIO), AWS_REGION / AWS_DEFAULT_REGION,
@@ -140,7 +140,7 @@ class Settings:
     inbox: str = str(PROJECT_ROOT / ".shortsmith" / "inbox")
     inbox_channel: str | None = None
     alerts_log: str = str(PROJECT_ROOT / ".shortsmith" / "alerts.log")
-    automation_on: bool = True
+    automation_on: bool = False
     storage: StorageSettings = field(default_factory=StorageSettings)
     providers: ProviderSettings = field(default_factory=ProviderSettings)
     executor: ExecutorSettings = field(default_factory=ExecutorSettings)
@@ -194,7 +194,8 @@ def load(env: Mapping[str, str] | None = None) -> Settings:
         inbox=get("SHORTSMITH_INBOX") or str(home / "inbox"),
         inbox_channel=get("SHORTSMITH_INBOX_CHANNEL") or None,
         alerts_log=get("SHORTSMITH_ALERTS_LOG") or str(home / "alerts.log"),
-        automation_on=get("SHORTSMITH_AUTOMATION", "on").strip().lower() not in (*OFF, "stopped"),
+        # off unless asked for: opening the UI on a laptop never starts production by surprise
+        automation_on=get("SHORTSMITH_AUTOMATION", "off").strip().lower() in ("on", "1", "true", "yes", "running"),
         storage=StorageSettings(
             kind=get("SHORTSMITH_STORAGE", "local").strip().lower(), bucket_set=is_set("SHORTSMITH_S3_BUCKET"),
             prefix=env.get("SHORTSMITH_S3_PREFIX", "shortsmith"), endpoint_set=is_set("SHORTSMITH_S3_ENDPOINT_URL"),

@@ -1,8 +1,8 @@
 """YouTube state kept in the Dagster instance: the quota ledger, upload records and statistics.
 
-Like ``ledger.py`` it uses the instance's key-value table (``run_storage.get_cursor_values`` /
-``set_cursor_values``): shared by every run worker, the daemon and the CLI, on SQLite and
-PostgreSQL, and backed up with the instance. Keys (values are small JSON objects):
+Like ``ledger.py`` it uses the project's state table in the instance's database (``state.py``):
+shared by every run worker, the daemon and the CLI, on SQLite and PostgreSQL, and backed up with
+the instance. Keys (values are small JSON objects):
 
 - ``shortsmith/youtube/quota/<project>/<pacific-day>``: ``{"used": {"videos.insert", "units"},
   "calls": {op: n}, "failed": {op: n}, "exhausted": {bucket: reason}}`` for one Google Cloud project
@@ -13,9 +13,9 @@ PostgreSQL, and backed up with the instance. Keys (values are small JSON objects
   (what ``video_statistics`` refreshes);
 - ``shortsmith/youtube/stats/<channel>/<day>``: ``{video_id: {views, likes, comments, at, partition}}``.
 
-Writers: ``published_uploads`` and ``video_statistics`` both run in the ``publish`` pool (limit 1),
-so read-modify-write of the quota key never interleaves across processes; within a process a lock
-serialises it as well, and every write is read back and retried if another writer won.
+Every quota reservation is one locked transaction that checks the limit and counts the call, so
+the quota is never exceeded whichever processes spend it (uploads, statistics, trend discovery),
+with or without the ``publish`` pool.
 """
 
 from __future__ import annotations

@@ -48,7 +48,7 @@ def send_alert(alert: dict, *, webhook_url: str | None, log_path: str | Path,
     req = urllib.request.Request(webhook_url, data=body, method="POST",
                                  headers={"Content-Type": "application/json", "User-Agent": "shortsmith-alerts"})
     try:
-        with urllib.request.urlopen(req, timeout=timeout_s) as resp:  # noqa: S310 - scheme checked above
+        with urllib.request.urlopen(req, timeout=timeout_s) as resp:
             status = resp.status
     except urllib.error.HTTPError as exc:
         status, reason = exc.code, f"HTTP {exc.code}"

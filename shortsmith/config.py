@@ -7,6 +7,7 @@ when the file is loaded, and a bad value raises a ConfigError that names the fie
 
 from __future__ import annotations
 
+import math
 import re
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -18,6 +19,7 @@ from .colour import expand_hex
 from .errors import ConfigError
 
 SLUG_RE = re.compile(r"^[a-z0-9]+(?:-[a-z0-9]+)*$")
+REVIEW_VALUES = ("auto", "required")
 PRIVACY_VALUES = ("private", "unlisted", "public")
 # YouTube counts a vertical video up to three minutes long as a Short.
 SHORTS_LIMIT_S = 180.0
@@ -139,6 +141,7 @@ class Channel:
     script_guidelines: str = ""  # the channel's voice for a script-writing model (tone, audience, do/don't)
     min_quality: float = 60.0  # the quality gate before publishing (0-100; shortsmith/quality.py)
     uniqueness_window: int = 30  # a script may not repeat any of the channel's last N scripts
+    review: str = "auto"  # "required": published_uploads waits for an approval given in the studio or API
 
 
 @dataclass(frozen=True)
@@ -192,6 +195,9 @@ def _opt(data: dict, key: str, where: str, default: Any, kind: type | tuple[type
             field=f"{where}.{key}",
             fix=f"set {where}.{key} to {_kind_name(kind)}",
         )
+    if isinstance(value, float) and not math.isfinite(value):  # YAML .nan/.inf pass every comparison
+        raise ConfigError(f"'{key}' must be a finite number, got {value!r}", field=f"{where}.{key}",
+                          fix=f"set {where}.{key} to a plain number")
     return value
 
 
@@ -272,7 +278,7 @@ def _parse_channel(data: Any, index: int, defaults: dict, base_dir: Path) -> Cha
                "max_video_seconds", "words_per_minute", "privacy", "language", "made_for_kids",
                "synthetic_media", "category_id", "tags", "call_to_action", "timezone", "videos_per_day",
                "topic_cooldown_days", "publish_window", "providers", "youtube", "script_guidelines",
-               "min_quality", "uniqueness_window"}
+               "min_quality", "uniqueness_window", "review"}
     _check_unknown(merged, allowed, where)
     name = _req(merged, "name", where)
     if not SLUG_RE.match(name):
@@ -374,7 +380,7 @@ def _parse_channel(data: Any, index: int, defaults: dict, base_dir: Path) -> Cha
         from zoneinfo import ZoneInfo
 
         ZoneInfo(tz)
-    except Exception:  # noqa: BLE001 - ZoneInfoNotFoundError, ValueError
+    except Exception:
         raise ConfigError(f"timezone '{tz}' is unknown", field=f"{where}.timezone",
                           fix="use an IANA name such as 'America/New_York' or 'Europe/Berlin'") from None
     per_day = _opt(merged, "videos_per_day", where, 1, int)
@@ -392,8 +398,13 @@ def _parse_channel(data: Any, index: int, defaults: dict, base_dir: Path) -> Cha
         if not re.match(r"^([01]\d|2[0-3]):[0-5]\d$", value):
             raise ConfigError(f"publish_window.{key} {value!r} is not HH:MM", field=f"{where}.publish_window.{key}",
                               fix="write times as 'HH:MM' in the channel's timezone, quoted in YAML")
+    review = _opt(merged, "review", where, "auto", str)
+    if review not in REVIEW_VALUES:
+        raise ConfigError(f"review {review!r} is not one of {', '.join(REVIEW_VALUES)}", field=f"{where}.review",
+                          fix="use 'required' to approve each video in the studio before it is published, or 'auto'")
     return Channel(
         name=name,
+        review=review,
         title=_opt(merged, "title", where, name.replace("-", " ").title(), str),
         niche=niche,
         topics=topics,

@@ -28,10 +28,16 @@ _LEADING_LINKERS = re.compile(
     r"^(?:however|moreover|furthermore|in addition|additionally|also|indeed|in fact|notably|importantly|"
     r"interestingly|as a result|therefore|thus|meanwhile|similarly|likewise|finally|overall|in short|"
     r"for example|for instance|of course|basically|essentially|today|still)\s*,\s*", re.I)
+# Words that make a listener look twice: extremes, firsts, counts, "only"/"even", denials and reversals.
 _SURPRISE_WORDS = frozenset("""only first never largest smallest fastest slowest oldest youngest biggest highest lowest
 longest shortest strongest most least record billion billions million millions thousand thousands hundred
-hundreds percent twice half every even surprisingly actually despite yet but instead without nobody no-one
-strange strangest weird secret accident accidentally mistake nearly almost ever impossible""".split())
+hundreds percent twice half even surprisingly actually despite instead without nobody no-one nothing none
+strange strangest weird secret secretly accident accidentally mistake ever impossible cannot can't
+no not all blind backwards invisible immortal paralysed paralyzed survive survived survives revived frozen
+poison poisoned poisonous deadly explode explodes exploded faster hotter colder heavier
+older younger bigger smaller""".split())
+# Softer signals: the words are there, but the surprise depends on what follows.
+_CONTRAST_WORDS = frozenset("but yet although though whereas than still every almost nearly".split())
 _NUMBER_WORDS = frozenset("""two three four five six seven eight nine ten eleven twelve twenty thirty forty fifty
 sixty seventy eighty ninety hundred thousand million billion trillion""".split())
 _PRONOUN_START = re.compile(r"^(?:it|this|that|these|those|they|he|she|its|their|his|her|such|which|here|there)\b",
@@ -122,11 +128,14 @@ def compress(sentence: str) -> str:
 
 
 def surprise(sentence: str) -> float:
-    """How surprising a fact sounds: numbers, superlatives, firsts and contrasts."""
+    """How surprising a fact sounds: numbers, superlatives, firsts, "only"/"even", denials and contrasts."""
     words = re.findall(r"[a-z0-9'-]+", sentence.lower())
     score = sum(1.0 for w in words if w in _SURPRISE_WORDS)
-    score += sum(1.5 for w in words if any(ch.isdigit() for ch in w) or w in _NUMBER_WORDS)
-    score += sum(0.5 for w in words if w.endswith("est") and len(w) > 5)
+    score += sum(0.5 for w in words if w in _CONTRAST_WORDS)
+    # a count or a date is concrete, but a long run of them ("twenty five to one hundred fifty") is one number
+    numbers = sum(1 for w in words if any(ch.isdigit() for ch in w) or w in _NUMBER_WORDS)
+    score += 1.5 * min(numbers, 2)
+    score += sum(0.5 for w in words if w.endswith("est") and len(w) > 5 and w not in _SURPRISE_WORDS)
     return score / (1.0 + 0.05 * len(words))
 
 

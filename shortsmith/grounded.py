@@ -2,23 +2,26 @@
 
 It never invents a sentence. The facts come from ``points:`` (used in the user's order) or
 a ``source:`` document (ranked by TextRank, kept in the document's order); the hook is the
-most surprising fact cut to a clause that can be said in under 3 s, or else the topic
-phrased for its shape ("Here's why cats purr."). Without facts it refuses, naming the fixes.
+most surprising clause of a fact that can be said in under 3 s (and the body then does not
+say it again), or else the whole topic phrased for its shape ("Here's why cats purr.",
+"The dancing plague of fifteen eighteen."). Without facts it refuses, naming the fixes.
 """
 
 from __future__ import annotations
 
 import re
+import zlib
+from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
 
 from .config import Channel, TopicSeed
 from .errors import InputError
-from .facts import STOPWORDS, Fact, keyphrases, points_as_facts, rank_facts, tokens
+from .facts import STOPWORDS, Fact, keyphrases, points_as_facts, rank_facts, surprise
 from .model import Beat, Script
 from .script import (BODY_MAX, BODY_MIN, HOOK_MAX_SECONDS, _sentence, _visual, estimate_seconds, keywords_of,
                      spoken_seconds)
-from .sources import Source, is_url, load_source
+from .sources import Source, load_source
 
 HOOK_TARGET_S = HOOK_MAX_SECONDS - 0.2  # a margin for the voice reading slower than the estimate
 # Piper reads ~15 characters a second (spaces included); long words make the word estimate optimistic.
@@ -26,7 +29,13 @@ HOOK_MAX_CHARS = 40
 _AUX = r"(?:is|are|was|were|do|does|did|can|could|will|would|should|has|have|had|must|may|might)"
 _FUNCTION_START = frozenset("""and but or so because when while if which who whom whose where as after before although
 though since until unless with without for from in on at by to of into during within then yet than whereas like
-it this that these those they he she its their his her such there here we you i them""".split())
+it this that these those they he she its their his her such there here we you i them even long just almost nearly
+still also not perhaps maybe about around only""".split())
+# A hook clause must score at least this (facts.surprise) to open the video instead of the topic.
+HOOK_MIN_SURPRISE = 0.75
+_ONES = "zero one two three four five six seven eight nine ten eleven twelve thirteen fourteen fifteen sixteen " \
+        "seventeen eighteen nineteen".split()
+_TENS = "_ _ twenty thirty forty fifty sixty seventy eighty ninety".split()
 _PHRASE_START = re.compile(r"\s+(?=(?:at|in|on|for|with|during|when|without|from|to|by|after|before|while|because|"
                            r"that|which|who)\s)", re.I)
 _NUMBERS = {2: "two", 3: "three", 4: "four", 5: "five", 6: "six", 7: "seven", 8: "eight", 9: "nine", 10: "ten"}
@@ -129,7 +138,7 @@ def make_title(shape: TopicShape, count: int) -> str:
 
 
 def _fits(text: str, wpm: float, limit: float = HOOK_TARGET_S) -> bool:
-    # a number is said as several words ("1518": "fifteen eighteen"): count each digit as five characters
+    # a number is said as several words ("1518": "one thousand five hundred eighteen"): five characters a digit
     chars = len(text) + 4 * sum(ch.isdigit() for ch in text)
     return spoken_seconds(text, wpm) <= limit and chars <= HOOK_MAX_CHARS
 
@@ -139,36 +148,99 @@ def _speakable(text: str) -> bool:
     return bool(re.fullmatch(r"[\w'’,.?!:\- ]+", text)) and "_" not in text and ".." not in text
 
 
-def hook_from_fact(fact: Fact, wpm: float) -> str | None:
-    """A clause of the fact that stands alone and is said in under 3 s, or None."""
+def _two_digits(n: int) -> str:
+    return _ONES[n] if n < 20 else _TENS[n // 10] + (f" {_ONES[n % 10]}" if n % 10 else "")
+
+
+def year_words(year: int) -> str:
+    """A year as it is said ("1518": "fifteen eighteen", "1905": "nineteen oh five", "2007": "two thousand seven")."""
+    if 2000 <= year <= 2009:
+        return "two thousand" + (f" {_ONES[year - 2000]}" if year > 2000 else "")
+    high, low = divmod(year, 100)
+    tail = "hundred" if low == 0 else f"oh {_ONES[low]}" if low < 10 else _two_digits(low)
+    return f"{_two_digits(high)} {tail}"
+
+
+def spell_years(text: str) -> str:
+    """Years in words: the voice reads "1518" as "one thousand five hundred eighteen" (3.0 s for a 4-word line)."""
+    return re.sub(r"\b(1[0-9]{3}|20[0-9]{2})\b", lambda m: year_words(int(m.group(1))), text)
+
+
+def hook_clauses(fact: Fact, wpm: float) -> list[str]:
+    """The clauses of the fact that stand alone as a statement and are said in under 3 s."""
     text = fact.text.rstrip(".!")
     clauses = [text] + [c.strip() for c in re.split(r"[,;:]\s+|\s+(?:but|yet|so|because|while|which)\s+", text)]
-    for clause in clauses:
+    out: list[str] = []
+    for clause in dict.fromkeys(clauses):
         words = clause.split()
         if not 4 <= len(words) <= 12 or words[0].lower() in _FUNCTION_START:
             continue
-        if not re.search(rf"\b(?:{_AUX[3:-1]}|\w+(?:s|ed))\b", clause.lower()):
-            continue  # no verb we can recognise: a fragment, not a statement
-        if words[-1].lower() in _FUNCTION_START or words[-1].lower() in {"a", "an", "the"}:
+        if not re.search(rf"\b(?:{_AUX[3:-1]}|\w+(?:s|ed))\b", " ".join(words[1:]).lower()):
+            continue  # no verb after the subject that we can recognise: a fragment, not a statement
+        if words[-1].lower() in _FUNCTION_START or words[-1].lower() in {"a", "an", "the", "both", "either", "mainly"}:
             continue
+        if words[0].lower().endswith("ing"):
+            continue  # "Flushing out waste ...": a participle, not a subject
+        after = text[text.find(clause) + len(clause):] if clause != text else ""
+        if len(words) >= 2 and words[-2].lower() in {"a", "an", "the"} and re.match(r"^,\s+[a-z]", after) and \
+                after[2:].split()[0].lower() not in _FUNCTION_START | set(_ONES) | set(_TENS):
+            continue  # "a needy, baby like cry": the comma was inside a noun phrase
+        if re.search(r"\b(?:this|that|these|those|such)\b", " ".join(words[:3]).lower()):
+            continue  # "Most of that salt ...": leans on a sentence the viewer has not heard
         candidate = clause[:1].upper() + clause[1:] + "."
-        if _fits(candidate, wpm):
-            return candidate
-    return None
+        if _fits(candidate, wpm) and _speakable(candidate):
+            out.append(candidate)
+    return out
+
+
+def hook_from_fact(fact: Fact, wpm: float) -> str | None:
+    """The fact's most surprising clause said in under 3 s, or None."""
+    clauses = hook_clauses(fact, wpm)
+    return max(clauses, key=surprise) if clauses else None
+
+
+def without_clause(text: str, clause: str) -> str | None:
+    """The fact with its leading clause (the hook) taken out, if what is left is a sentence; else None."""
+    head = clause.rstrip(".")
+    if not text.lower().startswith(head.lower()):
+        return None
+    rest = text[len(head):]
+    m = re.match(r"^\s*(?:,\s*and|,\s*so|,\s*but|,\s*yet|;|:)\s+(\S+)", rest)
+    if not m or m.group(1).lower().strip(",") in _FUNCTION_START:
+        return None  # "..., where tiny muscles": a fragment, or "..., and they": nothing for the pronoun to mean
+    rest = rest[m.start(1):].strip()
+    if re.search(r"\b(?:it|its|they|them|their|he|him|his|she|her|this|these|those)\b", rest, re.I):
+        return None  # "the sun sends less of it": the pronoun meant the clause the body no longer says
+    return rest[:1].upper() + rest[1:] if len(rest.split()) >= 4 else None
+
+
+def _topic_heads(shape: TopicShape) -> list[str]:
+    """The topic, then the topic cut before a trailing phrase, longest first ("... a higher salary | at your first job")."""
+    t = shape.text
+    cuts = list(_PHRASE_START.finditer(t))
+    if shape.kind in ("name", "thing"):
+        cuts += list(re.finditer(r"\s+(?=of\s)", t))  # "The Great Wall | of China"
+    heads = [t]
+    for m in sorted(cuts, key=lambda m: -m.start()):
+        head = t[:m.start()]
+        content = [w for w in head.split() if w.lower() not in STOPWORDS]
+        if len(head.split()) >= (3 if shape.kind in ("wh", "how_to") else 2) and len(content) >= (
+                2 if shape.kind in ("name", "thing") else 1):
+            heads.append(head)
+    return heads
 
 
 def fitting_hook(shape: TopicShape, count: int, wpm: float) -> str:
-    """The shape's hook, shortened until it is said in under 3 s, whatever the topic."""
-    t = shape.text
-    # the topic, then the topic cut before a trailing phrase ("... a higher salary | at your first job")
-    heads = [t] + [t[:m.start()] for m in reversed(list(_PHRASE_START.finditer(t)))
-                   if len(t[:m.start()].split()) >= (3 if shape.kind in ("wh", "how_to") else 2)]
-    for head in heads:
-        cut = TopicShape(shape.kind, head, shape.count)
-        for hook in (shape_hook(cut, count), head[:1].upper() + head[1:] + ("?" if shape.kind == "question" else ".")):
-            if _fits(hook, wpm) and _speakable(hook):
-                return hook
-    # the topic's own content words, in its order and case: "Eiffel Tower, explained."
+    """The shape's hook with every word of the topic kept if it is said in under 3 s; shortened only if it must be."""
+    heads = [said for head in _topic_heads(shape) for said in dict.fromkeys((head, spell_years(head)))]
+    shaped = [shape_hook(TopicShape(shape.kind, head, shape.count), count) for head in heads]
+    plain = [head[:1].upper() + head[1:] + ("?" if shape.kind == "question" else ".") for head in heads]
+    # "Why leaves change color." alone is a fragment: a shorter "Here's why ..." beats the whole topic bare
+    order = shaped + plain if shape.kind in ("wh", "how_to") else [h for pair in zip(shaped, plain) for h in pair]
+    for hook in order:
+        if _fits(hook, wpm) and _speakable(hook):
+            return hook
+    # last resort, the topic's own content words in its order and case: "Eiffel Tower, explained."
     words = [w for w in re.findall(r"[A-Za-z][A-Za-z'’]*", shape.text)
              if w.lower() not in STOPWORDS and 2 < len(w) <= 14]
     names = [w for w in words[1:] if w[0].isupper()]
@@ -183,17 +255,57 @@ def fitting_hook(shape: TopicShape, count: int, wpm: float) -> str:
     return "Here's the story."
 
 
+def _rotate(options: list[str], topic: str) -> list[str]:
+    """The phrasings starting from one fixed per topic (crc32 is stable across runs, unlike hash())."""
+    i = zlib.crc32(topic.lower().encode()) % len(options)
+    return options[i:] + options[:i]
+
+
+def promise_lines(shape: TopicShape, topic_line: str, count: int, *, fact_hook: bool) -> list[str]:
+    """Value promises, the topic's own first, a longer one last (for a script just under the channel's minimum).
+
+    After a fact hook the promise names the topic; after the topic hook it says what is coming, in words that
+    fit the shape (steps for a how-to, moments for a history) and vary between topics.
+    """
+    n = _NUMBERS.get(count, str(count))
+    n_cap = n.capitalize()
+    phrase = shape.text if _speakable(shape.text) and len(shape.text.split()) <= 9 else topic_line.rstrip(".?")
+    if fact_hook:
+        if shape.kind == "question":
+            question = phrase[:1].upper() + phrase[1:] + "?" if phrase == shape.text else topic_line
+            return [f"{question} {answer}" for answer in _rotate(["Here's the answer.", "Here's what we know."],
+                                                                  shape.text)]
+        if shape.kind == "list":
+            return [f"Here are {list_title(TopicShape(shape.kind, phrase, shape.count), count)}."]
+        if shape.kind in ("wh", "how_to", "history"):
+            return [f"Here's {_lower_first(phrase)}, in {n} facts."]
+        return [f"{phrase[:1].upper()}{phrase[1:]}, in {n} facts.",
+                f"Here's the story of {_lower_first(phrase)}, in {n} facts."]
+    text = shape.text.lower()
+    kind = ("how" if text.startswith("how") else "why" if text.startswith("why") else "wh") \
+        if shape.kind in ("wh", "question") else shape.kind
+    options, longer = {
+        "how": ([f"{n_cap} facts show how.", f"Let's see how, in {n} facts.", f"{n_cap} facts, step by step."],
+                "Let's see how, one fact at a time."),
+        "why": ([f"It comes down to {n} facts.", f"{n_cap} facts explain it.", f"The answer takes {n} facts."],
+                "Here's the answer, one fact at a time."),
+        "wh": ([f"{n_cap} facts answer it.", f"Here's the answer, in {n} facts.", f"The answer takes {n} facts."],
+               "Here's the answer, one fact at a time."),
+        "how_to": ([f"{n_cap} steps, start to finish.", f"Here's what to do, in {n} steps.", f"{n_cap} steps, in order."],
+                   "Here's what to do, one step at a time."),
+        "history": ([f"{n_cap} moments tell the story.", f"Here's the story, in {n} moments.",
+                     f"{n_cap} moments, in order."], "Here's the story, one moment at a time."),
+        "list": (["Let's count them.", "Let's go through them.", "Here they are."],
+                 "Let's go through them, one at a time."),
+    }.get(kind, ([f"{n_cap} facts tell the story.", f"Here's the story, in {n} facts.", f"{n_cap} facts, in order."],
+                 "Here's the story, one fact at a time."))
+    options = _rotate(options, shape.text)
+    if topic_line.startswith("Here"):  # not "Here's the history of X. Here's the story, ..."
+        options.sort(key=lambda o: o.startswith("Here"))
+    return options + [longer]
+
+
 # -- the writer ------------------------------------------------------------------------------
-
-
-def _source_label(source: Source | None, topic: str) -> str:
-    if source is None:
-        return "the channel's notes"
-    if source.title and not set(tokens(source.title)) <= set(tokens(topic)):
-        return source.title
-    if is_url(source.origin):
-        return re.sub(r"^https?://(?:www\.)?", "", source.origin).split("/", 1)[0]
-    return "the source"
 
 
 def gather_facts(channel: Channel, topic: str, seed: TopicSeed | None,
@@ -231,6 +343,30 @@ def _select(facts: list[Fact], *, fixed: list[Beat], channel: Channel, want: int
     return sorted(chosen, key=lambda f: f.position)
 
 
+def hook_options(facts: list[Fact], body: list[Fact], *, frame: list[Beat], channel: Channel, want: int | None,
+                 ordered_by_user: bool) -> Iterator[tuple[str, list[Fact], dict[str, str]]]:
+    """Surprising clauses said in under 3 s, best first, each with a body that does not say it again.
+
+    The body loses the hook's fact when enough facts are left, else only the hook's leading clause (when the rest
+    is a sentence); a hook that can be neither is skipped, so the viewer never hears one clause twice.
+    """
+    wpm = channel.words_per_minute
+    candidates = [(surprise(clause) + 0.25 * f.surprise, -f.position, clause, f)
+                  for f in facts for clause in hook_clauses(f, wpm) if surprise(clause) >= HOOK_MIN_SURPRISE]
+    in_body = {f.text for f in body}
+    for _, _, clause, fact in sorted(candidates, key=lambda c: (-c[0], -c[1])):
+        if fact.text not in in_body:
+            yield clause, body, {}
+            continue
+        rest = [f for f in facts if f.text != fact.text]
+        smaller = _select(rest, fixed=frame, channel=channel, want=want, ordered_by_user=ordered_by_user)
+        if len(smaller) >= BODY_MIN and (want is None or len(smaller) == len(body)):
+            yield clause, smaller, {}
+        shorter = without_clause(fact.text, clause)
+        if shorter:
+            yield clause, body, {fact.text: shorter}
+
+
 def write_offline_script(channel: Channel, topic: str, seed: TopicSeed | None = None, *,
                          base_dir: Path | None = None) -> Script:
     """A script whose every body beat is a fact from the topic's points or source; deterministic."""
@@ -253,29 +389,34 @@ def write_offline_script(channel: Channel, topic: str, seed: TopicSeed | None = 
             field=field + (".source" if source else ".points"),
             fix=f"give at least {BODY_MIN} facts of one sentence each (points or a longer source), "
                 f"or raise target_seconds.max (now {channel.max_seconds:.0f} s)")
-    count = len(body)
-    surprising = max(body, key=lambda f: (f.surprise, -f.position))
-    fact_hook = hook_from_fact(surprising, wpm)
-    topic_line = fitting_hook(shape, count, wpm)
-    n_words = _NUMBERS.get(count, str(count)).capitalize()
-    if fact_hook:
-        hook = fact_hook
-        promise = (topic_line[:-1] + ", in " + n_words.lower() + " facts." if shape.kind != "question"
-                   else f"The answer, in {n_words.lower()} facts.")
-    else:
-        hook = topic_line
-        if shape.kind == "list":
-            promise = f"Let's count them, from {_source_label(source, topic)}." if source else "Let's count them."
-        else:
-            promise = (f"{n_words} facts, from {_source_label(source, topic)}." if source
-                       else f"{n_words} facts, one at a time.")
     topic_words = list(seed.keywords) if seed and seed.keywords else keywords_of(topic, 3)
 
     def beat(kind: str, text: str) -> Beat:
         prompt, kws = _visual(kind, text, topic_words, channel)
         return Beat(kind=kind, narration=_sentence(text), visual_prompt=prompt, keywords=kws)
 
-    beats = [beat("hook", hook), beat("promise", promise)] + [beat("body", f.text) for f in body] + [beat("cta", cta)]
+    def assemble(fact_hook: str | None, chosen: list[Fact], texts: dict[str, str]) -> tuple[list[Beat], str, str]:
+        """The script with this hook and body, and the first promise that keeps it inside the budget."""
+        topic_line = fitting_hook(shape, len(chosen), wpm)
+        hook = fact_hook or topic_line
+        tried = []
+        for promise in promise_lines(shape, topic_line, len(chosen), fact_hook=fact_hook is not None):
+            beats = ([beat("hook", hook), beat("promise", promise)]
+                     + [beat("body", texts.get(f.text, f.text)) for f in chosen] + [beat("cta", cta)])
+            if channel.min_seconds <= estimate_seconds(beats, wpm) <= channel.max_seconds:
+                return beats, hook, promise
+            tried.append((beats, hook, promise))
+        return tried[0]
+
+    options = hook_options(facts, body, frame=frame, channel=channel, want=want, ordered_by_user=source is None)
+    for fact_hook, chosen, texts in options:
+        beats, hook, promise = assemble(fact_hook, chosen, texts)
+        if channel.min_seconds <= estimate_seconds(beats, wpm) <= channel.max_seconds:
+            body = chosen
+            break
+    else:
+        beats, hook, promise = assemble(None, body, {})
+    count = len(body)
     est = estimate_seconds(beats, wpm)
     if est > channel.max_seconds:
         raise InputError(f"the facts about {topic!r} run {est:.0f} s, over the {channel.max_seconds:.0f} s budget",

@@ -11,7 +11,6 @@ from __future__ import annotations
 
 import json
 import shutil
-import uuid
 from dataclasses import asdict, dataclass
 from datetime import datetime, timezone
 from pathlib import Path
@@ -19,7 +18,7 @@ from pathlib import Path
 from .config import Channel
 from .errors import ValidationFailed
 from .model import Script
-from .storage import file_sha256
+from .storage import file_sha256, sweep_stale, temp_name
 from .topics import split_partition_key
 
 TITLE_MAX = 100
@@ -119,7 +118,8 @@ class LocalChannelPublisher:
         channel, _ = split_partition_key(partition)
         final = self.folder(partition)
         final.parent.mkdir(parents=True, exist_ok=True)
-        tmp = final.parent / f".{partition}.tmp-{uuid.uuid4().hex[:8]}"
+        sweep_stale(final.parent, f".{partition}.tmp")  # a killed earlier publish's half-copied folder
+        tmp = final.parent / temp_name(f".{partition}.tmp")
         tmp.mkdir()
         try:
             shutil.copyfile(video, tmp / "video.mp4")

@@ -118,10 +118,11 @@ def call_with_retries(fn: Callable[[], T], *, provider: str, classify: Callable[
             return fn()
         except ProviderError as exc:
             err = exc
-        except Exception as exc:  # noqa: BLE001 - classified below
-            err = classify(exc)
-            if err is None:
+        except Exception as exc:
+            classified = classify(exc)
+            if classified is None:
                 raise
+            err = classified
         err = scrub_error(err, secrets)
         if not err.transient or isinstance(err, ProviderUnavailable):  # unavailable: skip it, do not retry
             raise err from None
@@ -177,6 +178,7 @@ def http_error(provider: str, status: int | None, body: str = "", headers: Any =
 class KeyValue(Protocol):
     def get(self, key: str) -> dict: ...
     def set(self, key: str, value: dict) -> None: ...
+    def update(self, key: str, fn: Callable[[dict], dict | None]) -> dict: ...
 
 
 class MemoryKV:
@@ -188,6 +190,12 @@ class MemoryKV:
 
     def set(self, key: str, value: dict) -> None:
         self.data[key] = json.loads(json.dumps(value))
+
+    def update(self, key: str, fn: Callable[[dict], dict | None]) -> dict:
+        value = self.get(key)
+        new = fn(value)
+        self.set(key, value if new is None else new)
+        return self.get(key)
 
 
 @dataclass(frozen=True)
@@ -218,16 +226,17 @@ class CircuitBreaker:
 
     def record_success(self, provider: str) -> None:
         if self.state(provider).get("failures"):
-            self.kv.set(self.PREFIX + provider, {"failures": 0, "open_until": 0.0})
+            self.kv.update(self.PREFIX + provider, lambda st: {"failures": 0, "open_until": 0.0})
 
     def record_failure(self, provider: str, error: str) -> None:
-        st = self.state(provider)
-        failures = int(st.get("failures", 0)) + 1
-        open_until = float(st.get("open_until") or 0)
-        if failures >= self.policy.failures_to_open:
-            open_until = self.clock() + self.policy.cooldown_s
-        self.kv.set(self.PREFIX + provider, {"failures": failures, "open_until": open_until,
-                                              "last_error": error[:200]})
+        """Count one failure; read and written in one transaction, so concurrent failures all count."""
+        def fail(st: dict) -> dict:
+            failures = int(st.get("failures", 0)) + 1
+            open_until = float(st.get("open_until") or 0)
+            if failures >= self.policy.failures_to_open:
+                open_until = self.clock() + self.policy.cooldown_s
+            return {"failures": failures, "open_until": open_until, "last_error": error[:200]}
+        self.kv.update(self.PREFIX + provider, fail)
 
 
 class SqliteRateLimiter:
@@ -362,11 +371,13 @@ class CallContext:
         limiter, hold = self.limiter, self.hold
 
         def wait_for_rate() -> None:
+            assert limiter is not None  # only called when there is one
             waited = limiter.acquire(provider, per_minute)
             if waited:
                 self.log(f"{provider}: waited {waited:.1f} s for the {per_minute}/min rate limit")
 
         def attempt_in_slot() -> T:
+            assert hold is not None  # only called when there is one
             with hold(provider):
                 return fn()
 

@@ -27,6 +27,54 @@ from typing import Any, Iterator
 
 from .topics import split_partition_key
 
+STALE_UNKNOWN_S = 6 * 3600  # a temporary name without a pid (older versions): removed once this old
+
+
+def temp_name(prefix: str) -> str:
+    """``<prefix>-<pid>-<random>``: the pid lets a later run tell a dead writer's leftovers from a live one."""
+    return f"{prefix}-{os.getpid()}-{uuid.uuid4().hex[:8]}"
+
+
+def _pid_alive(pid: int) -> bool:
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    except PermissionError:
+        return True
+    try:
+        return Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()[0] != "Z"
+    except (OSError, IndexError):
+        return True
+
+
+def sweep_stale(parent: Path, prefix: str) -> list[str]:
+    """Remove ``<prefix>-*`` entries in ``parent`` left by writers that died (kill -9, power loss)."""
+    import time
+
+    removed: list[str] = []
+    try:
+        entries = [p for p in parent.iterdir() if p.name.startswith(prefix + "-")]
+    except OSError:
+        return removed
+    for p in entries:
+        head = p.name[len(prefix) + 1:].split("-", 1)[0]
+        if head.isdigit():
+            dead = not _pid_alive(int(head))
+        else:
+            try:
+                dead = time.time() - p.lstat().st_mtime > STALE_UNKNOWN_S
+            except OSError:
+                continue
+        if dead:
+            if p.is_dir() and not p.is_symlink():
+                shutil.rmtree(p, ignore_errors=True)
+            else:
+                p.unlink(missing_ok=True)
+            removed.append(p.name)
+    return removed
+
+
 MANIFEST = "manifest.json"
 
 
@@ -47,7 +95,9 @@ def file_sha256(path: Path, chunk: int = 1 << 20) -> str:
 def temporary_stage_dir(final: Path) -> Path:
     """A new hidden folder beside ``final`` that a stage is written into before it is swapped in."""
     final.parent.mkdir(parents=True, exist_ok=True)
-    tmp = final.parent / f".{final.name}.tmp-{uuid.uuid4().hex[:8]}"
+    sweep_stale(final.parent, f".{final.name}.tmp")  # a killed earlier run's half-written stage
+    sweep_stale(final.parent, f".{final.name}.old")
+    tmp = final.parent / temp_name(f".{final.name}.tmp")
     tmp.mkdir()
     return tmp
 
@@ -56,7 +106,7 @@ def swap_in(tmp: Path, final: Path) -> None:
     """Replace ``final`` with the complete folder ``tmp`` (two renames; the old version is removed after)."""
     old = None
     if final.exists():
-        old = final.parent / f".{final.name}.old-{uuid.uuid4().hex[:8]}"
+        old = final.parent / temp_name(f".{final.name}.old")
         final.replace(old)
     tmp.replace(final)
     if old is not None:

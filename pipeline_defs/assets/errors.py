@@ -6,6 +6,7 @@ import functools
 
 import dagster as dg
 
+from shortsmith.enverrors import environment_error
 from shortsmith.errors import ShortsmithError
 
 
@@ -20,5 +21,12 @@ def user_errors(fn):
                 metadata={"error": type(exc).__name__, "field": exc.field or "", "fix": exc.fix or ""},
                 allow_retries=False,
             ) from exc
+        except OSError as exc:  # a full disk or read-only folder: say so, not a stack of frames
+            problem = environment_error(exc)
+            if problem is None:
+                raise
+            raise dg.Failure(description=str(problem), allow_retries=False,
+                             metadata={"error": type(exc).__name__, "field": problem.field or "",
+                                       "fix": problem.fix or ""}) from exc
 
     return wrapper

@@ -17,6 +17,7 @@ from shortsmith.storage import file_sha256
 from shortsmith.youtube import insert_body, new_state, watch_url
 from shortsmith.youtube_quota import QuotaDeferred
 
+from ..approval import hold_for_review
 from ..ledger import Ledger
 from ..resources.channels import ChannelsResource
 from ..resources.publisher import Publisher
@@ -34,6 +35,12 @@ def _require_validated(step: StageStep) -> None:
                                field=VIDEO.asset,
                                fix=f"fix the cause and re-materialize {VIDEO.asset} before publishing")
     step.upstream(THUMBNAIL)
+
+
+def _already_published(context, publisher, ch, partition: str) -> bool:
+    if publisher.uses_youtube(ch):
+        return UploadRecords(context.instance).get(partition).get("status") == "done"
+    return publisher.existing(partition) is not None
 
 
 def _deferred(context, ledger: Ledger, channel: str, partition: str, until, reason: str,
@@ -150,6 +157,10 @@ def published_uploads(context: dg.AssetExecutionContext, channels: ChannelsResou
                       publisher: Publisher) -> dg.MaterializeResult:
     step = StageStep(context, channels, storage, PUBLISHED)
     store, partition, ch = step.store, step.partition, step.channel
+    held = hold_for_review(context, ch, partition, already_published=_already_published(context, publisher, ch,
+                                                                                         partition))
+    if held is not None:
+        return held
     if publisher.uses_youtube(ch):
         return _publish_youtube(context, publisher, step)
     existing = publisher.existing(partition)

@@ -5,6 +5,7 @@ from datetime import datetime, timezone
 
 import dagster as dg
 
+from shortsmith.storage import fingerprint
 from shortsmith.trends import collect_trends
 
 from .errors import user_errors
@@ -56,7 +57,9 @@ def trending_topics(context: dg.AssetExecutionContext, config: TrendsConfig, cha
         cost = record_cost(context, channel, "trending_topics", f"trends-{day.isoformat()}", run.meter)
         total_cost += cost["cost_usd"]
         quota_units += sum(i.units.get("unit", 0.0) for i in run.meter.items if i.provider == "youtube")
-    return dg.MaterializeResult(metadata={
+    # A script takes its topic from the request written when its partition was added, so a new day's
+    # scores change no existing video: the version scripts depend on is the set of channels scored.
+    return dg.MaterializeResult(data_version=dg.DataVersion(fingerprint("trends-v1", sorted(names))), metadata={
         "day": day.isoformat(),
         "topics_per_channel": summary,
         "sources": dg.MetadataValue.json(sources),

@@ -77,7 +77,7 @@ def trending_topics_sensor(context: dg.SensorEvaluationContext, channels: Channe
             if picked >= room:
                 break
             key = partition_key(channel.name, t["topic"])
-            reason = planner.why_not(channel, key, used)
+            reason = planner.why_not(channel, key, used, topic=t["topic"])
             if reason:
                 context.log.debug(f"not requesting {key}: {reason}")
                 continue
@@ -87,6 +87,8 @@ def trending_topics_sensor(context: dg.SensorEvaluationContext, channels: Channe
                 ungrounded.append(key)
                 continue
             key = planner.request(channel, t["topic"], "trend")
+            if key is None:  # another requester took the day's last place meanwhile
+                break
             keys.append(key)
             run_requests.append(run_request(key, "trend", run_key=key))
             picked += 1

@@ -88,7 +88,7 @@ def test_every_word_is_highlighted_from_its_own_start_to_the_next_word(vo):
     events = _dialogues(ass)
     words = [w for b in vo.beats for w in b.words]
     assert len(events) == len(words)
-    for (start, end, text), w in zip(events, words):
+    for (start, _end, text), w in zip(events, words):
         assert start == ass_time(w.start)  # the highlight changes exactly at the word's start
         assert _highlighted(text) == w.word.upper()
     for b in vo.beats:  # inside a beat each state ends exactly when the next word starts

@@ -11,7 +11,7 @@ import pytest
 
 from shortsmith.config import TopicSeed, parse_channels
 from shortsmith.facts import split_sentences, tokens
-from shortsmith.grounded import HOOK_MAX_CHARS, NoGroundingError
+from shortsmith.grounded import HOOK_MAX_CHARS, NoGroundingError, fitting_hook, topic_shape
 from shortsmith.script import HOOK_MAX_SECONDS, check_script, spoken_seconds, write_offline_script
 from shortsmith.sources import load_source
 
@@ -27,10 +27,10 @@ TOPICS = {
     "Can dogs see color?": ("can-dogs-see-color.txt", "Can dogs see color?", "Can dogs see color?"),
     "The history of the bicycle": ("history-of-the-bicycle.txt", "Here's the history of the bicycle.",
                                    "The history of the bicycle"),
-    "5 facts about octopuses": ("five-facts-about-octopuses.txt", "Here are 5 facts about octopuses.",
+    "5 facts about octopuses": ("five-facts-about-octopuses.txt", "An octopus has three hearts.",
                                 "5 facts about octopuses"),
     "Marie Curie": ("marie-curie.txt", "Marie Curie, explained.", "Marie Curie"),
-    "Honeybees": ("honeybees.txt", "Honeybees, explained.", "Honeybees"),
+    "Honeybees": ("honeybees.txt", "Worker bees are all female.", "Honeybees"),
     "How volcanoes erupt": ("how-volcanoes-erupt.txt", "Here's how volcanoes erupt.", "How volcanoes erupt"),
     "Why the sea is salty": ("why-the-sea-is-salty.txt", "Here's why the sea is salty.", "Why the sea is salty"),
     "The Great Wall of China": ("great-wall-of-china.txt", "The Great Wall of China, explained.",
@@ -87,6 +87,75 @@ def test_no_body_sentence_is_shared_between_topics(scripts):
     assert len(seen) >= 4 * len(scripts)
 
 
+def _clauses(text: str) -> set[str]:
+    return {c.strip(" .").lower() for c in re.split(r"[,;:]\s+|\s+(?:but|yet|so|and)\s+", text) if c.strip(" .")}
+
+
+@pytest.mark.parametrize("topic", list(TOPICS))
+def test_the_body_never_says_the_hook_again(topic, scripts):
+    s = scripts[topic]
+    hook = s.hook.narration.rstrip(".?").lower()
+    for b in (b for b in s.beats if b.kind == "body"):
+        assert hook not in _clauses(b.narration), (s.hook.narration, b.narration)
+
+
+PURR = ("A purr starts in the voice box, where tiny muscles twitch twenty to thirty times every second.",
+        "Cats purr when they are happy, but also when they are hurt, scared or giving birth.",
+        "Mother cats purr to guide blind newborn kittens, and kittens purr back within days.",
+        "Some scientists think the low hum helps bones and muscles heal, a built in repair kit.")
+
+
+def test_a_hook_taken_from_a_body_fact_leaves_that_fact_out_when_enough_facts_remain():
+    extra = ("Only two cats in every thousand never purr at all, even when they are happy and content.",
+             "A cat's purr has a low, steady pitch that stays the same whether it breathes in or out.")
+    points = ("An adult cat has thirty teeth.",) + PURR + extra
+    s = write_offline_script(CHANNEL, "Why cats purr", TopicSeed("Why cats purr", points=points))
+    assert s.hook.narration == "An adult cat has thirty teeth."
+    bodies = [b.narration for b in s.beats if b.kind == "body"]
+    assert not any("thirty teeth" in b for b in bodies) and len(bodies) >= 4 and check_script(s) == []
+
+
+def test_a_hook_from_the_leading_clause_of_a_needed_fact_is_cut_from_that_beat():
+    # four facts, each needed: the hook's fact keeps only what follows its first clause
+    channel = parse_channels({"channels": [{"name": "t", "title": "Test Channel", "niche": "science",
+                                            "topics": ["x"], "target_seconds": {"min": 20, "max": 58}}]}).get("t")
+    points = ("An octopus has three hearts, and octopus blood is blue with copper based hemocyanin.",) + PURR[1:]
+    s = write_offline_script(channel, "Octopus hearts", TopicSeed("Octopus hearts", points=points))
+    bodies = [b.narration for b in s.beats if b.kind == "body"]
+    assert s.hook.narration == "An octopus has three hearts."
+    assert bodies[0] == "Octopus blood is blue with copper based hemocyanin." and len(bodies) == 4
+    assert check_script(s) == []
+    # what is left would lean on the cut clause ("them", "it"): the fact stays whole and the topic opens instead
+    points = ("An octopus has three hearts, and two of them stop beating while it swims.",) + PURR[1:]
+    s = write_offline_script(channel, "Octopus hearts", TopicSeed("Octopus hearts", points=points))
+    assert s.hook.narration == "Octopus hearts, explained."
+    assert [b.narration for b in s.beats if b.kind == "body"][0] == points[0]
+
+
+@pytest.mark.parametrize("topic, hook", [
+    ("The dancing plague of 1518", "The dancing plague of fifteen eighteen."),  # the year is said, not read out
+    ("The great emu war", "The great emu war, explained."),
+    ("The Great Wall of China", "The Great Wall of China, explained."),
+    ("The Treaty of Versailles in 1919", "The Treaty of Versailles, explained."),  # cut only because it must be
+    ("Why leaves change color in autumn", "Here's why leaves change color."),  # never the bare "Why leaves ..."
+    ("The man who sold the Eiffel Tower", "The man who sold the Eiffel Tower."),
+])
+def test_topic_hooks_keep_the_article_and_qualifier_when_they_fit(topic, hook):
+    line = fitting_hook(topic_shape(topic), 5, CHANNEL.words_per_minute)
+    assert line == hook
+    assert spoken_seconds(line, CHANNEL.words_per_minute) <= HOOK_MAX_SECONDS and len(line) <= HOOK_MAX_CHARS
+
+
+def test_promises_are_phrased_for_the_shape_and_vary_between_topics(scripts):
+    promises = {t: s.beats[1].narration for t, s in scripts.items()}
+    assert "steps" in promises["How to brew green tea"]
+    assert "moments" in promises["The history of the bicycle"]
+    assert promises["Do fish sleep?"].startswith("Do fish sleep? ")  # after a fact hook it asks the question
+    assert "from the source" not in " ".join(promises.values())
+    assert len(set(promises.values())) >= 10, promises
+    assert all(len(p.split()) <= 9 for p in promises.values()), promises
+
+
 def test_title_description_and_tags_come_from_the_content(scripts):
     s = scripts["Marie Curie"]
     assert {"nobel", "polonium"} <= set(s.tags)
@@ -104,12 +173,15 @@ def test_no_facts_and_no_model_is_a_clear_refusal():
 
 
 def test_a_long_odd_topic_still_gets_a_hook_said_in_3_seconds():
-    topic = "../../etc/passwd " * 6
-    s = write_offline_script(CHANNEL, topic.strip(), TopicSeed(topic="x", source=str(FIXTURES / "honeybees.txt")))
-    hook = s.hook.narration
-    assert spoken_seconds(hook, s.words_per_minute) <= HOOK_MAX_SECONDS - 0.2 and len(hook) <= HOOK_MAX_CHARS
-    assert "/" not in hook and ".." not in hook, hook  # a voice would spell symbols out
-    assert check_script(s) == []
+    for topic in ("../../etc/passwd " * 6, "How to ask for a raise at work " * 7, "A" * 200,
+                  "The " + "very " * 40 + "long war of 1870"):
+        s = write_offline_script(CHANNEL, topic.strip(), TopicSeed(topic="x", source=str(FIXTURES / "tardigrades.txt")))
+        hook = s.hook.narration
+        assert spoken_seconds(hook, s.words_per_minute) <= HOOK_MAX_SECONDS - 0.2 and len(hook) <= HOOK_MAX_CHARS
+        assert "/" not in hook and ".." not in hook, hook  # a voice would spell symbols out
+        assert check_script(s) == []
+        line = fitting_hook(topic_shape(topic), 5, s.words_per_minute)  # the topic line, whatever the facts
+        assert spoken_seconds(line, s.words_per_minute) <= HOOK_MAX_SECONDS - 0.2 and len(line) <= HOOK_MAX_CHARS
 
 
 def test_too_few_facts_name_the_fix():

@@ -436,7 +436,7 @@ def test_backfill_cli_launches_voiceovers_downstream_one_partition_per_run(auto,
 class _Hook(BaseHTTPRequestHandler):
     received: list = []
 
-    def do_POST(self):  # noqa: N802
+    def do_POST(self):
         body = self.rfile.read(int(self.headers["Content-Length"]))
         _Hook.received.append((self.path, self.headers["Content-Type"], json.loads(body)))
         self.send_response(204)

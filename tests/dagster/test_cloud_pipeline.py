@@ -304,3 +304,27 @@ def test_an_unknown_elevenlabs_voice_names_the_channels_field(cloud_env, monkeyp
             # a request mistake is never hidden behind the Piper fallback
             assert "[channels (curious-minds).voice.elevenlabs.voice_id]" in text and "Fix:" in text
             assert len(eleven.seen("/v1/text-to-speech")) == 1  # not retried
+
+
+def test_a_cloud_provider_on_the_default_local_instance_needs_no_pool_command(cloud_env, monkeypatch, openai_api):
+    """The project's own dagster.yaml (pools: default_limit 1) and no `dagster instance concurrency set`:
+    the openai pool gets its slot and the script is written by OpenAI at once (it used to wait 900 s)."""
+    import shutil
+    import time
+
+    from pipeline_defs.settings import PROJECT_ROOT
+
+    use_channels(cloud_env, monkeypatch, script=["openai", "offline"])
+    home = cloud_env / "dagster_home"
+    home.mkdir()
+    shutil.copy(PROJECT_ROOT / "dagster.yaml", home / "dagster.yaml")
+    with dg.DagsterInstance.from_config(str(home)) as instance:
+        assert "openai" not in {p.name for p in instance.event_log_storage.get_pool_limits()}
+        started = time.monotonic()
+        result = materialize(instance, ["video_scripts"])
+        took = time.monotonic() - started
+        assert meta(result, "video_scripts")["provider"] == "openai"
+        assert len(openai_api.seen("/v1/chat/completions")) >= 1
+        assert took < 60, f"took {took:.0f} s"
+        info = instance.event_log_storage.get_concurrency_info("openai")
+        assert info.slot_count == 1 and not info.claimed_slots

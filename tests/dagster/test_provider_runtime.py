@@ -79,7 +79,7 @@ def test_the_pool_limit_is_what_the_provider_sees(slots):
             try:
                 seed = channel.topics[i]
                 writer.write(channel, seed.topic, seed, calls)
-            except Exception as exc:  # noqa: BLE001 - reported below
+            except Exception as exc:
                 errors.append(exc)
 
         threads = [threading.Thread(target=run, args=(i,)) for i in range(4)]

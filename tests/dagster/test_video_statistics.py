@@ -113,6 +113,13 @@ def test_hourly_schedule_targets_video_statistics(workdir):
     job = defs.resolve_job_def("refresh_video_statistics")
     assert job.asset_layer.executable_asset_keys == {dg.AssetKey("video_statistics")}
     with dg.instance_for_test() as instance:
-        with dg.build_schedule_context(instance=instance) as ctx:
+        with dg.build_schedule_context(instance=instance, resources=defs.resources) as ctx:
+            data = stats.evaluate_tick(ctx)
+        # nothing was ever published to YouTube: a skip with its reason, no run
+        assert not data.run_requests and "no video was ever published to YouTube" in data.skip_message
+        from pipeline_defs.youtube_quota_ledger import UploadRecords
+
+        UploadRecords(instance).add_videos("curious-minds", {"curious-minds--why-cats-purr": "vid123"})
+        with dg.build_schedule_context(instance=instance, resources=defs.resources) as ctx:
             data = stats.evaluate_tick(ctx)
     assert len(data.run_requests) == 1

@@ -78,7 +78,7 @@ def config(compose, tmp_path, files=("docker-compose.yml",)) -> dict:
 def test_compose_file_is_valid_and_complete(compose, tmp_path):
     cfg = config(compose, tmp_path)
     services = cfg["services"]
-    assert set(services) == {"postgres", "minio", "minio-init", "user_code", "webserver", "daemon"}
+    assert set(services) == {"postgres", "minio", "minio-init", "user_code", "webserver", "daemon", "studio"}
     for name in ("postgres", "minio", "user_code", "webserver", "daemon"):
         assert services[name].get("healthcheck", {}).get("test"), f"{name} has no healthcheck"
     assert services["user_code"]["depends_on"]["minio-init"]["condition"] == "service_completed_successfully"
@@ -91,6 +91,22 @@ def test_compose_file_is_valid_and_complete(compose, tmp_path):
     assert "change-me" not in (DEPLOY / "docker-compose.yml").read_text()
     assert services["webserver"]["ports"][0]["target"] == 3000
     assert services["user_code"]["build"]["dockerfile"] == "deploy/Dockerfile"
+
+
+def test_nothing_is_published_beyond_this_host_and_the_stack_runs_itself(compose, tmp_path):
+    """The webserver and the studio's pages have no login: every published port binds 127.0.0.1."""
+    services = config(compose, tmp_path)["services"]
+    published = [(name, p) for name, svc in services.items() for p in svc.get("ports", [])]
+    assert {name for name, _ in published} >= {"webserver", "studio"}
+    for name, port in published:
+        assert port.get("host_ip") == "127.0.0.1", f"{name} publishes {port} beyond this host"
+    studio = services["studio"]
+    assert studio["environment"]["SHORTSMITH_DAGSTER_URL"] == "http://webserver:3000"  # launches over GraphQL
+    assert studio["depends_on"]["webserver"]["condition"] == "service_healthy"
+    assert studio["healthcheck"]["test"] and studio["ports"][0]["target"] == 8000
+    for name in ("user_code", "daemon", "studio"):  # runs and the studio share the review decisions
+        assert services[name]["environment"]["SHORTSMITH_STUDIO_DB"].startswith("postgresql://dagster:")
+        assert services[name]["environment"]["SHORTSMITH_AUTOMATION"] == "on"
 
 
 def test_every_variable_of_the_instance_config_reaches_the_dagster_services(compose, tmp_path):

@@ -5,7 +5,6 @@ skipped when valid, and a crash at any point of an upload leaves no complete-loo
 """
 
 import json
-import os
 import subprocess
 import sys
 import textwrap
@@ -37,7 +36,7 @@ def make_store(endpoint, bucket, cache, **kw) -> S3MediaStore:
 def write_big(path: Path, size: int = BIG, seed: int = 1) -> None:
     block = (bytes(range(256)) * 4096)[: MB]  # 1 MiB pattern, written in chunks (never the whole file at once)
     with open(path, "wb") as fh:
-        for i in range(size // MB):
+        for _ in range(size // MB):
             fh.write(bytes([seed]) + block[1:])
 
 

@@ -6,7 +6,6 @@ Servers run in their own process groups, killed in teardown.
 """
 
 import os
-import shutil
 import time
 from pathlib import Path
 
@@ -115,7 +114,7 @@ def test_run_launched_over_graphql_shows_in_the_ui(dagster_ui):
         # the asset group: every asset of the video graph is listed
         browser.goto(f"{base}/assets")
         browser.wait_for("(document.body ? document.body.innerText : '').includes('assembled_videos')", timeout=60)
-        text = browser.wait_for(
+        browser.wait_for(
             "(() => { const t = document.body ? document.body.innerText : ''; return ['trending_topics', 'video_scripts', 'voiceovers',"
             " 'scene_images', 'captions', 'music', 'assembled_videos', 'thumbnails', 'published_uploads']"
             ".every(a => t.includes(a)) ? t : '' })()", timeout=30)

@@ -121,7 +121,7 @@ def test_giving_up_falls_back_to_offline_and_opens_the_breaker(api, channel):
     breaker = CircuitBreaker(kv)
     seed = channel.topics[0]
     w = writer(api, max_attempts=2)
-    for run in range(4):
+    for _ in range(4):
         api.fault("503", times=2)
         ctx = calls()
         outcome = run_chain("script", [("openai", lambda: w.write(channel, seed.topic, seed, ctx)),
