@@ -155,8 +155,8 @@ def field(layout: str, w: int, h: int, kind: str, pal: _Palette, rng: random.Ran
         lo += _arr(light) * (np.exp(-d2 / 0.02) * 0.35)[..., None]
         shelf_top, shelf_front = fy + 0.095, fy + 0.13
         wood = _mix(a0, dark, 0.2)
-        top = (y >= shelf_top) & (y < shelf_front)
-        lo[top] = _arr(_mix(wood, light, 0.35))[0, 0] * (0.85 + 0.15 * (y[top] - shelf_top) / 0.035)[..., None]
+        plank = (y >= shelf_top) & (y < shelf_front)
+        lo[plank] = _arr(_mix(wood, light, 0.35))[0, 0] * (0.85 + 0.15 * (y[plank] - shelf_top) / 0.035)[..., None]
         front = (y >= shelf_front) & (y < shelf_front + 0.02)
         lo[front] = _arr(_scale(wood, 0.8))[0, 0]
         below = y >= shelf_front + 0.02
