@@ -236,16 +236,19 @@ FOLLOW_SYMBOL = "1f514"  # a bell: the notification a follower turns on
 
 
 def _cta_subjects(previous: list[dict], avoid: set[str]) -> tuple[list[lib.Match], str]:
-    """The call to action's subjects: the video's two best-matched subjects (not the previous
-    scene's), then the follow symbol."""
+    """The call to action's subjects: the video's two strongest subjects (not the previous scene's),
+    then the follow symbol. Strength adds up the scores of every scene a subject appeared in, so the
+    topic's recurring subject beats a one-off strong match."""
     best: dict[str, float] = {}
+    total: dict[str, float] = {}
     for p in previous:
         for s in p["subjects"]:
             # a flag closing the video would read as the channel's stance, not its topic
             if (s["code"] not in avoid and s["code"] != FOLLOW_SYMBOL
                     and "flag" not in lib.by_code(s["code"]).subcategory):
                 best[s["code"]] = max(best.get(s["code"], -1.0), float(s["score"]))
-    ranked = sorted(best.items(), key=lambda kv: -kv[1])[:2]
+                total[s["code"]] = total.get(s["code"], 0.0) + float(s["score"])
+    ranked = sorted(best.items(), key=lambda kv: -total[kv[0]])[:2]
     out = [lib.Match(lib.by_code(code), score) for code, score in ranked]
     if FOLLOW_SYMBOL not in avoid:
         out.append(lib.Match(lib.by_code(FOLLOW_SYMBOL), 0.0))
