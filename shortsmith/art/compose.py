@@ -1,14 +1,15 @@
-"""Planned scenes: the channel's backdrop, library subjects placed by the plan's layout, finishing.
+"""Planned scenes: the layout's backdrop (``stages``), library subjects placed by the layout, finishing.
 
-Depth comes in three layers: the backdrop (sky and style layer), a far layer (small, blurred,
-faded companions), the subjects (sharp, with a contact shadow and the style's treatment) and,
-for some layouts, a near layer (a large, out-of-focus companion cut by the frame). The subjects
-stay in the stage above the caption band (6-44 % of the height) and clear of the right-hand UI
-column; only a close-up lets its subject run past the stage.
+Each layout is its own shot: a hero lit on a disc, props on a shelf, a close-up cut by the frame
+over the blurred landscape, a number as giant type, a split frame, numbered rows. Depth comes in
+layers: the backdrop, a far layer (small, blurred, faded companions) and the subjects (sharp, with
+a contact shadow and the style's treatment). Subjects stay in the stage above the caption band
+(6-44 % of the height) and clear of the right-hand UI column; only a close-up runs past it.
 """
 
 from __future__ import annotations
 
+import math
 from functools import lru_cache
 
 from PIL import Image, ImageChops, ImageDraw, ImageFilter, ImageFont, ImageOps
@@ -17,12 +18,13 @@ from ..fonts import FONT_BOLD
 from ..model import Beat
 from . import subjects as lib
 from .layers import _layer, _put, _soft, _tint
+from . import stages
 from .layouts import ScenePlan
-from .scene import _accents, _backdrop, _finish, _orbit, _rays, _rings
+from .scene import _accents, _finish, _rays, _rings
 from .style import VisualStyle, _luma, _mix, _Palette, _rng, _scale
 
-_FOCUS = {"hero": (0.44, 0.225), "group": (0.44, 0.2), "closeup": (0.5, 0.2), "figure": (0.42, 0.24),
-          "compare": (0.42, 0.23), "steps": (0.42, 0.24)}
+_FOCUS = {"hero": (0.465, 0.225), "group": (0.465, 0.22), "closeup": (0.5, 0.2), "figure": (0.465, 0.22),
+          "compare": (0.5, 0.245), "steps": (0.465, 0.23)}
 
 
 @lru_cache(maxsize=16)
@@ -133,13 +135,6 @@ def _text(img: Image.Image, text: str, cx: float, cy: float, max_w: float, max_h
     return tw, th
 
 
-def _card(img: Image.Image, box, fill, outline, radius: int) -> None:
-    lay, d = _layer(img.size)
-    d.rounded_rectangle(box, radius=radius, fill=(*fill, 150), outline=(*outline, 220),
-                        width=max(2, radius // 8))
-    img.alpha_composite(lay)
-
-
 def render_planned(beat: Beat, plan: ScenePlan, *, style: VisualStyle, seed: str, index: int, total: int,
                    size: tuple[int, int] = (1080, 1920)) -> Image.Image:
     """The scene (RGB, ``size``) for a beat and its plan; deterministic for the same inputs."""
@@ -151,11 +146,14 @@ def render_planned(beat: Beat, plan: ScenePlan, *, style: VisualStyle, seed: str
     rng = _rng("planned", seed, index, kind, layout, beat.narration, "|".join(s["code"] for s in plan.subjects),
                style.name, style.palette)
     pal = _Palette(style, index)
-    fx, fy = _FOCUS.get(layout, (0.44, 0.22))
-    fx += rng.uniform(-0.02, 0.02)
-    img, bg_rgb, phosphor = _backdrop(w, h, kind, pal, rng, style, (fx, fy))
-    img = _reframe(img, rng, index)
-    c1, c2 = _accents(pal, style.name, bg_rgb, phosphor)
+    fx, fy = _FOCUS.get(layout, (0.465, 0.22))
+    kit = stages.set_of(layout, kind, plan.variant)
+    if kit == "side":
+        fx = 0.36
+    img, bg_rgb = stages.field(layout, w, h, kind, pal, rng, style, (fx, fy), plan.variant)
+    if layout == "closeup":
+        img = _reframe(img, rng, index)
+    c1, c2 = _accents(pal, style.name, bg_rgb, stages.phosphor_of(pal, style))
     subs = plan.subject_objects()
     for s in subs:
         lib.check_licence(s)
@@ -183,136 +181,182 @@ def _reframe(img: Image.Image, rng, index: int) -> Image.Image:
     return img.resize((w, h), Image.Resampling.BILINEAR, box=(x0, y0, x0 + cw, y0 + ch))
 
 
+def _dark_of(ground):
+    return _scale(ground, 0.35) if _luma(ground) < 120 else (20, 16, 24)
+
+
 def _hero(img, subs, plan, *, kind, focus, stage, style, pal, c1, c2, ground, rng):
+    """Centred and large, lit from above, standing on the lit disc."""
     w, h = img.size
-    size = int(stage * (0.78 if kind == "hook" else 0.7) * style.motif_scale)
+    size = int(stage * (0.86 if kind == "hook" else 0.78) * style.motif_scale)
     cx, cy = focus
     if kind == "hook":
-        ray_c = _mix(c1, (255, 255, 255), 0.3) if style.name != "geometric" else _mix(pal.accents[0], (255, 255, 255), 0.35)
-        _put(img, _rays((w, h), focus, ray_c, rng, 16, 70 if style.name != "geometric" else 110), 0, 0)
+        _put(img, _rays((w, h), focus, _mix(c1, (255, 255, 255), 0.3), rng, 18, 60), 0, 0)
     elif kind == "cta":
-        _put(img, _rings((w, h), focus, size * 0.66, c2, max(2, size * 0.025)), 0, 0)
-    else:
-        _put(img, _orbit((w, h), focus, size * 0.72, c2, max(2, size * 0.012), rng), 0, 0)
-    for k, s in enumerate(subs[1:3]):  # far companions
-        fs = int(size * 0.28)
+        _put(img, _rings((w, h), focus, size * 0.62, c2, max(2, size * 0.02)), 0, 0)
+    for k, s in enumerate(subs[1:3]):  # far companions, high in the dark
+        fs = int(size * 0.24)
         side = -1 if k == 0 else 1
-        _far(img, s, fs, cx + side * stage * 0.5, cy - stage * (0.32 - 0.12 * k), fs * 0.05, 0.45)
-    _contact(img, cx, cy + size * 0.5, size * 0.36, ground)
+        _far(img, s, fs, cx + side * stage * 0.44, cy - stage * 0.36, fs * 0.06, 0.4)
+    _contact(img, cx, cy + size * 0.46, size * 0.4, ground)
     layer, pad = _styled(subs[0], size, style, c1, c2, ground)
     _place(img, layer, pad, size, cx, cy)
 
 
 def _group(img, subs, plan, *, kind, focus, stage, style, pal, c1, c2, ground, rng):
+    """The props standing side by side on the shelf, the strongest in the middle and largest."""
+    w, h = img.size
     cx, cy = focus
-    main = int(stage * 0.56 * style.motif_scale)
-    small = int(main * 0.66)
-    # the strongest subject behind, the others in front and lower: scale and overlap read as depth
-    spots = [(cx, cy - stage * 0.08, main, 0.0),
-             (cx - stage * 0.3, cy + stage * 0.24, small, rng.uniform(-9, -3)),
-             (cx + stage * 0.3, cy + stage * 0.22, small, rng.uniform(3, 9))]
-    # a soft light behind the group, drawn in its own box (a full-frame blur costs ~0.2 s)
-    r = main * 0.75
-    box = int(r * 2 + main)
-    halo = Image.new("L", (box, box), 0)
-    ImageDraw.Draw(halo).ellipse([box / 2 - r, box / 2 - r, box / 2 + r, box / 2 + r], fill=120)
-    _put(img, _tint(_soft(halo, main * 0.25), _mix(c1, (255, 255, 255), 0.2), 0.45),
-         int(cx - box / 2), int(cy - stage * 0.08 - box / 2))
-    for (x, y, s, a), subject in zip(spots, subs):
-        _contact(img, x, y + s * 0.5, s * 0.34, ground)
+    main = int(stage * 0.5 * style.motif_scale)
+    small = int(main * 0.7)
+    kit = stages.set_of("group", kind, plan.variant)
+    if kit == "ring":  # around a circle, the strongest on top, joined by a dotted ring
+        r = stage * 0.3
+        spots = [(cx + r * math.cos(math.radians(a)), cy + r * math.sin(math.radians(a)) + s * 0.46, s, t)
+                 for a, s, t in ((-90, int(main * 0.9), 0.0), (30, small, 5.0), (150, small, -5.0))]
+        lay, d = _layer(img.size)
+        n = 36
+        for k in range(0, n, 2):
+            a0, a1 = 2 * math.pi * k / n, 2 * math.pi * (k + 1) / n
+            d.line([(cx + r * math.cos(a0), cy + r * math.sin(a0)), (cx + r * math.cos(a1), cy + r * math.sin(a1))],
+                   fill=(*c2, 200), width=max(2, int(stage * 0.012)))
+        img.alpha_composite(lay)
+    elif kit == "table":  # around the round table: the strongest at the back, the others in front
+        table = cy + h * 0.16  # the table top's centre (drawn by the backdrop)
+        main = int(main * 1.2)
+        spots = [(cx - stage * 0.16, table + h * 0.01, main, -4.0),
+                 (cx + stage * 0.3, table - h * 0.03, small, 6.0),
+                 (cx + stage * 0.22, table + h * 0.045, small, -3.0)]
+    else:  # side by side on the shelf
+        shelf = cy + h * 0.095  # the shelf's top edge (drawn by the backdrop)
+        spots = [(cx, shelf, main, 0.0), (cx - stage * 0.36, shelf, small, rng.uniform(-6, -2)),
+                 (cx + stage * 0.36, shelf, small, rng.uniform(2, 6))]
+    for (x, shelf, s, a), subject in zip(spots, subs):
+        y = shelf - s * 0.46
+        _contact(img, x, shelf + s * 0.02, s * 0.36, ground)
         layer, pad = _styled(subject, s, style, c1, c2, ground)
         _place(img, layer, pad, s, x, y, a)
 
 
 def _closeup(img, subs, plan, *, kind, focus, stage, style, pal, c1, c2, ground, rng):
+    """The subject so large the frame cuts it, in front of the blurred landscape."""
     w, h = img.size
-    size = int(stage * 1.15 * style.motif_scale)
-    cx = w * (0.36 if rng.random() < 0.5 else 0.52)
-    cy = h * 0.2
-    if len(subs) > 1:  # the companion, far behind and out of focus
-        fs = int(stage * 0.3)
-        _far(img, subs[1], fs, w * 0.72 if cx < w * 0.45 else w * 0.16, h * 0.1, fs * 0.08, 0.5)
+    size = int(w * 0.86 * style.motif_scale)
+    left = (rng.random() < 0.5) != bool(plan.variant % 2)  # a second close-up comes from the other side
+    cx = w * (0.3 if left else 0.66)
+    cy = h * 0.19
+    if len(subs) > 1:  # the companion, small and out of focus on the open side
+        fs = int(stage * 0.26)
+        _far(img, subs[1], fs, w * (0.74 if left else 0.16), h * 0.09, fs * 0.08, 0.55)
     layer, pad = _styled(subs[0], size, style, c1, c2, ground)
-    _place(img, layer, pad, size, cx, cy, rng.uniform(-7, 7))
+    _place(img, layer, pad, size, cx, cy, rng.uniform(-9, 9))
 
 
 def _figure(img, subs, plan, *, kind, focus, stage, style, pal, c1, c2, ground, rng):
+    """The number as type filling the frame: a giant tilted ghost of it behind, the number itself
+    large on a highlighter stroke, what it counts below; the subject is a small badge."""
     w, h = img.size
     fig = plan.figure
-    accent = pal.vivid if _luma(pal.vivid) > 100 else _mix(pal.brightest, (255, 255, 255), 0.35)
-    dark = _scale(ground, 0.35) if _luma(ground) < 120 else (20, 16, 24)
-    icon = int(stage * 0.36)
-    cx = w * 0.42
-    top = h * 0.07
-    _contact(img, cx, top + icon * 1.02, icon * 0.3, ground)
-    layer, pad = _styled(subs[0], icon, style, c1, c2, ground)
-    _place(img, layer, pad, icon, cx, top + icon / 2)
     value = fig.value if fig else ""
-    _, th = _text(img, value, cx, top + icon + stage * 0.24, w * 0.76, stage * 0.34, (255, 255, 255), dark)
+    accent = pal.vivid if _luma(pal.vivid) > 100 else _mix(pal.brightest, (255, 255, 255), 0.35)
+    dark = _dark_of(ground)
+    cx = w * 0.465
+    # the ghost: drawn in its own box, tilted, faint
+    gw, gh = int(w * 1.6), int(h * 0.5)
+    ghost = Image.new("RGBA", (gw, gh), (0, 0, 0, 0))
+    gfont_size = gh
+    font = _font(gfont_size)
+    while gfont_size > 8 and font.getlength(value) > gw * 0.95:
+        gfont_size = int(gfont_size * 0.9)
+        font = _font(gfont_size)
+    x0, y0, x1, y1 = font.getbbox(value)
+    ImageDraw.Draw(ghost).text(((gw - (x1 - x0)) / 2 - x0, (gh - (y1 - y0)) / 2 - y0), value, font=font,
+                               fill=(*_mix(accent, (255, 255, 255), 0.3), 38),
+                               stroke_width=max(2, gfont_size // 40), stroke_fill=(*accent, 90))
+    ghost = ghost.rotate(rng.uniform(6, 12) * (1 if plan.variant % 2 else -1), resample=Image.Resampling.BILINEAR, expand=True)
+    _put(img, ghost, int(w / 2 - ghost.width / 2), int(h * 0.36 - ghost.height / 2))
+    cy = h * 0.215
+    tall = h * (0.24 if len(value) <= 3 else 0.16)  # "5" or "40%" may be taller than "1,000,000"
+    size = max(8, int(tall))
+    font = _font(size)
+    while size > 8 and font.getlength(value) > w * 0.8:
+        size = int(size * 0.92)
+        font = _font(size)
+    bx0, by0, bx1, by1 = font.getbbox(value)
+    tw, th = bx1 - bx0, by1 - by0
+    lay, d = _layer(img.size)  # the highlighter stroke under the lower half of the number
+    d.rounded_rectangle([cx - tw / 2 - w * 0.04, cy + th * 0.02, cx + tw / 2 + w * 0.04, cy + th * 0.62],
+                        radius=int(th * 0.12), fill=(*accent, 235))
+    img.alpha_composite(lay.rotate(rng.uniform(-3, -1), resample=Image.Resampling.BILINEAR,
+                                   center=(cx, cy + th * 0.3)))
+    _, th = _text(img, value, cx, cy, w * 0.8, tall, (255, 255, 255), dark)
     if fig and fig.unit:
-        _text(img, fig.unit.upper(), cx, top + icon + stage * 0.24 + th / 2 + stage * 0.12, w * 0.74,
-              stage * 0.1, accent, dark)
+        _text(img, fig.unit.upper(), cx, cy + th / 2 + h * 0.055, w * 0.78, h * 0.042,
+              _mix(accent, (255, 255, 255), 0.55), dark)
+    icon = int(stage * 0.2)
+    layer, pad = _styled(subs[0], icon, style, c1, c2, ground)
+    _place(img, layer, pad, icon, w * 0.2, h * 0.095, rng.uniform(-10, 10))
 
 
 def _compare(img, subs, plan, *, kind, focus, stage, style, pal, c1, c2, ground, rng):
+    """One subject on each half of the split frame, a VS (or arrow) badge on the divider."""
     w, h = img.size
-    gap = w * 0.03
-    left, right = w * 0.05, w * 0.83
-    cw = (right - left - gap) / 2
-    top, bottom = h * 0.075, h * 0.075 + min(stage * 1.05, cw * 1.35)
-    fill = _mix(ground, (255, 255, 255), 0.12) if _luma(ground) < 128 else _mix(ground, (0, 0, 0), 0.1)
-    dark = _scale(ground, 0.35) if _luma(ground) < 120 else (20, 16, 24)
-    size = int(min(cw * 0.78, (bottom - top) * 0.62))
+    dark = _dark_of(ground)
+    size = int(w * 0.36 * style.motif_scale)
+    cy = h * 0.245
     for k, subject in enumerate(subs[:2]):
-        x0 = left + k * (cw + gap)
+        cx = w * (0.245 if k == 0 else 0.7)
         outline = c1 if k == 0 else c2
-        _card(img, [x0, top, x0 + cw, bottom], fill, outline, int(cw * 0.08))
-        cx, cy = x0 + cw / 2, top + (bottom - top) * (0.45 if plan.label else 0.5)
-        _contact(img, cx, cy + size * 0.5, size * 0.3, ground)
-        layer, pad = _styled(subject, size, style, c1, c2, ground, shadow=False)
-        _place(img, layer, pad, size, cx, cy)
+        _contact(img, cx, cy + size * 0.5, size * 0.34, ground)
+        layer, pad = _styled(subject, size, style, c1, c2, ground)
+        _place(img, layer, pad, size, cx, cy, (-5 if k == 0 else 5))
         if plan.label:
-            _text(img, plan.label[k], cx, bottom - (bottom - top) * 0.11, cw * 0.8, (bottom - top) * 0.09,
-                  outline if _luma(outline) > 90 else (255, 255, 255), dark, shadow=False)
-    # the badge between the cards
-    bx, by, r = left + cw + gap / 2, (top + bottom) / 2, w * 0.07
+            _text(img, plan.label[k], cx, h * 0.105, w * 0.36, h * 0.035,
+                  outline if _luma(outline) > 90 else (255, 255, 255), dark)
+    bx, by, r = w * 0.5, cy, w * 0.085
     lay, d = _layer(img.size)
-    d.ellipse([bx - r, by - r, bx + r, by + r], fill=(*_mix(c1, (255, 255, 255), 0.1), 255),
+    slant = stages.compare_slant(plan.variant)  # the divider, crisp at full size over the backdrop's split
+    d.line([(w * (0.5 + 0.03 * slant), 0), (w * (0.5 - 0.03 * slant), h)],
+           fill=(*_mix(c1, (255, 255, 255), 0.5), 235), width=max(2, int(w * 0.008)))
+    d.ellipse([bx - r, by - r, bx + r, by + r], fill=(*_mix(c1, (255, 255, 255), 0.15), 255),
               outline=(*dark, 255), width=max(2, int(r * 0.12)))
     img.alpha_composite(lay)
-    _text(img, "\u2192" if plan.label else "VS", bx, by, r * 1.3, r * 0.9, dark, _mix(c1, (255, 255, 255), 0.1),
+    _text(img, "\u2192" if plan.label else "VS", bx, by, r * 1.3, r * 0.9, dark, _mix(c1, (255, 255, 255), 0.15),
           shadow=False)
 
 
 def _steps(img, subs, plan, *, kind, focus, stage, style, pal, c1, c2, ground, rng):
+    """Three numbered rows, top to bottom, joined by a connector through the numbers."""
     w, h = img.size
-    size = int(stage * 0.4 * style.motif_scale)
-    flip = rng.random() < 0.5
-    xs = [0.22, 0.6, 0.24] if not flip else [0.6, 0.24, 0.6]
-    pts = [(w * x, h * (0.1 + 0.135 * k)) for k, x in enumerate(xs)]
-    dark = _scale(ground, 0.35) if _luma(ground) < 120 else (20, 16, 24)
+    dark = _dark_of(ground)
+    rows = [h * (0.115 + 0.13 * k) for k in range(len(subs[:3]))]
+    rh = h * 0.11
+    nx, r = w * 0.17, h * 0.03
+    card = _mix(ground, (255, 255, 255), 0.16) if _luma(ground) < 128 else _mix(ground, (0, 0, 0), 0.12)
     lay, d = _layer(img.size)
-    for (x0, y0), (x1, y1) in zip(pts, pts[1:]):  # a dotted path from one step to the next
-        n = 14
-        for k in range(n):
-            if k % 2:
-                continue
-            t0, t1 = k / n, (k + 1) / n
-            mx = (x0 + x1) / 2 + (w * 0.1 if x1 > x0 else -w * 0.1)
-            bez = [((1 - t) ** 2 * x0 + 2 * (1 - t) * t * mx + t * t * x1,
-                    (1 - t) ** 2 * y0 + 2 * (1 - t) * t * ((y0 + y1) / 2) + t * t * y1) for t in (t0, t1)]
-            d.line(bez, fill=(*c2, 210), width=max(3, int(size * 0.04)))
+    for y in rows:
+        d.rounded_rectangle([w * 0.07, y - rh / 2, w * 0.82, y + rh / 2], radius=int(rh * 0.3),
+                            fill=(*card, 120), outline=(*_mix(c2, card, 0.4), 160), width=max(1, int(rh * 0.03)))
+    if len(rows) > 1:
+        d.line([(nx, rows[0]), (nx, rows[-1])], fill=(*c2, 230), width=max(3, int(r * 0.35)))
     img.alpha_composite(lay)
-    for k, ((x, y), subject) in enumerate(zip(pts, subs)):
-        _contact(img, x, y + size * 0.5, size * 0.32, ground)
-        layer, pad = _styled(subject, size, style, c1, c2, ground)
-        _place(img, layer, pad, size, x, y, rng.uniform(-5, 5))
-        bx, by, r = x - size * 0.55, y - size * 0.38, size * 0.17
+    size = int(rh * 1.12)
+    for k, (y, subject) in enumerate(zip(rows, subs)):
         lay, d = _layer(img.size)
-        d.ellipse([bx - r, by - r, bx + r, by + r], fill=(*_mix(c1, (255, 255, 255), 0.15), 255),
+        d.ellipse([nx - r, y - r, nx + r, y + r], fill=(*_mix(c1, (255, 255, 255), 0.15), 255),
                   outline=(*dark, 255), width=max(2, int(r * 0.14)))
         img.alpha_composite(lay)
-        _text(img, str(k + 1), bx, by, r * 1.2, r * 1.2, dark, _mix(c1, (255, 255, 255), 0.15), shadow=False)
+        _text(img, str(k + 1), nx, y, r * 1.2, r * 1.2, dark, _mix(c1, (255, 255, 255), 0.15), shadow=False)
+        x = w * (0.38 + 0.13 * k)  # each step a little further along: a sequence, not a list
+        layer, pad = _styled(subject, size, style, c1, c2, ground)
+        _place(img, layer, pad, size, x, y, rng.uniform(-5, 5))
+        if k < len(rows) - 1:  # a chevron pointing to the next row
+            ay = y + rh / 2 + (rows[k + 1] - y - rh) / 2
+            lay, d = _layer(img.size)
+            s = h * 0.008
+            d.line([(nx - s * 1.6, ay - s), (nx, ay + s), (nx + s * 1.6, ay - s)], fill=(*c1, 255),
+                   width=max(2, int(s * 0.8)))
+            img.alpha_composite(lay)
 
 
 def subject_credits(plan: ScenePlan) -> list[str]:

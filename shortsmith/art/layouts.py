@@ -154,6 +154,7 @@ class ScenePlan:
     method: str  # how subjects were matched: "minilm" or "lexical"
     figure: Figure | None = None
     label: tuple[str, str] | None = None  # the compare layout's card labels, when the beat says them
+    variant: int = 0  # how many earlier scenes of the video had this layout: the second one is framed otherwise
     extra: dict = field(default_factory=dict)
 
     def to_dict(self) -> dict:
@@ -165,7 +166,8 @@ class ScenePlan:
     def from_dict(cls, d: dict) -> ScenePlan:
         fig = d.get("figure")
         return cls(layout=d["layout"], subjects=list(d.get("subjects") or []), method=d.get("method", ""),
-                   figure=Figure(**fig) if fig else None, label=tuple(d["label"]) if d.get("label") else None)
+                   figure=Figure(**fig) if fig else None, label=tuple(d["label"]) if d.get("label") else None,
+                   variant=int(d.get("variant", 0)))
 
     def subject_objects(self) -> list[lib.Subject]:
         return [lib.by_code(s["code"]) for s in self.subjects]
@@ -204,7 +206,12 @@ def plan_scene(beat: Beat, previous: list[dict] | None = None) -> ScenePlan:
     for p in previous:
         if p["subjects"]:
             used[p["subjects"][0]["code"]] = used.get(p["subjects"][0]["code"], 0) + 1
-    matches, method = lib.pick(beat, avoid=avoid, count=3, used=used)
+    if beat.kind == "cta":
+        # "follow X for more" names the channel, not a thing: literal matches ("paper" -> a roll of
+        # toilet paper) are beside the point; the video's strongest subjects and a bell say it
+        matches, method = _cta_subjects(previous, avoid)
+    else:
+        matches, method = lib.pick(beat, avoid=avoid, count=3, used=used)
     if not matches:
         matches, method = lib.pick(Beat(beat.kind, "idea", "light bulb", ["idea"]), avoid=avoid, count=1)
     figure = find_figure(beat.narration)
@@ -220,8 +227,32 @@ def plan_scene(beat: Beat, previous: list[dict] | None = None) -> ScenePlan:
         label = ("BEFORE", "AFTER")
     subjects = [{"code": m.subject.code, "name": m.subject.name, "score": m.score, "licence": m.subject.licence,
                  "source": m.subject.source} for m in matches[:keep]]
+    variant = sum(1 for p in previous if p["layout"] == layout)
     return ScenePlan(layout=layout, subjects=subjects, method=method,
-                     figure=figure if layout == "figure" else None, label=label)
+                     figure=figure if layout == "figure" else None, label=label, variant=variant)
+
+
+FOLLOW_SYMBOL = "1f514"  # a bell: the notification a follower turns on
+
+
+def _cta_subjects(previous: list[dict], avoid: set[str]) -> tuple[list[lib.Match], str]:
+    """The call to action's subjects: the video's two strongest subjects (not the previous scene's),
+    then the follow symbol. Strength adds up the scores of every scene a subject appeared in, so the
+    topic's recurring subject beats a one-off strong match."""
+    best: dict[str, float] = {}
+    total: dict[str, float] = {}
+    for p in previous:
+        for s in p["subjects"]:
+            # a flag closing the video would read as the channel's stance, not its topic
+            if (s["code"] not in avoid and s["code"] != FOLLOW_SYMBOL
+                    and "flag" not in lib.by_code(s["code"]).subcategory):
+                best[s["code"]] = max(best.get(s["code"], -1.0), float(s["score"]))
+                total[s["code"]] = total.get(s["code"], 0.0) + float(s["score"])
+    ranked = sorted(best.items(), key=lambda kv: -total[kv[0]])[:2]
+    out = [lib.Match(lib.by_code(code), score) for code, score in ranked]
+    if FOLLOW_SYMBOL not in avoid:
+        out.append(lib.Match(lib.by_code(FOLLOW_SYMBOL), 0.0))
+    return out, (previous[-1].get("method", "minilm") if previous else "channel")
 
 
 def plan_path(workdir: Path, index: int) -> Path:

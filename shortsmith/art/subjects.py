@@ -271,6 +271,43 @@ def beat_query(beat: Beat) -> tuple[str, str]:
 
 KW_WEIGHT = 0.5  # keywords vs narration in the similarity
 REUSE_PENALTY = 0.07
+FLAG_PENALTY = 0.25  # a country's flag where the beat does not name that country
+# what a country's people or language are called where its name's stem does not say it
+_DEMONYMS = {"france": "french", "netherlands": "dutch holland", "united kingdom": "british britain english uk",
+             "united states": "american america usa", "china": "chinese", "spain": "spanish",
+             "switzerland": "swiss", "sweden": "swedish swede", "denmark": "danish dane", "finland": "finnish",
+             "poland": "polish pole", "turkey": "turkish ottoman", "greece": "greek", "ireland": "irish",
+             "japan": "japanese", "england": "english", "scotland": "scottish scots", "wales": "welsh",
+             "norway": "norwegian", "iceland": "icelandic", "european union": "europe european eu",
+             "new zealand": "kiwi zealander", "philippines": "filipino"}
+
+
+def _country_named(country: str, words: set[str]) -> bool:
+    """Whether the beat's words name ``country`` (a flag's name less "flag"), its people or language."""
+    if set(country.split()) <= words or set(_DEMONYMS.get(country, "").split()) & words:
+        return True
+    stem = country[: max(4, len(country) - 2)]  # australia -> australian, vietnam -> vietnamese
+    others = {c for _, c in _flags() if c != country and " " not in c}
+    # "australian" names Australia, not Austria: a word that is another country's name is that country
+    return " " not in country and any(w.startswith(stem) and not any(w.startswith(o) for o in others)
+                                      for w in words)
+
+
+def flag_penalties(beat: Beat) -> np.ndarray:
+    """``FLAG_PENALTY`` for each country flag the beat does not name, else 0: "six facts, one at a
+    time" is close in meaning to no country, yet a flag's name scores on any short sentence."""
+    words = set(_WORD.findall(f"{beat.narration} {' '.join(map(str, beat.keywords))}".lower()))
+    out = np.zeros(len(library()), np.float32)
+    for i, country in _flags():
+        if not _country_named(country, words):
+            out[i] = FLAG_PENALTY
+    return out
+
+
+@lru_cache(maxsize=1)
+def _flags() -> tuple[tuple[int, str], ...]:
+    return tuple((i, s.name[: -len(" flag")]) for i, s in enumerate(library())
+                 if s.subcategory in ("country-flag", "subdivision-flag") and s.name.endswith(" flag"))
 
 
 @dataclass(frozen=True)
@@ -293,6 +330,7 @@ def rank(beat: Beat, *, top: int = 12) -> tuple[list[Match], str]:
     else:
         score = lex
         method = "lexical"
+    score = score - flag_penalties(beat)
     order = np.argsort(-score, kind="stable")[:top]
     return [Match(subjects[i], round(float(score[i]), 4)) for i in order], method
 

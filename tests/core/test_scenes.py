@@ -130,12 +130,23 @@ def _video(channel, seed, style):
     return script, plans, images
 
 
+def _bottom(img: Image.Image) -> tuple[np.ndarray, np.ndarray]:
+    """The bottom third of a scene (below the stage and most of the captions): its 128-bit
+    difference hash and a 16x8 colour thumbnail."""
+    w, h = img.size
+    small = img.crop((0, h * 2 // 3, w, h)).resize((17, 8), Image.BILINEAR)
+    g = np.asarray(small.convert("L"), np.int16)
+    return (g[:, 1:] > g[:, :-1]).ravel(), np.asarray(small, np.int16)
+
+
 def test_every_sample_topic_gets_varied_scenes_without_near_duplicates():
     """For each sample topic in channels.yaml: >= 3 layout kinds, no subject in two consecutive
     scenes, and no two scenes of the video near-duplicates: a 256-bit difference hash differing in
-    fewer than 15 % of its bits (the usual "10 of 64 bits" criterion)."""
+    fewer than 15 % of its bits (the usual "10 of 64 bits" criterion). Scenes of different layouts
+    also differ below the subject: their bottom thirds are never alike in both structure (hash
+    within 15 %) and tone (mean colour difference under 8/255), i.e. layouts bring their own set."""
     config = load_channels(ROOT / "channels.yaml")
-    kinds, closest = [], 256
+    kinds, closest, bottoms = [], 256, []
     for channel in config.channels:
         style = VisualStyle.from_dict({"name": channel.style.name, "palette": list(channel.style.palette)})
         for seed in channel.topics:
@@ -154,10 +165,91 @@ def test_every_sample_topic_gets_varied_scenes_without_near_duplicates():
                     d = int((hashes[i] != hashes[j]).sum())
                     closest = min(closest, d)
                     assert d > 0.15 * hashes[i].size, (seed.topic, i, j, d)
+            lows = [_bottom(im) for im in images]
+            for i in range(len(lows)):
+                for j in range(i + 1, len(lows)):
+                    if plans[i].layout == plans[j].layout:
+                        continue
+                    bits = int((lows[i][0] != lows[j][0]).sum())
+                    tone = float(np.abs(lows[i][1] - lows[j][1]).mean())
+                    bottoms.append((bits, tone))
+                    assert bits > 0.15 * lows[i][0].size or tone > 8.0, (seed.topic, i, j, bits, tone)
             assert all(im.size == SIZE for im in images)
     assert min(kinds) >= 3
     print(f"layout kinds per video: min {min(kinds)}, mean {sum(kinds) / len(kinds):.1f}; "
-          f"closest pair of scenes: {closest}/256 bits")
+          f"closest pair of scenes: {closest}/256 bits; bottom thirds of different layouts: "
+          f"fewest differing bits {min(b for b, _ in bottoms)}/128, smallest tone difference "
+          f"{min(t for _, t in bottoms):.1f}/255")
+    assert closest >= 40  # a margin over the 38.4-bit threshold (42 when measured); keep it when changing sets
+
+
+# every set a layout can get: (layout, beat kind, variant)
+_SETS = [("hero", "hook", 0), ("hero", "body", 1), ("hero", "cta", 0), ("group", "body", 0), ("group", "body", 1),
+         ("group", "body", 2), ("closeup", "body", 0), ("figure", "body", 0), ("compare", "body", 0),
+         ("steps", "body", 0)]
+
+
+@pytest.mark.parametrize("look", ["aurora", "paper", "neon", "geometric", "retro-terminal"])
+def test_each_layout_set_has_its_own_backdrop(look):
+    """Same look, palette, scene and seed: the backdrops of two sets (before any subject is placed)
+    are never near-duplicates, so a video's shots do not share one landscape."""
+    import random
+
+    from shortsmith.art import stages
+    from shortsmith.art.style import _Palette
+
+    palettes = {c.style.name: list(c.style.palette) for c in load_channels(ROOT / "channels.yaml").channels}
+    style = VisualStyle.from_dict({"name": look, "palette": palettes[look]} if look in palettes else {"name": look})
+    pal = _Palette(style, 3)
+    hashes = [_dhash(stages.field(layout, *SIZE, kind, pal, random.Random(7), style, (0.465, 0.22), variant)[0])
+              for layout, kind, variant in _SETS]
+    for i in range(len(hashes)):
+        for j in range(i + 1, len(hashes)):
+            d = int((hashes[i] != hashes[j]).sum())
+            assert d > 0.1 * hashes[i].size, (look, _SETS[i], _SETS[j], d)
+
+
+def test_the_call_to_action_shows_the_videos_strongest_subjects_not_literal_matches():
+    """ "Follow Paper Trail for more." is about the channel: no roll of toilet paper for "paper";
+    the video's strongest subjects (scores added over the scenes they appeared in) come back, with
+    the follow bell."""
+    channel = next(c for c in load_channels(ROOT / "channels.yaml").channels if c.name == "paper-trail")
+    for seed in channel.topics[:3]:
+        script, plans, _ = _video(channel, seed, VisualStyle.from_dict({"name": "paper"}))
+        cta = [p for b, p in zip(script.beats, plans) if b.kind == "cta"]
+        assert cta, seed.topic
+        names = [s["name"] for s in cta[-1].subjects]
+        assert not {"roll of paper", "paperclip", "page facing up"} & set(names), (seed.topic, names)
+        assert names[-1] == "bell"
+        earlier: dict[str, float] = {}  # each subject's scores added over the scenes it appeared in
+        for p in plans[:-1]:
+            for s in p.subjects:
+                earlier[s["code"]] = earlier.get(s["code"], 0.0) + s["score"]
+        lead = cta[-1].subjects[0]
+        assert lead["code"] in earlier
+        not_last = {c for c in set(earlier) - {s["code"] for s in plans[-2].subjects}
+                    if "flag" not in lib.by_code(c).subcategory}
+        assert earlier[lead["code"]] == max(earlier[c] for c in not_last), (seed.topic, names)
+
+
+@pytest.mark.parametrize("narration, keywords, allowed", [
+    ("Six facts, one at a time.", ["six facts", "one at a time"], set()),
+    ("Five facts, one at a time.", ["great emu war", "facts"], set()),
+    ("French newspapers were furious, and crowds in Paris demanded revenge.", ["newspapers", "paris"],
+     {"france flag"}),
+    ("In nineteen thirty two, Australian farmers asked the army for help.", ["australian farmers", "army"],
+     {"australia flag"}),
+])
+def test_country_flags_only_when_the_beat_names_the_country(narration, keywords, allowed):
+    ranked, _ = lib.rank(Beat("promise", narration, "", keywords), top=12)
+    flags = {m.subject.name for m in ranked if m.subject.subcategory == "country-flag"}
+    assert flags <= allowed, flags
+    penalties = lib.flag_penalties(Beat("body", narration, "", keywords))
+    names = [s.name for s in lib.library()]
+    for name in allowed:
+        assert penalties[names.index(name)] == 0.0  # the named country keeps its flag
+    assert penalties[names.index("vietnam flag")] == lib.FLAG_PENALTY
+    assert penalties[names.index("austria flag")] == lib.FLAG_PENALTY  # "australian" is not Austria
 
 
 def test_the_manifest_records_choices_scores_and_credits(tmp_path):
