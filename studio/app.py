@@ -479,8 +479,7 @@ def build_studio() -> Studio:
     """The studio over this deployment: $DAGSTER_HOME's instance, the configured media store and channels."""
 
     from pipeline_defs import settings
-    from pipeline_defs.cli import ensure_dagster_home
-    from pipeline_defs.instance import open_instance
+    from pipeline_defs.instance import ensure_dagster_home, open_instance
     from pipeline_defs.resources.storage import storage_from_env
     from shortsmith.config import load_channels
 

@@ -41,7 +41,7 @@ def banner() -> list[str]:
 
 
 def main_banner() -> int:
-    from pipeline_defs.cli import ensure_dagster_home
+    from pipeline_defs.instance import ensure_dagster_home
 
     ensure_dagster_home()
     for line in banner():
@@ -50,7 +50,7 @@ def main_banner() -> int:
 
 
 def run(args) -> int:
-    from pipeline_defs.cli import ensure_dagster_home
+    from pipeline_defs.instance import ensure_dagster_home
 
     ensure_dagster_home()
     if args.command == "studio-key":

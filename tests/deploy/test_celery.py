@@ -61,8 +61,8 @@ def celery_cluster(tmp_path, pg_database, monkeypatch, extra_env: dict | None = 
     (tmp_path / "celery.yaml").write_text(f"execution:\n  config:\n    broker: '{BROKER}'\n    backend: 'rpc://'\n")
     env = {"DAGSTER_HOME": str(home), "PATH": f"{VENV_BIN}{os.pathsep}{os.environ.get('PATH', '')}",
            "SHORTSMITH_EXECUTOR": "celery", "SHORTSMITH_CELERY_BROKER": BROKER,
-           # tests/ first: job code pointers are deploy.celery_defs (the tests' package)
-           "PYTHONPATH": os.pathsep.join([str(HERE.parent), str(HERE.parent.parent), os.environ.get("PYTHONPATH", "")]),
+           # the repository root: job code pointers are tests.deploy.celery_defs (tests is a package)
+           "PYTHONPATH": os.pathsep.join([str(HERE.parent.parent), os.environ.get("PYTHONPATH", "")]),
            **(extra_env or {})}
     for k, v in env.items():
         monkeypatch.setenv(k, v)

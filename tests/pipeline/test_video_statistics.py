@@ -14,7 +14,7 @@ from pipeline_defs.youtube_quota_ledger import UploadRecords, YouTubeQuotaLedger
 from shortsmith.config import load_channels
 from shortsmith.quota import local_day, utcnow
 from shortsmith.youtube_quota import pacific_day
-from tests.dagster.test_youtube_publishing import TOPICS, Env, clip, meta, yt  # noqa: F401 - fixtures
+from tests.pipeline.test_youtube_publishing import TOPICS, Env, clip, meta, yt  # noqa: F401 - fixtures
 
 N = 119  # + the one published through published_uploads = 120 videos: 3 calls of 50, 50, 20
 

@@ -7,7 +7,7 @@ import pytest
 
 from tests.conftest import write_channels
 from pipeline_defs.assets import QUALITY_CHECKS, VIDEO_ASSETS
-from tests.dagster.test_pipeline import KEY, resources
+from tests.pipeline.test_pipeline import KEY, resources
 
 
 @pytest.mark.slow  # two whole videos: `make test` only

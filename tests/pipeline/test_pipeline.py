@@ -110,10 +110,10 @@ def test_one_partition_end_to_end_then_rerun_reuses_and_never_republishes(tmp_pa
 
 @pytest.mark.slow  # a whole video through every stage, or a real daemon: `make test` only
 def test_failing_check_stops_publishing_with_a_clear_message(tmp_path):
-    # A 25 s outro (renderer.tail_seconds) pushes a ~40 s Short past the channel's 60 s limit:
+    # A 35 s outro (renderer.tail_seconds) pushes a 35-45 s Short past the channel's 60 s limit:
     # the duration check fails, so neither the thumbnail nor the upload step runs.
     channels_file = write_channels(tmp_path / "channels.yaml")
-    result, _ = run(tmp_path, channels_file, raise_on_error=False, tail_seconds=25.0)
+    result, _ = run(tmp_path, channels_file, raise_on_error=False, tail_seconds=35.0)
     assert not result.success
     failed = {e.asset_check_key.name: e for e in result.get_asset_check_evaluations() if not e.passed}
     # (with a 25 s music-only outro the loudness check may fail too: the mix's gain is set for

@@ -10,7 +10,7 @@ import subprocess
 import dagster as dg
 import pytest
 
-from tests.dagster.test_automation import NARRATIVE, drop, env, inbox_files, setup, tick, write_config  # noqa: F401 - env is a fixture
+from tests.pipeline.test_automation import NARRATIVE, drop, env, inbox_files, setup, tick, write_config  # noqa: F401 - env is a fixture
 from pipeline_defs.ledger import Ledger
 from pipeline_defs.sensors.inbox import narrative_inbox_sensor
 from shortsmith.quota import utcnow
