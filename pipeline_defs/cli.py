@@ -197,7 +197,7 @@ def run_backfill(start: str, partitions: list[str], channel: str | None, remote:
 
     graph = defs.resolve_asset_graph()
     try:
-        keys = dg.AssetSelection.keys(start).downstream().resolve(graph)
+        keys = dg.AssetSelection.assets(start).downstream().resolve(graph)
     except Exception:  # an unknown asset key
         known = ", ".join(sorted(k.to_user_string() for k in graph.get_all_asset_keys()))
         print(f"error: [--from] no asset named {start!r}; use one of: {known}", file=sys.stderr)

@@ -128,7 +128,7 @@ class Studio:
         """The chosen stages and everything after them in the asset graph (Dagster's own lineage)."""
         from pipeline_defs.definitions import defs
 
-        keys = dg.AssetSelection.keys(*stages).downstream().resolve(defs.resolve_asset_graph())
+        keys = dg.AssetSelection.assets(*stages).downstream().resolve(defs.resolve_asset_graph())
         return [s for s in STAGE_NAMES if dg.AssetKey(s) in keys]
 
     def _invalidate(self, partition: str, folder: str) -> None:
