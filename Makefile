@@ -56,6 +56,9 @@ bench: setup
 	$(BIN)/python -m pip install -q -e '.[dev,bench]'
 	$(BIN)/python bench/bench_render.py
 	$(BIN)/python bench/bench_e2e.py
+	$(BIN)/python bench/bench_throughput.py
+	$(BIN)/python bench/bench_scenes.py
+	$(BIN)/python bench/bench_scripts.py
 	$(BIN)/python bench/bench_providers.py
 	$(BIN)/python bench/bench_loudness.py
 

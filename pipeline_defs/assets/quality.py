@@ -46,8 +46,12 @@ def uniqueness(context: dg.AssetCheckExecutionContext, channels: ChannelsResourc
     if passed:  # only a script that passes joins the index the next ones are compared with
         _remember(video.store, "script-index", video.channel.name,
                   {"partition": video.partition, "text": script_text(script)}, video.partition)
-    message = (f"{sim:.0%} of its 4-word phrases occur in {which or 'no earlier script'} "
-               f"(limit {SIMILARITY_LIMIT:.0%}; compared with {len(previous)} earlier scripts)")
+    if not previous:
+        message = "the channel's first script: no earlier script to compare with"
+    else:
+        message = (f"at most {sim:.0%} of its 4-word phrases occur in one earlier script"
+                   f"{f' ({which})' if which and sim > 0 else ''} (limit {SIMILARITY_LIMIT:.0%}; "
+                   f"compared with the channel's last {len(previous)})")
     if not passed:
         message += ("; this video repeats an earlier one: write it from different facts or a different source, "
                     "or drop the topic")
