@@ -32,7 +32,7 @@ from shortsmith.config import Channel
 from shortsmith.quota import local_day, recent_days, remaining, utcnow
 from shortsmith.topics import split_partition_key
 
-from .kv import InstanceKV
+from .state import StateStore
 
 PREFIX = "shortsmith/ledger"
 SOURCES = ("trend", "inbox", "schedule", "cli", "studio")
@@ -58,7 +58,7 @@ class Usage:
 
 class Ledger:
     def __init__(self, instance):
-        self._kv = InstanceKV(instance)
+        self._kv = StateStore(instance)
 
     # -- raw key-value access ------------------------------------------------------
     def _get_many(self, keys: list[str]) -> dict[str, dict]:

@@ -29,7 +29,7 @@ from shortsmith.resilience import (BreakerPolicy, CallContext, ChainOutcome, Cir
 
 from . import settings
 from .dagster_storage import DagsterStorage
-from .kv import InstanceKV
+from .state import StateStore
 from .resources.provider_set import ProviderSet
 
 # provider (price-table name) -> Dagster concurrency pool
@@ -125,7 +125,7 @@ def provider_run(context: dg.AssetExecutionContext, prices: dict | None = None) 
 
     calls = CallContext(meter=CostMeter(prices), log=log, limiter=SqliteRateLimiter(rate_limit_db()), hold=hold,
                         quota=lambda provider, op: youtube_quota_spend(instance, provider, op))
-    breaker = CircuitBreaker(InstanceKV(instance), BreakerPolicy(
+    breaker = CircuitBreaker(StateStore(instance), BreakerPolicy(
         failures_to_open=int(os.environ.get("SHORTSMITH_BREAKER_FAILURES", "3")),
         cooldown_s=float(os.environ.get("SHORTSMITH_BREAKER_COOLDOWN_S", "300"))))
     return ProviderRun(calls=calls, breaker=breaker, log=context.log.warning)

@@ -25,7 +25,7 @@ from typing import Callable
 
 from shortsmith.youtube_quota import QuotaBook, QuotaRules, utcnow
 
-from .kv import InstanceKV
+from .state import StateStore
 
 PREFIX = "shortsmith/youtube"
 
@@ -34,7 +34,7 @@ class YouTubeQuotaLedger:
     """``shortsmith.youtube_quota.QuotaStore`` over the instance: one key per project per Pacific day."""
 
     def __init__(self, instance):
-        self.kv = InstanceKV(instance)
+        self.kv = StateStore(instance)
 
     @staticmethod
     def key(project: str, day: date) -> str:
@@ -54,7 +54,7 @@ class UploadRecords:
     """Per-partition publication state and the per-channel index of videos on YouTube."""
 
     def __init__(self, instance):
-        self.kv = InstanceKV(instance)
+        self.kv = StateStore(instance)
 
     @staticmethod
     def key(partition: str) -> str:

@@ -8,7 +8,8 @@ import time
 import dagster as dg
 import pytest
 
-from pipeline_defs.providers import InstanceKV, pool_slot
+from pipeline_defs.providers import pool_slot
+from pipeline_defs.state import StateStore
 from shortsmith.resilience import CircuitBreaker
 
 
@@ -47,10 +48,10 @@ def test_a_pool_without_a_limit_does_not_block():
 
 def test_breaker_state_is_shared_through_the_instance():
     with dg.instance_for_test() as instance:
-        a = CircuitBreaker(InstanceKV(instance))
+        a = CircuitBreaker(StateStore(instance))
         for _ in range(3):
             a.record_failure("elevenlabs", "HTTP 503")
-        b = CircuitBreaker(InstanceKV(instance))  # e.g. another run's step
+        b = CircuitBreaker(StateStore(instance))  # e.g. another run's step
         ok, why = b.allow("elevenlabs")
         assert not ok and "HTTP 503" in why
 

@@ -17,7 +17,7 @@ DAILY_CAP = 7
 def main(kind: str, worker: int, n: int) -> dict:
     import dagster as dg
 
-    from pipeline_defs.kv import InstanceKV
+    from pipeline_defs.state import StateStore
     from pipeline_defs.ledger import Ledger
     from pipeline_defs.youtube_quota_ledger import YouTubeQuotaLedger
     from shortsmith.resilience import BreakerPolicy, CircuitBreaker
@@ -42,7 +42,7 @@ def main(kind: str, worker: int, n: int) -> dict:
             else:
                 refused += 1
     elif kind == "breaker":
-        breaker = CircuitBreaker(InstanceKV(instance), BreakerPolicy(failures_to_open=10**9))
+        breaker = CircuitBreaker(StateStore(instance), BreakerPolicy(failures_to_open=10**9))
         for _ in range(n):
             breaker.record_failure("hammer", "boom")
             ok += 1

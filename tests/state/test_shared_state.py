@@ -50,7 +50,7 @@ def _hammer(home: Path, kind: str) -> tuple[list[dict], float]:
 
 
 def _check_all(home: Path, label: str) -> None:
-    from pipeline_defs.kv import InstanceKV
+    from pipeline_defs.state import StateStore
     from pipeline_defs.ledger import Ledger
     from pipeline_defs.youtube_quota_ledger import YouTubeQuotaLedger
     from shortsmith.youtube_quota import pacific_day, utcnow
@@ -70,12 +70,12 @@ def _check_all(home: Path, label: str) -> None:
         requested = ledger.requested(hammer.CHANNEL, hammer.DAY)
         assert len(requested) == hammer.DAILY_CAP == sum(r["ok"] for r in results["cap"])
 
-        breaker = InstanceKV(instance).get("shortsmith/breaker/hammer")
+        breaker = StateStore(instance).get("shortsmith/breaker/hammer")
         assert breaker["failures"] == WORKERS * CALLS
 
         costs = ledger.costs(hammer.CHANNEL, hammer.DAY, assets=("music",))
         assert costs["total_usd"] == pytest.approx(WORKERS * CALLS * 0.01)
-        entries = InstanceKV(instance).get(ledger.cost_key(hammer.CHANNEL, hammer.DAY, "music"))
+        entries = StateStore(instance).get(ledger.cost_key(hammer.CHANNEL, hammer.DAY, "music"))
         assert sum(e["calls"] for e in entries.values()) == WORKERS * CALLS
         assert not instance.event_log_storage.get_concurrency_keys()  # no pool limited any of it
     print(f"{label}: {WORKERS} processes x {CALLS} calls; " +
@@ -97,15 +97,15 @@ def test_ledgers_hold_under_eight_processes_on_postgres(tmp_path, pg_database):
 def test_values_kept_as_cursor_values_move_into_the_table(tmp_path):
     """An instance whose ledgers were cursor values keeps them: copied into the table on first use."""
     import pipeline_defs.state as state
-    from pipeline_defs.kv import InstanceKV
+    from pipeline_defs.state import StateStore
 
     home = _home(tmp_path, None)
     with dg.DagsterInstance.from_config(str(home)) as instance:
         instance.run_storage.set_cursor_values({"shortsmith/breaker/openai": json.dumps({"failures": 2}),
                                                 "other/key": json.dumps({"x": 1})})
         state._READY.clear()
-        kv = InstanceKV(instance)
+        kv = StateStore(instance)
         assert kv.get("shortsmith/breaker/openai") == {"failures": 2}
         assert kv.get("other/key") == {}
         kv.update("shortsmith/breaker/openai", lambda v: {**v, "failures": v["failures"] + 1})
-        assert InstanceKV(instance).get("shortsmith/breaker/openai") == {"failures": 3}
+        assert StateStore(instance).get("shortsmith/breaker/openai") == {"failures": 3}
