@@ -24,6 +24,11 @@ class Beat:
     narration: str
     visual_prompt: str
     keywords: list[str] = field(default_factory=list)
+    # narrative productions (issue 13); empty for a topic's Short
+    speaker: str = ""  # who speaks this line (a cast member), "" = the channel's voice
+    scene: str = ""  # the scene direction in effect ("a dim control room; camera: slow push-in")
+    terminal: str = ""  # retro terminal overlay text typed over this beat in step with its speech
+    transition: str = ""  # transition INTO this beat's scene: cut | crossfade | glitch | slide ("" = default)
 
 
 @dataclass
@@ -41,6 +46,8 @@ class Script:
     writer: str = "offline"
     facts: list[str] = field(default_factory=list)  # the source sentence behind each body beat, in order
     source: str = ""  # where the facts came from: a path or URL, "points", "narrative", or "" (a model)
+    format: str = "9:16"  # frame shape: 9:16 (a Short), 16:9 or 1:1
+    series: str = ""  # a narrative's series (its cast and style template come from it)
 
     @property
     def hook(self) -> Beat:
@@ -66,6 +73,8 @@ class BeatAudio:
     start: float  # first sample of this beat's speech in the voice track
     end: float  # last sample of this beat's speech
     words: list[WordTiming]
+    speaker: str = ""  # the cast member who spoke this beat ("" = the channel's voice)
+    provider: str = ""  # the voice provider that actually spoke it (after any fallback)
 
 
 @dataclass
@@ -120,6 +129,8 @@ def voiceover_from_dict(data: dict) -> Voiceover:
             start=b["start"],
             end=b["end"],
             words=[WordTiming(**w) for w in b["words"]],
+            speaker=b.get("speaker", ""),
+            provider=b.get("provider", ""),
         )
         for b in data["beats"]
     ]
