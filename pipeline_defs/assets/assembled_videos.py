@@ -16,7 +16,7 @@ from ..resources.renderer import RendererSettings
 from ..resources.storage import MediaStorage
 from .captions import captions
 from .music import music
-from .scene_images import scene_files, scene_images
+from .scene_images import scene_files, scene_images, scene_layers
 from .stage import CAPTIONS, MUSIC, SCENES, SCRIPT, VIDEO, VOICE, StageStep, stage_asset, stage_cost
 
 
@@ -47,7 +47,7 @@ def video_cost_metadata(manifests: dict[str, dict]) -> dict:
     kinds={"ffmpeg"},
     pool="gpu",
     op_tags=GPU_OP_TAGS,  # the Celery gpu queue / a GPU pod on Kubernetes
-    description="One ffmpeg graph: Ken Burns scenes, crossfades on the voice's beats, burned captions, "
+    description="One ffmpeg graph: Ken Burns scenes (layered scenes in parallax), crossfades on the voice's beats, burned captions, "
                 "watermark, ducked music, -14 LUFS; H.264 High + AAC, +faststart.",
     # blocking: a failure stops thumbnails and publishing in the same run
     checks={group.name: group.description for group in VIDEO_CHECKS},
@@ -63,9 +63,10 @@ def assembled_videos(context: dg.AssetExecutionContext, channels: ChannelsResour
     settings = renderer.settings()
     if not step.reuse(voice_manifest["fingerprint"], upstream, asdict(settings), ch.watermark, ch.max_video_seconds,
                       complete=lambda manifest: manifest.get("checks_passed", False), what="validated video"):
+        files = scene_files(manifests[SCENES.folder], len(script.beats))
         inputs = RenderInputs(
-            scene_images=[step.file(name, SCENES)  # stills and clips
-                          for name in scene_files(manifests[SCENES.folder], len(script.beats))],
+            scene_images=[step.file(name, SCENES) for name in files],  # stills and clips
+            scene_layers=scene_layers(manifests[SCENES.folder], files, lambda name: step.file(name, SCENES)),
             voice_wav=step.file("voice.wav", VOICE),
             voiceover=vo,
             music_wav=step.file("music.wav", MUSIC),

@@ -34,6 +34,32 @@ def scene_files(manifest: dict, beats: int) -> list[str]:
     return list(manifest.get("scenes") or [scene_name(i) for i in range(beats)])
 
 
+LAYER_SUFFIXES = {"background": ".bg.png", "subject": ".subject.png", "foreground": ".fg.png"}
+
+
+def move_layers(workdir: Path, folder: Path, stem: str) -> dict | None:
+    """Moves a scene's depth layers (``<stem>.bg.png`` ...) from the provider's workdir into the
+    stage folder; their names by layer, or None when the provider drew none (a flat still)."""
+    found = {k: workdir / f"{stem}{suffix}" for k, suffix in LAYER_SUFFIXES.items()}
+    if not found["background"].is_file():
+        return None
+    out = {}
+    for k, src in found.items():
+        if src.is_file():
+            shutil.move(str(src), folder / src.name)
+            out[k] = src.name
+    return out
+
+
+def scene_layers(manifest: dict, files: list[str], resolve) -> list:
+    """Per scene file its :class:`~shortsmith.render.depth.SceneLayers` (files found by
+    ``resolve(name) -> Path``), or None (a flat still or a clip)."""
+    from shortsmith.render.depth import SceneLayers
+
+    named = manifest.get("layers") or {}
+    return [SceneLayers.from_names(named.get(f), resolve) for f in files]
+
+
 def scene_seconds(beat, wpm: float) -> float:
     """About how long the beat's scene is on screen (its speech and the pause after it)."""
     return spoken_seconds(beat.narration, wpm) + PAUSE_BETWEEN_BEATS_S
@@ -68,6 +94,7 @@ def scene_images(context: dg.AssetExecutionContext, channels: ChannelsResource, 
         run = step.run
         started = time.perf_counter()
         names, made_by, credits, plans = [], [], [], []
+        layers: dict[str, dict | None] = {}
         with step.write() as w, tempfile.TemporaryDirectory(prefix="scenes-") as tmp:
             workdir = Path(tmp)  # shared: Pexels reads the credits already there so a Short never repeats a clip
             for i, beat in enumerate(script.beats):
@@ -79,6 +106,7 @@ def scene_images(context: dg.AssetExecutionContext, channels: ChannelsResource, 
                     outcome.value.save(w.path(name), optimize=False, compress_level=1)
                     plan = workdir / scene_name(i, ".plan.json")  # subjects and layout (procedural)
                     plans.append(json.loads(plan.read_text()) if plan.is_file() else None)
+                    layers[name] = move_layers(workdir, w.path(name).parent, Path(name).stem)
                 else:  # a downloaded clip
                     clip = Path(outcome.value)
                     name = scene_name(i, clip.suffix.lower() if clip.suffix.lower() in CLIP_SUFFIXES else ".mp4")
@@ -93,6 +121,7 @@ def scene_images(context: dg.AssetExecutionContext, channels: ChannelsResource, 
                 context.log.info(f"scene {i + 1}/{len(script.beats)} ({beat.kind}) by {outcome.provider}: {name}")
             w.data.update(scene_plans_manifest(plans))
             w.data.update({"scenes": names, "providers": made_by, "credits": credits,
+                           "layers": {k: v for k, v in layers.items() if v},
                            "provider": ",".join(sorted(set(made_by))),
                            "render_seconds": round(time.perf_counter() - started, 2)})
     manifest = step.manifest

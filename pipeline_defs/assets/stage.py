@@ -62,7 +62,7 @@ class Stage:
 SCRIPT = Stage("video_scripts", "script", "script-v1", ("script.json", "script.md"), calls_providers=True)
 VOICE = Stage("voiceovers", "voice", "voice-v2", ("voice.wav", "voiceover.json"), main_file="voice.wav",
               calls_providers=True)
-SCENES = Stage("scene_images", "scenes", "scenes-v2", calls_providers=True)
+SCENES = Stage("scene_images", "scenes", "scenes-v3", calls_providers=True)  # v3: depth layers
 CAPTIONS = Stage("captions", "captions", "captions-v1", ("captions.ass",), main_file="captions.ass")
 MUSIC = Stage("music", "music", "music-v1", ("music.wav",), main_file="music.wav")
 VIDEO = Stage("assembled_videos", "video", "video-v1", ("video.mp4",), main_file="video.mp4")

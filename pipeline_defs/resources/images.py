@@ -27,7 +27,7 @@ from PIL import Image
 from pydantic import Field
 
 from shortsmith.art import VisualStyle, render_scene
-from shortsmith.art.compose import render_planned
+from shortsmith.art.compose import render_layered
 from shortsmith.art.layouts import plan_scene, read_plans, write_plan
 from shortsmith.art.subjects import LIBRARY_VERSION
 from shortsmith.art.subjects import available as subject_library_available
@@ -70,7 +70,9 @@ class ImageProvider(Provider):
 
 class ProceduralImageProvider(ImageProvider):
     """Scene art drawn offline in the channel's style: library subjects matched to the beat by meaning,
-    composed in a layout chosen by what the beat says (``shortsmith.art.compose``). Each scene's plan
+    composed in a layout chosen by what the beat says (``shortsmith.art.compose``). Its depth layers
+    (background, subject, foreground) are written beside it as ``scene_NN.{bg,subject,fg}.png`` for the
+    render's parallax (``shortsmith.render.depth``). Each scene's plan
     (layout, subjects, scores) is written beside it as ``scene_NN.plan.json`` in ``workdir``, where the
     next scene reads it so consecutive scenes never repeat a subject or a layout. Without the subject
     library installed, the procedural motifs alone are drawn."""
@@ -86,14 +88,16 @@ class ProceduralImageProvider(ImageProvider):
             return render_scene(beat, style=visual_style(style), seed=seed, index=index, total=total, size=size)
         previous = read_plans(workdir, index) if workdir is not None else []
         plan = plan_scene(beat, previous)
-        image = render_planned(beat, plan, style=visual_style(style), seed=seed, index=index, total=total, size=size)
+        scene = render_layered(beat, plan, style=visual_style(style), seed=seed, index=index, total=total, size=size)
         if workdir is not None:
             write_plan(workdir, index, plan)
-        return image
+            scene.save(workdir, f"scene_{index:02d}")  # its depth layers, for the render's parallax
+        return scene.flat
 
     def describe(self) -> dict:
         on = self.subjects and subject_library_available()
-        return {"provider": self.provider, "subjects": LIBRARY_VERSION if on else None, "layouts": 1 if on else None}
+        return {"provider": self.provider, "subjects": LIBRARY_VERSION if on else None, "layouts": 1 if on else None,
+                "depth": 1 if on else None}
 
 
 # ----------------------------------------------------------------------------- OpenAI images

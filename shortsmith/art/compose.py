@@ -10,7 +10,11 @@ a contact shadow and the style's treatment). Subjects stay in the stage above th
 from __future__ import annotations
 
 import math
+from dataclasses import dataclass
 from functools import lru_cache
+from pathlib import Path
+
+import numpy as np
 
 from PIL import Image, ImageChops, ImageDraw, ImageFilter, ImageFont, ImageOps
 
@@ -20,7 +24,7 @@ from . import subjects as lib
 from .layers import _layer, _put, _soft, _tint
 from . import stages
 from .layouts import ScenePlan
-from .scene import _accents, _finish, _rays, _rings
+from .scene import _accents, _finisher, _rays, _rings
 from .style import VisualStyle, _luma, _mix, _Palette, _rng, _scale
 
 _FOCUS = {"hero": (0.465, 0.225), "group": (0.465, 0.22), "closeup": (0.5, 0.2), "figure": (0.465, 0.22),
@@ -135,9 +139,55 @@ def _text(img: Image.Image, text: str, cx: float, cy: float, max_w: float, max_h
     return tw, th
 
 
+@dataclass
+class LayeredScene:
+    """A planned scene by depth (see ``shortsmith.render.depth``): the ``background`` (RGB), the
+    ``subject`` and ``foreground`` layers (RGBA, transparent where empty), all finished, and ``flat``,
+    the three stacked (RGB: the still for previews, thumbnails and renders without depth)."""
+
+    flat: Image.Image
+    background: Image.Image
+    subject: Image.Image
+    foreground: Image.Image
+
+    def save(self, folder: Path, stem: str) -> dict[str, str]:
+        """Writes ``<stem>.bg.png``, ``<stem>.subject.png``, ``<stem>.fg.png``; returns the names by layer."""
+        names = {"background": f"{stem}.bg.png", "subject": f"{stem}.subject.png", "foreground": f"{stem}.fg.png"}
+        self.background.save(Path(folder) / names["background"], optimize=False, compress_level=1)
+        _bleed(self.subject).save(Path(folder) / names["subject"], optimize=False, compress_level=1)
+        _bleed(self.foreground).save(Path(folder) / names["foreground"], optimize=False, compress_level=1)
+        return names
+
+
+def _bleed(layer: Image.Image) -> Image.Image:
+    """The layer with its nearby colours spread under its fully transparent pixels (their alpha stays
+    0), so scaling and 4:2:0 chroma at its edges do not pull in black."""
+    a = np.asarray(layer.getchannel("A"), np.float32) / 255.0
+    rgb = np.asarray(layer.convert("RGB"), np.float32)
+    small = (max(1, layer.width // 4), max(1, layer.height // 4))
+    pm = Image.fromarray(np.clip(rgb * a[..., None], 0, 255).astype(np.uint8), "RGB")
+    pm_s = np.asarray(pm.resize(small, Image.Resampling.BOX).filter(ImageFilter.GaussianBlur(2))
+                      .resize(layer.size, Image.Resampling.BILINEAR), np.float32)
+    a_s = np.asarray(layer.getchannel("A").resize(small, Image.Resampling.BOX).filter(ImageFilter.GaussianBlur(2))
+                     .resize(layer.size, Image.Resampling.BILINEAR), np.float32) / 255.0
+    spread = pm_s / np.maximum(a_s, 1e-3)[..., None]
+    out = np.where((a == 0)[..., None] & (a_s > 0.004)[..., None], spread, rgb)
+    im = Image.fromarray(np.clip(out, 0, 255).astype(np.uint8), "RGB")
+    im.putalpha(layer.getchannel("A"))
+    return im
+
+
 def render_planned(beat: Beat, plan: ScenePlan, *, style: VisualStyle, seed: str, index: int, total: int,
                    size: tuple[int, int] = (1080, 1920)) -> Image.Image:
     """The scene (RGB, ``size``) for a beat and its plan; deterministic for the same inputs."""
+    return render_layered(beat, plan, style=style, seed=seed, index=index, total=total, size=size).flat
+
+
+def render_layered(beat: Beat, plan: ScenePlan, *, style: VisualStyle, seed: str, index: int, total: int,
+                   size: tuple[int, int] = (1080, 1920)) -> LayeredScene:
+    """The scene for a beat and its plan, by depth: the backdrop with what stands far (rays, rings,
+    far companions, the ghost number, cards), the subjects (with their contact shadows, the figure,
+    the labels), and a foreground of out-of-focus motes; deterministic for the same inputs."""
     w, h = int(size[0]), int(size[1])
     if w < 16 or h < 16:
         raise ValueError(f"scene size {size} is too small")
@@ -161,9 +211,46 @@ def render_planned(beat: Beat, plan: ScenePlan, *, style: VisualStyle, seed: str
     stage = min(w * 0.84, h * 0.4)  # the square the composition lives in (above the captions)
     draw = {"hero": _hero, "group": _group, "closeup": _closeup, "figure": _figure, "compare": _compare,
             "steps": _steps}[layout]
-    draw(img, subs, plan, kind=kind, focus=(fx * w, fy * h), stage=stage, style=style, pal=pal, c1=c1, c2=c2,
+    near, _ = _layer((w, h))
+    draw(img, near, subs, plan, kind=kind, focus=(fx * w, fy * h), stage=stage, style=style, pal=pal, c1=c1, c2=c2,
          ground=ground, rng=rng)
-    return _finish(img, pal, rng, style)
+    fore = _foreground((w, h), style, pal, c1, c2, _rng("motes", seed, index, layout), layout)
+    flat = img.copy()
+    flat.alpha_composite(near)
+    flat.alpha_composite(fore)
+    finish = _finisher(flat, pal, rng, style)
+    return LayeredScene(flat=finish(flat), background=finish(img), subject=finish(near, alpha=True),
+                        foreground=finish(fore, alpha=True))
+
+
+def _foreground(size: tuple[int, int], style: VisualStyle, pal: _Palette, c1, c2, rng, layout: str) -> Image.Image:
+    """Out-of-focus motes close to the lens, gathered at one edge of the frame clear of the captions
+    and the right-hand buttons: they pass fastest in the render's motion, which reads as depth."""
+    w, h = size
+    lay = Image.new("RGBA", (w, h), (0, 0, 0, 0))
+    # one cluster per scene: upper left, upper right, or low on the left (above the player UI)
+    corner = rng.choice(((0.08, 0.07), (0.86, 0.05), (0.06, 0.74)))
+    if layout == "closeup" and corner[1] < 0.5:  # the close-up fills the top: keep the motes low
+        corner = (0.06, 0.74)
+    cells = style.name == "retro-terminal"
+    light = _mix(c2, (255, 255, 255), 0.45)
+    for k in range(rng.randint(2, 4)):
+        r = w * rng.uniform(0.035, 0.085) * (1.0 if k else 1.5)
+        cx = (corner[0] + rng.uniform(-0.06, 0.06)) * w
+        cy = (corner[1] + rng.uniform(-0.035, 0.035)) * h
+        m = Image.new("L", (int(r * 4), int(r * 4)), 0)
+        d = ImageDraw.Draw(m)
+        box = [r, r, r * 3, r * 3]
+        if cells:  # square phosphor blocks
+            d.rectangle(box, fill=255)
+        else:  # a disc with a brighter rim, like lens bokeh
+            d.ellipse(box, fill=150)
+            d.ellipse(box, outline=255, width=max(1, int(r * 0.12)))
+        m = m.filter(ImageFilter.GaussianBlur(r * (0.08 if cells else 0.22)))
+        colour = light if k % 2 == 0 else _mix(c1, (255, 255, 255), 0.3)
+        _put(lay, _tint(m, colour, rng.uniform(0.3, 0.45) * (0.8 if style.name == "paper" else 1.0)),
+             int(cx - 2 * r), int(cy - 2 * r))
+    return lay
 
 
 def _reframe(img: Image.Image, rng, index: int) -> Image.Image:
@@ -185,7 +272,7 @@ def _dark_of(ground):
     return _scale(ground, 0.35) if _luma(ground) < 120 else (20, 16, 24)
 
 
-def _hero(img, subs, plan, *, kind, focus, stage, style, pal, c1, c2, ground, rng):
+def _hero(img, near, subs, plan, *, kind, focus, stage, style, pal, c1, c2, ground, rng):
     """Centred and large, lit from above, standing on the lit disc."""
     w, h = img.size
     size = int(stage * (0.86 if kind == "hook" else 0.78) * style.motif_scale)
@@ -198,12 +285,12 @@ def _hero(img, subs, plan, *, kind, focus, stage, style, pal, c1, c2, ground, rn
         fs = int(size * 0.24)
         side = -1 if k == 0 else 1
         _far(img, s, fs, cx + side * stage * 0.44, cy - stage * 0.36, fs * 0.06, 0.4)
-    _contact(img, cx, cy + size * 0.46, size * 0.4, ground)
+    _contact(near, cx, cy + size * 0.46, size * 0.4, ground)
     layer, pad = _styled(subs[0], size, style, c1, c2, ground)
-    _place(img, layer, pad, size, cx, cy)
+    _place(near, layer, pad, size, cx, cy)
 
 
-def _group(img, subs, plan, *, kind, focus, stage, style, pal, c1, c2, ground, rng):
+def _group(img, near, subs, plan, *, kind, focus, stage, style, pal, c1, c2, ground, rng):
     """The props standing side by side on the shelf, the strongest in the middle and largest."""
     w, h = img.size
     cx, cy = focus
@@ -233,12 +320,12 @@ def _group(img, subs, plan, *, kind, focus, stage, style, pal, c1, c2, ground, r
                  (cx + stage * 0.36, shelf, small, rng.uniform(2, 6))]
     for (x, shelf, s, a), subject in zip(spots, subs):
         y = shelf - s * 0.46
-        _contact(img, x, shelf + s * 0.02, s * 0.36, ground)
+        _contact(near, x, shelf + s * 0.02, s * 0.36, ground)
         layer, pad = _styled(subject, s, style, c1, c2, ground)
-        _place(img, layer, pad, s, x, y, a)
+        _place(near, layer, pad, s, x, y, a)
 
 
-def _closeup(img, subs, plan, *, kind, focus, stage, style, pal, c1, c2, ground, rng):
+def _closeup(img, near, subs, plan, *, kind, focus, stage, style, pal, c1, c2, ground, rng):
     """The subject so large the frame cuts it, in front of the blurred landscape."""
     w, h = img.size
     size = int(w * 0.86 * style.motif_scale)
@@ -249,10 +336,10 @@ def _closeup(img, subs, plan, *, kind, focus, stage, style, pal, c1, c2, ground,
         fs = int(stage * 0.26)
         _far(img, subs[1], fs, w * (0.74 if left else 0.16), h * 0.09, fs * 0.08, 0.55)
     layer, pad = _styled(subs[0], size, style, c1, c2, ground)
-    _place(img, layer, pad, size, cx, cy, rng.uniform(-9, 9))
+    _place(near, layer, pad, size, cx, cy, rng.uniform(-9, 9))
 
 
-def _figure(img, subs, plan, *, kind, focus, stage, style, pal, c1, c2, ground, rng):
+def _figure(img, near, subs, plan, *, kind, focus, stage, style, pal, c1, c2, ground, rng):
     """The number as type filling the frame: a giant tilted ghost of it behind, the number itself
     large on a highlighter stroke, what it counts below; the subject is a small badge."""
     w, h = img.size
@@ -284,21 +371,21 @@ def _figure(img, subs, plan, *, kind, focus, stage, style, pal, c1, c2, ground, 
         font = _font(size)
     bx0, by0, bx1, by1 = font.getbbox(value)
     tw, th = bx1 - bx0, by1 - by0
-    lay, d = _layer(img.size)  # the highlighter stroke under the lower half of the number
+    lay, d = _layer(near.size)  # the highlighter stroke under the lower half of the number
     d.rounded_rectangle([cx - tw / 2 - w * 0.04, cy + th * 0.02, cx + tw / 2 + w * 0.04, cy + th * 0.62],
                         radius=int(th * 0.12), fill=(*accent, 235))
-    img.alpha_composite(lay.rotate(rng.uniform(-3, -1), resample=Image.Resampling.BILINEAR,
-                                   center=(cx, cy + th * 0.3)))
-    _, th = _text(img, value, cx, cy, w * 0.8, tall, (255, 255, 255), dark)
+    near.alpha_composite(lay.rotate(rng.uniform(-3, -1), resample=Image.Resampling.BILINEAR,
+                                    center=(cx, cy + th * 0.3)))
+    _, th = _text(near, value, cx, cy, w * 0.8, tall, (255, 255, 255), dark)
     if fig and fig.unit:
-        _text(img, fig.unit.upper(), cx, cy + th / 2 + h * 0.055, w * 0.78, h * 0.042,
+        _text(near, fig.unit.upper(), cx, cy + th / 2 + h * 0.055, w * 0.78, h * 0.042,
               _mix(accent, (255, 255, 255), 0.55), dark)
     icon = int(stage * 0.2)
     layer, pad = _styled(subs[0], icon, style, c1, c2, ground)
-    _place(img, layer, pad, icon, w * 0.2, h * 0.095, rng.uniform(-10, 10))
+    _place(near, layer, pad, icon, w * 0.2, h * 0.095, rng.uniform(-10, 10))
 
 
-def _compare(img, subs, plan, *, kind, focus, stage, style, pal, c1, c2, ground, rng):
+def _compare(img, near, subs, plan, *, kind, focus, stage, style, pal, c1, c2, ground, rng):
     """One subject on each half of the split frame, a VS (or arrow) badge on the divider."""
     w, h = img.size
     dark = _dark_of(ground)
@@ -307,11 +394,11 @@ def _compare(img, subs, plan, *, kind, focus, stage, style, pal, c1, c2, ground,
     for k, subject in enumerate(subs[:2]):
         cx = w * (0.245 if k == 0 else 0.7)
         outline = c1 if k == 0 else c2
-        _contact(img, cx, cy + size * 0.5, size * 0.34, ground)
+        _contact(near, cx, cy + size * 0.5, size * 0.34, ground)
         layer, pad = _styled(subject, size, style, c1, c2, ground)
-        _place(img, layer, pad, size, cx, cy, (-5 if k == 0 else 5))
+        _place(near, layer, pad, size, cx, cy, (-5 if k == 0 else 5))
         if plan.label:
-            _text(img, plan.label[k], cx, h * 0.105, w * 0.36, h * 0.035,
+            _text(near, plan.label[k], cx, h * 0.105, w * 0.36, h * 0.035,
                   outline if _luma(outline) > 90 else (255, 255, 255), dark)
     bx, by, r = w * 0.5, cy, w * 0.085
     lay, d = _layer(img.size)
@@ -325,7 +412,7 @@ def _compare(img, subs, plan, *, kind, focus, stage, style, pal, c1, c2, ground,
           shadow=False)
 
 
-def _steps(img, subs, plan, *, kind, focus, stage, style, pal, c1, c2, ground, rng):
+def _steps(img, near, subs, plan, *, kind, focus, stage, style, pal, c1, c2, ground, rng):
     """Three numbered rows, top to bottom, joined by a connector through the numbers."""
     w, h = img.size
     dark = _dark_of(ground)
@@ -349,7 +436,7 @@ def _steps(img, subs, plan, *, kind, focus, stage, style, pal, c1, c2, ground, r
         _text(img, str(k + 1), nx, y, r * 1.2, r * 1.2, dark, _mix(c1, (255, 255, 255), 0.15), shadow=False)
         x = w * (0.38 + 0.13 * k)  # each step a little further along: a sequence, not a list
         layer, pad = _styled(subject, size, style, c1, c2, ground)
-        _place(img, layer, pad, size, x, y, rng.uniform(-5, 5))
+        _place(near, layer, pad, size, x, y, rng.uniform(-5, 5))
         if k < len(rows) - 1:  # a chevron pointing to the next row
             ay = y + rh / 2 + (rows[k + 1] - y - rh) / 2
             lay, d = _layer(img.size)
@@ -363,4 +450,4 @@ def subject_credits(plan: ScenePlan) -> list[str]:
     return lib.credits_for(plan.subject_objects())
 
 
-__all__ = ["render_planned", "subject_credits"]
+__all__ = ["LayeredScene", "render_layered", "render_planned", "subject_credits"]

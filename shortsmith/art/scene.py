@@ -265,6 +265,13 @@ def _backdrop(w: int, h: int, kind: str, pal: _Palette, rng: random.Random, styl
 
 def _finish(img: Image.Image, pal: _Palette, rng: random.Random, style: VisualStyle) -> Image.Image:
     """Caption band, vignette, the player-UI fade, scanlines and grain: the scene as RGB."""
+    return _finisher(img, pal, rng, style)(img)
+
+
+def _finisher(img: Image.Image, pal: _Palette, rng: random.Random, style: VisualStyle):
+    """The finish of scene ``img`` as a function of an image of its size (RGB; with ``alpha=True`` an
+    RGBA layer keeps its alpha). Every step is per pixel and affine (out = in * gain + lift), so finishing depth layers one
+    by one and stacking them gives the finished flat scene (the grain follows the flat scene's tones)."""
     w, h = img.size
     lw, lh = max(8, w // 4), max(8, h // 4)
     name = style.name
@@ -282,17 +289,31 @@ def _finish(img: Image.Image, pal: _Palette, rng: random.Random, style: VisualSt
         gain = gain * (0.97 + 0.06 * fib)
     gain_img = Image.fromarray((np.clip(gain, 0, 1) * 255).astype(np.uint8), "L").resize((w, h), Image.Resampling.BILINEAR)
     fade_img = Image.fromarray((fade * 255).astype(np.uint8), "L").resize((w, h), Image.Resampling.BILINEAR)
-    rgb = ImageChops.multiply(img.convert("RGB"), gain_img.convert("RGB"))
-    rgb = Image.composite(Image.new("RGB", (w, h), _scale(pal.ground, 0.55)), rgb, fade_img)
-    out = np.asarray(rgb, dtype=np.int16)
-    if name == "retro-terminal":
-        out = (out * _scanline_gain(h)).astype(np.int16)
+    ground = Image.new("RGB", (w, h), _scale(pal.ground, 0.55))
+
+    def tone(im: Image.Image) -> Image.Image:
+        return Image.composite(ground, ImageChops.multiply(im.convert("RGB"), gain_img.convert("RGB")), fade_img)
+
+    grain = None
     if style.grain:
         gh, gw = (h + 1) // 2, (w + 1) // 2
         noise = np.random.default_rng(rng.randrange(2 ** 32)).standard_normal((gh, gw), dtype=np.float32)
         # grain is strongest in the mid tones, like film
-        lum = np.asarray(rgb.convert("L").resize((gw, gh), Image.Resampling.BOX), np.float32) / 255.0
+        lum = np.asarray(tone(img).convert("L").resize((gw, gh), Image.Resampling.BOX), np.float32) / 255.0
         noise *= 255 * style.grain * (0.35 + 2.6 * lum * (1 - lum))
         noise_img = Image.fromarray(np.clip(noise + 128, 0, 255).astype(np.uint8), "L").resize((w, h), Image.Resampling.NEAREST)
-        out = out + (np.asarray(noise_img, np.int16) - 128)[..., None]
-    return Image.fromarray(np.clip(out, 0, 255).astype(np.uint8), "RGB")
+        grain = (np.asarray(noise_img, np.int16) - 128)[..., None]
+    scan = _scanline_gain(h) if name == "retro-terminal" else None
+
+    def apply(im: Image.Image, alpha: bool = False) -> Image.Image:
+        out = np.asarray(tone(im), dtype=np.int16)
+        if scan is not None:
+            out = (out * scan).astype(np.int16)
+        if grain is not None:
+            out = out + grain
+        rgb = Image.fromarray(np.clip(out, 0, 255).astype(np.uint8), "RGB")
+        if alpha:
+            rgb.putalpha(im.getchannel("A"))
+        return rgb
+
+    return apply

@@ -14,6 +14,7 @@ from ..ffmpeg import run_ffmpeg
 from ..fonts import FONTS_DIR
 from ..model import SceneTiming
 from .audio import AudioPlan, _audio_codec_args, analyse_audio, audio_chain, guard_true_peak
+from .depth import depth_scene
 from .encoders import choose_encoder, video_codec_args
 from .graph import _watermark_filter, clip_chains, filter_value, scene_chains, transition_chains
 from .motion import Motion, plan_motion
@@ -110,12 +111,16 @@ def build_command(inputs: RenderInputs, settings: RenderSettings, out_path: Path
     xf_frames = round(settings.crossfade_s * fps)
 
     args: list[str] = ["-y"]
-    for img in inputs.scene_images:
+    layers = inputs.scene_layers or [None] * len(inputs.scene_images)
+    if len(layers) != len(inputs.scene_images):
+        raise InputError(f"{len(layers)} scene layer sets for {len(inputs.scene_images)} scenes",
+                         field="scene_layers", fix="give one entry (or None) per scene")
+    for img, lay in zip(inputs.scene_images, layers):
         if is_video(img):
             # loop a short clip; its own audio is never read
             args += ["-stream_loop", "-1", "-an", "-i", str(img)]
-        else:
-            args += ["-framerate", str(fps), "-i", str(img)]
+        else:  # a layered scene's background stands in for its flat still (see depth.py)
+            args += ["-framerate", str(fps), "-i", str(lay.background if lay else img)]
     stills = [p for p in inputs.scene_images if not is_video(p)]
     clip_sar = _still_sar(stills[0]) if check_images and stills else "0"
     voice_idx = len(inputs.scene_images)
@@ -125,6 +130,8 @@ def build_command(inputs: RenderInputs, settings: RenderSettings, out_path: Path
         music_idx = voice_idx + 1
         args += ["-stream_loop", "-1", "-i", str(inputs.music_wav)]
 
+    layer_args: list[str] = []  # the nearer layers' inputs come after the audio
+    next_input = (music_idx if music_idx is not None else voice_idx) + 1
     chains: list[str] = []
     motions: list[Motion] = []
     frames: list[int] = []
@@ -141,6 +148,14 @@ def build_command(inputs: RenderInputs, settings: RenderSettings, out_path: Path
         motion = plan_motion(i, n, W, H)
         motions.append(motion)
         size = _image_size(img) if check_images else (W, H)
+        lay = layers[i]
+        if lay is not None and not is_video(img):
+            extra, more = depth_scene(i, lay, motion, W, H, fps, next_input, source_size=size,
+                                      flags=settings.zoom_scale, check_images=check_images)
+            layer_args += extra
+            next_input += len(extra) // 4
+            chains += more
+            continue
         chains += scene_chains(i, f"[{i}:v]", motion, W, H, fps, source_size=size,
                                flags=settings.zoom_scale)
     chains += transition_chains(frames, xf_frames, settings.transition, fps, out_label="[vcat]")
@@ -158,6 +173,7 @@ def build_command(inputs: RenderInputs, settings: RenderSettings, out_path: Path
                           duration, settings, audio)
     graph = ";\n".join(chains)
 
+    args += layer_args
     args += [
         "-filter_complex", graph,
         "-map", "[vout]", "-map", "[aout]",

@@ -59,6 +59,8 @@ class RenderInputs:
     music_wav: Path | None = None
     ass_path: Path | None = None
     watermark: str | None = None
+    # per scene: its depth layers (shortsmith.render.depth.SceneLayers) or None (the flat still)
+    scene_layers: list | None = None
 
     def __post_init__(self) -> None:
         self.scene_images = [Path(p) for p in self.scene_images]
