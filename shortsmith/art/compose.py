@@ -228,10 +228,9 @@ def _foreground(size: tuple[int, int], style: VisualStyle, pal: _Palette, c1, c2
     and the right-hand buttons: they pass fastest in the render's motion, which reads as depth."""
     w, h = size
     lay = Image.new("RGBA", (w, h), (0, 0, 0, 0))
-    # one cluster per scene: upper left, upper right, or low on the left (above the player UI)
-    corner = rng.choice(((0.08, 0.07), (0.86, 0.05), (0.06, 0.74)))
-    if layout == "closeup" and corner[1] < 0.5:  # the close-up fills the top: keep the motes low
-        corner = (0.06, 0.74)
+    # one cluster per scene, in the upper frame (the lower third stays each layout's own set):
+    # upper left, upper right, or on the left edge above the captions
+    corner = rng.choice(((0.08, 0.07), (0.86, 0.05), (0.05, 0.29)))
     cells = style.name == "retro-terminal"
     light = _mix(c2, (255, 255, 255), 0.45)
     for k in range(rng.randint(2, 4)):

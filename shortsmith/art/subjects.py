@@ -243,6 +243,7 @@ def lexical_scores(beat: Beat) -> np.ndarray:
     idx = _name_index()
     weighted = [(w, 1.0 / (1 + 0.3 * i)) for i, k in enumerate(beat.keywords) for w in _WORD.findall(str(k).lower())]
     weighted += [(w, 0.35) for w in _WORD.findall(beat.narration.lower()) if w not in _NUMBER_WORDS]
+    heads = _name_heads()
     for word, weight in weighted:
         if word in _STOP or len(word) < 3:
             continue
@@ -250,9 +251,35 @@ def lexical_scores(beat: Beat) -> np.ndarray:
             hits = idx.get(form)
             if hits:
                 for i in hits:
-                    score[i] = max(score[i], weight)
+                    # a word that is not what the subject IS only touches it: "bullets" and the
+                    # "high-speed train with bullet nose", "flowers" and "flower playing cards"
+                    w = weight if form in heads[i] else weight * NON_HEAD
+                    score[i] = max(score[i], w)
                 break
     return score
+
+
+NON_HEAD = 0.3  # the lexical weight of a name's word that is not its head noun
+
+
+@lru_cache(maxsize=1)
+def _name_heads() -> tuple[frozenset[str], ...]:
+    """Per subject the words that say what it is: its name's last word (before any "with"/"of"
+    clause: "cloud with lightning" is a cloud, "roll of paper" a roll... and paper), and its extra words."""
+    out = []
+    for s in library():
+        words = _WORD.findall(s.name.lower().split(":")[0])
+        cut = next((k for k, w in enumerate(words) if w in ("with", "without", "in", "on", "behind", "over")),
+                   len(words))
+        main = words[:cut] or words
+        head = {main[-1]} if main else set()
+        if len(words) > 1 and words[cut - 2:cut - 1] == ["of"]:
+            head.add(words[cut - 1])
+        if "of" in main:  # "roll of paper": both the roll and the paper
+            head |= {main[main.index("of") - 1], main[-1]}
+        head |= set(_WORD.findall(EXTRA_WORDS.get(s.code, "")))
+        out.append(frozenset(head))
+    return tuple(out)
 
 
 _NUMBER_WORDS = set("zero one two three four five six seven eight nine ten eleven twelve thirteen fourteen fifteen "
@@ -260,12 +287,23 @@ _NUMBER_WORDS = set("zero one two three four five six seven eight nine ten eleve
                     "hundred hundreds thousand thousands million millions billion billions dozen".split())
 
 
+def _is_number_word(word: str) -> bool:
+    w = word.lower().strip(",.;:!?")
+    return w in _NUMBER_WORDS or bool(_ORDINAL.fullmatch(w))
+
+
+# ordinals and plurals of number words ("fifteenth", "twelfth", "dozens", "eighties")
+_ORDINAL = re.compile(r"(?:" + "|".join(sorted({w.rstrip("y") for w in _NUMBER_WORDS} | {"fif", "twelf", "eigh",
+                                                                                          "nin", "thir"}))
+                      + r")(?:th|ths|ieth|ieths|ies|s)")
+
+
 def beat_query(beat: Beat) -> tuple[str, str]:
     """The two texts a beat is matched by: its keywords, and what is said. Number words are left
-    out (they name quantities, not things), as are the prompt template's words."""
+    out (they name quantities, not things: "fifteenth", "dozens" too), as are the prompt template's words."""
     kws = [str(k) for k in beat.keywords
-           if str(k).lower() not in _NUMBER_WORDS and str(k).lower() not in _STOP and "'" not in str(k)]
-    said = " ".join(w for w in beat.narration.split() if w.lower().strip(",.;:!?") not in _NUMBER_WORDS)
+           if not _is_number_word(str(k)) and str(k).lower() not in _STOP and "'" not in str(k)]
+    said = " ".join(w for w in beat.narration.split() if not _is_number_word(w))
     return ", ".join(kws) or said, said
 
 
@@ -304,6 +342,37 @@ def flag_penalties(beat: Beat) -> np.ndarray:
     return out
 
 
+# Negative matches: subjects whose name shares a word with beats that mean something else ("they
+# seal each cell", "a telegram" -> a love letter, "Istanbul" -> the bird). Each is only a candidate
+# when the beat says one of its cue words; found on the offline sample topics (subject_beats_offline.json).
+SENSES = {
+    "love letter": "love romance romantic valentine kiss heart",
+    "turkey": "bird birds thanksgiving feather feathers farm poultry gobble",
+    "seal": "animal animals ocean sea arctic zoo pup pups mammal",
+    "fortune cookie": "cookie cookies chinese dessert",
+    "shortcake": "cake dessert strawberry",
+    "ghost": "ghost ghosts haunted halloween spirit spirits spooky",
+    "flower playing cards": "cards card game",
+    "rainbow flag": "pride lgbt lgbtq gay",
+    "face with cold sweat": "nervous anxious sweat sweating worried",
+}
+
+
+def sense_penalties(beat: Beat) -> np.ndarray:
+    """``FLAG_PENALTY`` for each subject of ``SENSES`` whose cue words the beat does not say."""
+    words = set(_WORD.findall(f"{beat.narration} {' '.join(map(str, beat.keywords))} {beat.visual_prompt}".lower()))
+    out = np.zeros(len(library()), np.float32)
+    for i, cues in _senses():
+        if not set(cues.split()) & words:
+            out[i] = FLAG_PENALTY
+    return out
+
+
+@lru_cache(maxsize=1)
+def _senses() -> tuple[tuple[int, str], ...]:
+    return tuple((i, SENSES[s.name]) for i, s in enumerate(library()) if s.name in SENSES)
+
+
 @lru_cache(maxsize=1)
 def _flags() -> tuple[tuple[int, str], ...]:
     return tuple((i, s.name[: -len(" flag")]) for i, s in enumerate(library())
@@ -330,7 +399,7 @@ def rank(beat: Beat, *, top: int = 12) -> tuple[list[Match], str]:
     else:
         score = lex
         method = "lexical"
-    score = score - flag_penalties(beat)
+    score = score - flag_penalties(beat) - sense_penalties(beat)
     order = np.argsort(-score, kind="stable")[:top]
     return [Match(subjects[i], round(float(score[i]), 4)) for i in order], method
 

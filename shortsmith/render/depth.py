@@ -172,7 +172,7 @@ def depth_scene(index: int, layers: SceneLayers, motion: Motion, width: int, hei
     chains = scene_chains(index, f"[{index}:v]", motion, width, height, fps, source_size=source_size,
                           flags=flags, out_label=base)
     args: list[str] = []
-    nearer = []
+    nearer: list[tuple[str, str, tuple[int, int, int, int]]] = []
     for name, path in layers.nearer():
         box = layer_box(path, width, height) if check_images else (0, 0, width, height)
         if box is None:  # nothing on this layer

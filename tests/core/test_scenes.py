@@ -31,13 +31,20 @@ SIZE = (180, 320)
 # - subject_beats.json, 48 beats (the library's extra words were written while looking at it): 47/48 = 97.9 %
 # - subject_beats_heldout.json, 22 beats written afterwards and never tuned on: 19/22 = 86.4 % when first
 #   run, 20/22 = 90.9 % after prohibition signs ("no bicycles") left the library.
-MIN_ACCURACY = {"subject_beats.json": 0.9, "subject_beats_heldout.json": 0.8}
+# - subject_beats_offline.json, 73 body beats of the sample topics as the offline writer makes them (its own
+#   vague keywords: "starts", "within", "sooner", and the topic word on every beat): 57/73 = 78.1 % first;
+#   64/73 = 87.7 % once a name's non-head words count less ("bullets" is no "train with bullet nose"),
+#   ordinals and plurals of number words stay out of the query, and SENSES keeps "seal", "love letter",
+#   "turkey" and five more out unless the beat says their cue words. The other two: 46/48 and 20/22 then
+#   (the hand-written "government letters" beat had accepted a love letter; it now gets a factory).
+MIN_ACCURACY = {"subject_beats.json": 0.9, "subject_beats_heldout.json": 0.8, "subject_beats_offline.json": 0.82}
 
 
 def _beat(item: dict) -> Beat:
     kws = item["keywords"]
-    return Beat("body", item["narration"], f"clear illustrative scene, depth and motion: {', '.join(kws)}; "
-                "aurora style, vertical 9:16", kws)
+    prompt = item.get("visual_prompt") or (f"clear illustrative scene, depth and motion: {', '.join(kws)}; "
+                                           "aurora style, vertical 9:16")
+    return Beat("body", item["narration"], prompt, kws)
 
 
 @pytest.mark.parametrize("fixture", sorted(MIN_ACCURACY))
