@@ -26,6 +26,9 @@ from .motion import Motion
 
 # how much faster than the background each layer moves (1.0 = with the background)
 DEPTHS: dict[str, float] = {"subject": 1.5, "foreground": 2.4}
+# swscale flags for a layer's per-frame scaling in a zoom: bilinear costs about half of bicubic
+# there (measured: +0.2 vs +0.4-0.6 CPU s per 90 frames at 1080x1920) and the factors are near 1
+LAYER_SCALE_FLAGS = "bilinear"
 LAYER_NAMES = ("subject", "foreground")
 
 
@@ -119,8 +122,7 @@ def layer_path(motion: Motion, k: float, box: tuple[int, int, int, int], width: 
 
 
 def layer_chains(index: int, name: str, input_label: str, base_label: str, out_label: str, motion: Motion,
-                 box: tuple[int, int, int, int], width: int, height: int, fps: int, *,
-                 flags: str = "bicubic") -> list[str]:
+                 box: tuple[int, int, int, int], width: int, height: int, fps: int) -> list[str]:
     """Chains that lay one layer (``input_label``, an RGBA still of the scene's size) over
     ``base_label`` (the moving background, yuv420p) along its :func:`layer_path`."""
     bx, by, bw, bh = box
@@ -132,7 +134,7 @@ def layer_chains(index: int, name: str, input_label: str, base_label: str, out_l
     if motion.per_frame_scale:
         prep = f"scale={colour},format=yuva420p,"
         per_frame = (f",scale=w='{_lin(path.w0, path.w1)}':h='{_lin(path.h0, path.h1)}'"
-                     f":eval=frame:flags={flags}")
+                     f":eval=frame:flags={LAYER_SCALE_FLAGS}")
     else:  # a pan: scaled once to the background's size, then only moved
         w, h = path.at(0)[2:]
         prep = f"scale={max(2, w)}:{max(2, h)}:{colour},format=yuva420p,"
@@ -145,7 +147,7 @@ def layer_chains(index: int, name: str, input_label: str, base_label: str, out_l
 
 
 def parallax_chains(index: int, base_label: str, layers: list[tuple[str, str, tuple[int, int, int, int]]],
-                    motion: Motion, width: int, height: int, fps: int, *, flags: str = "bicubic",
+                    motion: Motion, width: int, height: int, fps: int, *,
                     out_label: str | None = None) -> list[str]:
     """All nearer layers (``(name, input_label, box)``, far to near) over the moving background
     ``base_label``, ending in ``out_label`` (``[s{index}]``)."""
@@ -156,7 +158,7 @@ def parallax_chains(index: int, base_label: str, layers: list[tuple[str, str, tu
         return [f"{base_label}null{out}"]
     for j, (name, label, box) in enumerate(layers):
         target = out if j == len(layers) - 1 else f"[d{index}x{j}]"
-        chains += layer_chains(index, name, label, below, target, motion, box, width, height, fps, flags=flags)
+        chains += layer_chains(index, name, label, below, target, motion, box, width, height, fps)
         below = target
     return chains
 
@@ -179,5 +181,5 @@ def depth_scene(index: int, layers: SceneLayers, motion: Motion, width: int, hei
             continue
         args += ["-framerate", str(fps), "-i", str(path)]
         nearer.append((name, f"[{first_input + len(nearer)}:v]", box))
-    chains += parallax_chains(index, base, nearer, motion, width, height, fps, flags=flags)
+    chains += parallax_chains(index, base, nearer, motion, width, height, fps)
     return args, chains

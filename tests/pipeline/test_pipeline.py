@@ -88,6 +88,13 @@ def test_one_partition_end_to_end_then_rerun_reuses_and_never_republishes(tmp_pa
     scene_meta = materializations(result, "scene_images")
     assert scene_meta["subjects"] and len(set(scene_meta["layouts"].split(", "))) >= 3
     assert "Twemoji" in meta["snippet"]["description"] and "CC-BY 4.0" in meta["snippet"]["description"]
+    # the scenes came with depth layers and the render moved them in parallax (overlays in its one graph)
+    media = tmp_path / "media" / "curious-minds" / KEY
+    scenes_manifest = json.loads((media / "scenes" / "manifest.json").read_text())
+    assert len(scenes_manifest["layers"]) == len(scenes_manifest["scenes"])
+    assert all((media / "scenes" / f).is_file() for entry in scenes_manifest["layers"].values() for f in entry.values())
+    render = json.loads((media / "video" / "manifest.json").read_text())["report"]["command_line"]
+    assert render.count("overlay=") >= len(scenes_manifest["scenes"])
 
     script_meta = materializations(result, "video_scripts")
     assert "purr" in script_meta["script"]
