@@ -19,11 +19,11 @@ from shortsmith.errors import InputError
 from shortsmith.ffmpeg import ffmpeg_path
 from shortsmith.model import Beat, BeatAudio, Voiceover, WordTiming
 from shortsmith.render import RenderInputs, RenderSettings, build_command, plan_motion, render_video
-from shortsmith.render.depth import DEPTHS, SceneLayers, layer_box, layer_path
+from shortsmith.render.depth import DEPTHS, DEPTHS_Y, SceneLayers, layer_box, layer_path
 
 W, H, FPS = 270, 480, 30
 SUBJECT_BOX = (80, 120, 100, 100)  # x, y, w, h of the subject's pixels
-FORE_BOX = (20, 330, 60, 60)
+FORE_BOX = (120, 330, 60, 60)
 
 
 def _noise(h: int, w: int, seed: int, blur: int = 3) -> np.ndarray:
@@ -63,13 +63,13 @@ def layered_render(tmp_path_factory):
     flat.alpha_composite(Image.open(fore))
     flat_path = d / "flat.png"
     flat.convert("RGB").save(flat_path)
-    _voice(d / "voice.wav", 4.0)
-    spans = [(0.1, 1.6), (2.1, 3.9)]
+    _voice(d / "voice.wav", 7.6)
+    spans = [(0.1, 1.6), (2.1, 3.9), (4.3, 5.2), (5.6, 7.5)]
     beats = [BeatAudio(i, s, e, [WordTiming(f"w{i}", s, e)]) for i, (s, e) in enumerate(spans)]
-    vo = Voiceover(str(d / "voice.wav"), 22050, 4.0, beats, "test", "test")
+    vo = Voiceover(str(d / "voice.wav"), 22050, 7.6, beats, "test", "test")
     layers = SceneLayers(bg, sub, fore)
-    # scene 0 zooms in, scene 1 pans (the choreography's first two moves)
-    inputs = RenderInputs([flat_path, flat_path], d / "voice.wav", vo, scene_layers=[layers, layers])
+    # the choreography's first moves: 0 zooms in, 1 pans up, 2 zooms out, 3 pans left
+    inputs = RenderInputs([flat_path] * 4, d / "voice.wav", vo, scene_layers=[layers] * 4)
     settings = RenderSettings(width=W, height=H, fps=FPS)
     report = render_video(inputs, settings, d / "out.mp4", measure_output=False)
     plan = build_command(inputs, settings, d / "again.mp4")
@@ -85,7 +85,7 @@ def _shift(a: np.ndarray, b: np.ndarray, box, search: int = 40) -> tuple[int, in
     patch = a[y:y + h, x:x + w]
     best, where = None, (0, 0)
     for dy in range(-search, search + 1):
-        for dx in range(-search // 2, search // 2 + 1):
+        for dx in range(-search, search + 1):
             if y + dy < 0 or x + dx < 0 or y + dy + h > b.shape[0] or x + dx + w > b.shape[1]:
                 continue
             err = float(((b[y + dy:y + dy + h, x + dx:x + dx + w] - patch) ** 2).mean())
@@ -95,33 +95,41 @@ def _shift(a: np.ndarray, b: np.ndarray, box, search: int = 40) -> tuple[int, in
     return where
 
 
-def test_the_subject_and_foreground_move_faster_than_the_background(layered_render):
-    report, plan, frames = layered_render
-    pan = plan.motions[1]
-    assert pan.kind == "pan" and pan.d != 0 and pan.b == 0
-    start = plan.scenes[1].start
-    # two frames inside scene 1, clear of its crossfade, 24 frames apart
-    n1 = round(start * FPS) + 16
-    n2 = n1 + 24
-    k1 = n1 - round(start * FPS)  # the scene's own frame numbers
-    a, b = frames[n1], frames[n2]
-    sub = layer_path(pan, DEPTHS["subject"], SUBJECT_BOX, W, H)
-    fore = layer_path(pan, DEPTHS["foreground"], FORE_BOX, W, H)
-    sx, sy, sw, sh = sub.at(k1)
-    fx, fy, fw, fh = fore.at(k1)
+def _measure(plan, frames, scene: int):
+    """Displacements of a background patch, the subject and the foreground between two frames 24
+    apart inside ``scene`` (clear of its crossfades), found by template matching on the frames."""
+    pan = plan.motions[scene]
+    start = round(plan.scenes[scene].start * FPS)
+    k1 = 16  # the scene's own frame number
+    a, b = frames[start + k1], frames[start + k1 + 24]
+    sx, sy, _, _ = layer_path(pan, DEPTHS["subject"], SUBJECT_BOX, W, H, DEPTHS_Y["subject"]).at(k1)
+    fx, fy, _, _ = layer_path(pan, DEPTHS["foreground"], FORE_BOX, W, H, DEPTHS_Y["foreground"]).at(k1)
     # patches well inside each layer, and a background patch clear of both at both times
-    s_patch = (sx + 20, sy + 20, 40, 40)
-    f_patch = (fx + 12, fy + 12, 30, 30)
-    b_patch = (170, 250, 50, 50)
-    bg_d = _shift(a, b, b_patch)
-    sub_d = _shift(a, b, s_patch)
-    fore_d = _shift(a, b, f_patch, search=70)
-    # the background moves as planned (1 px a frame, exactly); the layers move faster, same way
-    assert bg_d == (0, -pan.d * 24)  # the crop window moves by d: the picture by -d
-    assert np.sign(sub_d[1]) == np.sign(bg_d[1]) == np.sign(fore_d[1])
-    assert abs(sub_d[1] - bg_d[1]) >= 10  # displaced relative to the background: parallax
-    assert abs(sub_d[1]) / abs(bg_d[1]) == pytest.approx(DEPTHS["subject"], abs=0.1)
-    assert abs(fore_d[1]) / abs(bg_d[1]) == pytest.approx(DEPTHS["foreground"], abs=0.1)
+    return (pan, _shift(a, b, (190, 30, 50, 50)), _shift(a, b, (sx + 20, sy + 20, 40, 40)),
+            _shift(a, b, (fx + 12, fy + 12, 30, 30), search=70))
+
+
+def test_the_subject_and_foreground_move_faster_than_the_background(layered_render):
+    """A horizontal pan: the background moves 1 px a frame exactly; the subject 1.5x, the motes 2.4x."""
+    report, plan, frames = layered_render
+    pan, bg_d, sub_d, fore_d = _measure(plan, frames, 3)
+    assert pan.kind == "pan" and pan.b != 0 and pan.d == 0
+    assert bg_d == (-pan.b * 24, 0)  # the crop window moves by b: the picture by -b
+    assert np.sign(sub_d[0]) == np.sign(bg_d[0]) == np.sign(fore_d[0])
+    assert abs(sub_d[0] - bg_d[0]) >= 10  # displaced relative to the background: parallax
+    assert abs(sub_d[0]) / abs(bg_d[0]) == pytest.approx(DEPTHS["subject"], abs=0.1)
+    assert abs(fore_d[0]) / abs(bg_d[0]) == pytest.approx(DEPTHS["foreground"], abs=0.1)
+    assert sub_d[1] == bg_d[1] == fore_d[1] == 0
+
+
+def test_in_a_vertical_pan_subjects_stay_near_their_shelf_while_the_motes_pass(layered_render):
+    report, plan, frames = layered_render
+    pan, bg_d, sub_d, fore_d = _measure(plan, frames, 1)
+    assert pan.kind == "pan" and pan.d != 0 and pan.b == 0
+    assert bg_d == (0, -pan.d * 24)
+    assert abs(sub_d[1]) / abs(bg_d[1]) == pytest.approx(DEPTHS_Y["subject"], abs=0.1)
+    assert abs(sub_d[1] - bg_d[1]) <= 6  # a prop does not sink into its shelf
+    assert abs(fore_d[1]) / abs(bg_d[1]) == pytest.approx(DEPTHS_Y["foreground"], abs=0.1)
     assert sub_d[0] == bg_d[0] == fore_d[0] == 0
 
 
@@ -131,7 +139,7 @@ def test_zoom_grows_the_subject_faster_than_the_background(layered_render):
     assert zoom.kind == "zoom_in"
     # the subject is the only thing in its box at mid-scene: the flat still's box, where the layers meet
     mid = (zoom.frames - 1) // 2
-    sub = layer_path(zoom, DEPTHS["subject"], SUBJECT_BOX, W, H)
+    sub = layer_path(zoom, DEPTHS["subject"], SUBJECT_BOX, W, H, DEPTHS_Y["subject"])
     w_first, w_last = sub.at(0)[2], sub.at(zoom.frames - 1)[2]
     bg_first, bg_last = zoom.size(0)[0], zoom.size(zoom.frames - 1)[0]
     grow_sub = w_last / w_first - 1
@@ -141,16 +149,15 @@ def test_zoom_grows_the_subject_faster_than_the_background(layered_render):
     x, y, w, h = sub.at(mid)
     ideal = zoom.position(SUBJECT_BOX[0] + 50, SUBJECT_BOX[1] + 50, mid, W, H)
     assert abs(x + w / 2 - 0.5 - ideal[0]) < 1.5 and abs(y + h / 2 - 0.5 - ideal[1]) < 1.5
-    assert report["motions"][:2] == ["zoom_in", "pan"]
+    assert report["motions"] == ["zoom_in", "pan", "zoom_out", "pan"]
 
 
 def test_the_render_reads_each_layer_once_after_the_audio(layered_render, tmp_path):
     _, plan, _ = layered_render
     cmd = plan.command
     inputs = [cmd[i + 1] for i, a in enumerate(cmd) if a == "-i"]
-    assert [Path(p).name for p in inputs] == ["bg.png", "bg.png", "voice.wav", "subject.png", "fg.png",
-                                              "subject.png", "fg.png"]
-    assert plan.filter_graph.count("overlay=") == 4
+    assert [Path(p).name for p in inputs] == ["bg.png"] * 4 + ["voice.wav"] + ["subject.png", "fg.png"] * 4
+    assert plan.filter_graph.count("overlay=") == 8
     assert "zoompan" not in plan.filter_graph
     # pans only move their layers: no per-frame scaling of a layer in the pan's chains
     pan_chains = [c for c in plan.filter_graph.split(";\n") if "[l1s]" in c or "[l1f]" in c]
