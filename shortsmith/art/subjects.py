@@ -355,6 +355,17 @@ SENSES = {
     "flower playing cards": "cards card game",
     "rainbow flag": "pride lgbt lgbtq gay",
     "face with cold sweat": "nervous anxious sweat sweating worried",
+    # a cat's expression says a feeling: only where the beat says one (the demo drew a smirking cat
+    # for "the vocal folds open and close")
+    "cat face with wry smile": "smile smiles smirk wry sly grin cheeky",
+    "smiling cat face with open mouth": "smile smiles smiling happy grin laugh joy",
+    "kissing cat face with closed eyes": "kiss kisses affection love",
+    "smiling cat face with heart-shaped eyes": "love loves adore happy affection",
+    "grinning cat face with smiling eyes": "smile smiling happy grin joy",
+    "weary cat face": "tired weary scared fear shocked surprised afraid",
+    "pouting cat face": "pout pouting sulk grumpy angry needy cross",
+    "crying cat face": "cry cries crying sad hurt tears pain",
+    "cat face with tears of joy": "joy happy laugh laughing funny tears",
 }
 
 
