@@ -161,7 +161,19 @@ class LayeredScene:
 
 def _bleed(layer: Image.Image) -> Image.Image:
     """The layer with its nearby colours spread under its fully transparent pixels (their alpha stays
-    0), so scaling and 4:2:0 chroma at its edges do not pull in black."""
+    0), so scaling and 4:2:0 chroma at its edges do not pull in black. Only the box around its
+    visible pixels is worked on (the render reads no further)."""
+    box = layer.getchannel("A").getbbox()
+    if box is None:
+        return layer
+    m = 16
+    box = (max(0, box[0] - m), max(0, box[1] - m), min(layer.width, box[2] + m), min(layer.height, box[3] + m))
+    out = layer.copy()
+    out.paste(_spread(layer.crop(box)), box[:2])
+    return out
+
+
+def _spread(layer: Image.Image) -> Image.Image:
     a = np.asarray(layer.getchannel("A"), np.float32) / 255.0
     rgb = np.asarray(layer.convert("RGB"), np.float32)
     small = (max(1, layer.width // 4), max(1, layer.height // 4))
