@@ -31,6 +31,10 @@ DEPTHS: dict[str, float] = {"subject": 1.5, "foreground": 2.4}
 # which are as near as they are; moving up and down much faster than them, a prop would sink into its
 # shelf (seen on the demo's frames). Horizontally the slide reads as depth; the motes float free.
 DEPTHS_Y: dict[str, float] = {"subject": 1.15, "foreground": 2.4}
+# how far (a fraction of the frame width) a layer may get ahead of the background by a scene's ends:
+# a long scene (a 35 s outro) would otherwise carry a subject out of the frame, or shrink it to nothing
+# in a zoom; in the usual 2-8 s scenes the limits are not reached
+LEADS: dict[str, float] = {"subject": 0.08, "foreground": 0.2}
 # swscale flags for a layer's per-frame scaling in a zoom: bilinear costs about half of bicubic
 # there (measured: +0.2 vs +0.4-0.6 CPU s per 90 frames at 1080x1920) and the factors are near 1
 LAYER_SCALE_FLAGS = "bilinear"
@@ -109,19 +113,36 @@ class LayerPath:
                 r(self.w0 + self.w1 * n), r(self.h0 + self.h1 * n))
 
 
+def depth_path(motion: Motion, name: str, box: tuple[int, int, int, int], width: int, height: int) -> LayerPath:
+    """The path the render gives layer ``name`` (``DEPTHS``, ``DEPTHS_Y``, held to ``LEADS``)."""
+    return layer_path(motion, DEPTHS[name], box, width, height, DEPTHS_Y[name], lead=LEADS[name])
+
+
 def layer_path(motion: Motion, k: float, box: tuple[int, int, int, int], width: int, height: int,
-               k_y: float | None = None) -> LayerPath:
+               k_y: float | None = None, *, lead: float | None = None) -> LayerPath:
     """The path of a layer of depth ``k`` whose box (in scene pixels) is ``box``: the background's
     motion with its rates times ``k``, meeting the background at mid-scene. ``k_y`` (default ``k``)
-    multiplies the vertical travel instead; the layer grows evenly (by ``k``) either way."""
+    multiplies the vertical travel instead; the layer grows evenly (by ``k``) either way. ``lead``
+    (a fraction of ``width``) holds the rates down so that the layer is never further than that
+    ahead of the background at the scene's ends."""
     k_y = k if k_y is None else k_y
-    bx, by, bw, bh = box
     mid = (motion.frames - 1) / 2
+    if lead is not None and mid > 0:  # the layer's rates, held to ``lead`` x width ahead at the ends
+
+        def held(k: float, rate: float) -> float:
+            return k if rate == 0 else 1 + min(k - 1, lead * width / (abs(rate) * mid))
+
+        k_s = min(held(k, motion.a), held(k, motion.c * width / height))
+        k, k_y = min(k_s, held(k, motion.b)), held(k_y, motion.d)
+        k_scale = k_s
+    else:
+        k_scale = k
+    bx, by, bw, bh = box
     # the layer's full-frame size and crop offset at frame n:
     # S(n) = s(mid) + k*a*(n - mid), X(n) = x(mid) + k*b*(n - mid)
     s_mid, t_mid = motion.s0 + motion.a * mid, motion.t0 + motion.c * mid
     x_mid, y_mid = motion.x0 + motion.b * mid, motion.y0 + motion.d * mid
-    ka, kc, kb, kd = k * motion.a, k * motion.c, k * motion.b, k_y * motion.d
+    ka, kc, kb, kd = k_scale * motion.a, k_scale * motion.c, k * motion.b, k_y * motion.d
     s0, t0 = s_mid - ka * mid, t_mid - kc * mid
     ox0, oy0 = x_mid - kb * mid, y_mid - kd * mid
     return LayerPath(w0=bw * s0 / width, w1=bw * ka / width, h0=bh * t0 / height, h1=bh * kc / height,
@@ -134,7 +155,7 @@ def layer_chains(index: int, name: str, input_label: str, base_label: str, out_l
     """Chains that lay one layer (``input_label``, an RGBA still of the scene's size) over
     ``base_label`` (the moving background, yuv420p) along its :func:`layer_path`."""
     bx, by, bw, bh = box
-    path = layer_path(motion, DEPTHS[name], box, width, height, DEPTHS_Y[name])
+    path = depth_path(motion, name, box, width, height)
     lab = f"[l{index}{name[0]}]"
     colour = "out_color_matrix=bt709:out_range=tv:flags=lanczos+accurate_rnd+full_chroma_int"
     n = motion.frames

@@ -19,7 +19,7 @@ from shortsmith.errors import InputError
 from shortsmith.ffmpeg import ffmpeg_path
 from shortsmith.model import Beat, BeatAudio, Voiceover, WordTiming
 from shortsmith.render import RenderInputs, RenderSettings, build_command, plan_motion, render_video
-from shortsmith.render.depth import DEPTHS, DEPTHS_Y, SceneLayers, layer_box, layer_path
+from shortsmith.render.depth import DEPTHS, DEPTHS_Y, LEADS, SceneLayers, depth_path, layer_box
 
 W, H, FPS = 270, 480, 30
 SUBJECT_BOX = (80, 120, 100, 100)  # x, y, w, h of the subject's pixels
@@ -102,8 +102,8 @@ def _measure(plan, frames, scene: int):
     start = round(plan.scenes[scene].start * FPS)
     k1 = 16  # the scene's own frame number
     a, b = frames[start + k1], frames[start + k1 + 24]
-    sx, sy, _, _ = layer_path(pan, DEPTHS["subject"], SUBJECT_BOX, W, H, DEPTHS_Y["subject"]).at(k1)
-    fx, fy, _, _ = layer_path(pan, DEPTHS["foreground"], FORE_BOX, W, H, DEPTHS_Y["foreground"]).at(k1)
+    sx, sy, _, _ = depth_path(pan, "subject", SUBJECT_BOX, W, H).at(k1)
+    fx, fy, _, _ = depth_path(pan, "foreground", FORE_BOX, W, H).at(k1)
     # patches well inside each layer, and a background patch clear of both at both times
     return (pan, _shift(a, b, (190, 30, 50, 50)), _shift(a, b, (sx + 20, sy + 20, 40, 40)),
             _shift(a, b, (fx + 12, fy + 12, 30, 30), search=70))
@@ -117,8 +117,11 @@ def test_the_subject_and_foreground_move_faster_than_the_background(layered_rend
     assert bg_d == (-pan.b * 24, 0)  # the crop window moves by b: the picture by -b
     assert np.sign(sub_d[0]) == np.sign(bg_d[0]) == np.sign(fore_d[0])
     assert abs(sub_d[0] - bg_d[0]) >= 10  # displaced relative to the background: parallax
-    assert abs(sub_d[0]) / abs(bg_d[0]) == pytest.approx(DEPTHS["subject"], abs=0.1)
-    assert abs(fore_d[0]) / abs(bg_d[0]) == pytest.approx(DEPTHS["foreground"], abs=0.1)
+    # the planned rates (DEPTHS, held to LEADS in long scenes), as measured on the frames
+    rate = {name: abs(depth_path(pan, name, SUBJECT_BOX, W, H).x1) / abs(pan.b) for name in DEPTHS}
+    assert 1.4 <= rate["subject"] <= DEPTHS["subject"] and rate["foreground"] > 2.0
+    assert abs(sub_d[0]) / abs(bg_d[0]) == pytest.approx(rate["subject"], abs=0.1)
+    assert abs(fore_d[0]) / abs(bg_d[0]) == pytest.approx(rate["foreground"], abs=0.1)
     assert sub_d[1] == bg_d[1] == fore_d[1] == 0
 
 
@@ -127,9 +130,11 @@ def test_in_a_vertical_pan_subjects_stay_near_their_shelf_while_the_motes_pass(l
     pan, bg_d, sub_d, fore_d = _measure(plan, frames, 1)
     assert pan.kind == "pan" and pan.d != 0 and pan.b == 0
     assert bg_d == (0, -pan.d * 24)
-    assert abs(sub_d[1]) / abs(bg_d[1]) == pytest.approx(DEPTHS_Y["subject"], abs=0.1)
+    rate = {name: abs(depth_path(pan, name, SUBJECT_BOX, W, H).y1) / abs(pan.d) for name in DEPTHS}
+    assert 1.1 <= rate["subject"] <= DEPTHS_Y["subject"] and rate["foreground"] > 2.0
+    assert abs(sub_d[1]) / abs(bg_d[1]) == pytest.approx(rate["subject"], abs=0.1)
     assert abs(sub_d[1] - bg_d[1]) <= 6  # a prop does not sink into its shelf
-    assert abs(fore_d[1]) / abs(bg_d[1]) == pytest.approx(DEPTHS_Y["foreground"], abs=0.1)
+    assert abs(fore_d[1]) / abs(bg_d[1]) == pytest.approx(rate["foreground"], abs=0.1)
     assert sub_d[0] == bg_d[0] == fore_d[0] == 0
 
 
@@ -139,7 +144,7 @@ def test_zoom_grows_the_subject_faster_than_the_background(layered_render):
     assert zoom.kind == "zoom_in"
     # the subject is the only thing in its box at mid-scene: the flat still's box, where the layers meet
     mid = (zoom.frames - 1) // 2
-    sub = layer_path(zoom, DEPTHS["subject"], SUBJECT_BOX, W, H, DEPTHS_Y["subject"])
+    sub = depth_path(zoom, "subject", SUBJECT_BOX, W, H)
     w_first, w_last = sub.at(0)[2], sub.at(zoom.frames - 1)[2]
     bg_first, bg_last = zoom.size(0)[0], zoom.size(zoom.frames - 1)[0]
     grow_sub = w_last / w_first - 1
@@ -209,6 +214,19 @@ def test_scene_art_splits_into_layers_that_stack_to_the_flat_still(look):
     covered = sub_a > 250
     bgd = np.abs(np.asarray(scene.background, int) - np.asarray(scene.flat, int)).sum(axis=2)
     assert bgd[covered].mean() > 20
+
+
+@pytest.mark.parametrize("index", range(4))
+def test_a_long_scene_keeps_its_layers_in_the_frame_and_never_shrinks_them_away(index):
+    """A 40 s scene (a long outro): the layers stay within their lead of the background and keep a size."""
+    motion = plan_motion(index, 1200, W, H)
+    for name in ("subject", "foreground"):
+        path = depth_path(motion, name, SUBJECT_BOX, W, H)
+        for n in (0, 599, 1199):
+            x, y, w, h = path.at(n)
+            bg_x, bg_y = motion.position(SUBJECT_BOX[0], SUBJECT_BOX[1], n, W, H)
+            assert w > SUBJECT_BOX[2] * 0.8 and h > SUBJECT_BOX[3] * 0.8
+            assert abs(x - bg_x) <= LEADS[name] * W + 2 and abs(y - bg_y) <= LEADS[name] * W + 2
 
 
 def test_motion_plans_used_here_are_the_renderers():
