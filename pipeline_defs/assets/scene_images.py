@@ -174,5 +174,6 @@ def scene_images(context: dg.AssetExecutionContext, channels: ChannelsResource, 
         "clip_credits": dg.MetadataValue.json(manifest.get("credits") or []),
         "subjects": dg.MetadataValue.json(manifest.get("subjects") or []),
         "layouts": ", ".join(manifest.get("layouts") or []),
+        "depth_layers": len(manifest.get("layers") or {}),  # scenes drawn as layers (parallax in the render)
         "asset_credits": dg.MetadataValue.json(manifest.get("asset_credits") or []),
     })

@@ -91,7 +91,7 @@ def test_one_partition_end_to_end_then_rerun_reuses_and_never_republishes(tmp_pa
     # the scenes came with depth layers and the render moved them in parallax (overlays in its one graph)
     media = tmp_path / "media" / "curious-minds" / KEY
     scenes_manifest = json.loads((media / "scenes" / "manifest.json").read_text())
-    assert len(scenes_manifest["layers"]) == len(scenes_manifest["scenes"])
+    assert len(scenes_manifest["layers"]) == len(scenes_manifest["scenes"]) == scene_meta["depth_layers"]
     assert all((media / "scenes" / f).is_file() for entry in scenes_manifest["layers"].values() for f in entry.values())
     render = json.loads((media / "video" / "manifest.json").read_text())["report"]["command_line"]
     assert render.count("overlay=") >= len(scenes_manifest["scenes"])
