@@ -20,6 +20,7 @@ chroma placed half a sample off: invisible on soft-edged art.
 
 from __future__ import annotations
 
+import math
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -108,7 +109,9 @@ class LayerPath:
     y1: float
 
     def at(self, n: int) -> tuple[int, int, int, int]:
-        r = lambda v: int(v + 0.5) // 1  # noqa: E731 - floor(v + 0.5), as the expression does
+        def r(v: float) -> int:  # floor(v + 0.5), as the filter expression does
+            return math.floor(v + 0.5)
+
         return (r(self.x0 + self.x1 * n), r(self.y0 + self.y1 * n),
                 r(self.w0 + self.w1 * n), r(self.h0 + self.h1 * n))
 
