@@ -224,9 +224,10 @@ def test_a_long_scene_keeps_its_layers_in_the_frame_and_never_shrinks_them_away(
         path = depth_path(motion, name, SUBJECT_BOX, W, H)
         for n in (0, 599, 1199):
             x, y, w, h = path.at(n)
-            bg_x, bg_y = motion.position(SUBJECT_BOX[0], SUBJECT_BOX[1], n, W, H)
+            # where the background has the box's top-left corner (the edge, not the pixel centre)
+            bg_x, bg_y = (v + 0.5 for v in motion.position(SUBJECT_BOX[0] - 0.5, SUBJECT_BOX[1] - 0.5, n, W, H))
             assert w > SUBJECT_BOX[2] * 0.8 and h > SUBJECT_BOX[3] * 0.8
-            assert abs(x - bg_x) <= LEADS[name] * W + 2 and abs(y - bg_y) <= LEADS[name] * W + 2
+            assert abs(x - bg_x) <= LEADS[name] * W + 1 and abs(y - bg_y) <= LEADS[name] * W + 1
 
 
 def test_motion_plans_used_here_are_the_renderers():
