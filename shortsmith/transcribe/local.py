@@ -130,7 +130,7 @@ class WhisperLocal(Transcriber):
         duration = audio.size / SAMPLE_RATE
         t1 = time.perf_counter()
         lang = "en" if self.english_only() else language
-        segments_iter, info = model.transcribe(audio, language=lang, beam_size=self.beam_size,  # type: ignore[attr-defined]
+        segments_iter, info = model.transcribe(audio, language=lang, beam_size=self.beam_size,
                                                word_timestamps=True, vad_filter=False,
                                                condition_on_previous_text=False)
         words: list[Word] = []
