@@ -1,0 +1,82 @@
+"""One ffmpeg graph per clip: cut the source, crop along the path, scale to 9:16, burn the captions, encode.
+
+``-ss``/``-t`` before the input cut the segment (accurate seek: the clip starts at the highlight's
+first word, minus a breath); ``sendcmd`` moves ``crop@reframe`` to the path's x for each frame;
+``scale`` brings the crop to 1080x1920; ``ass`` burns the word-by-word captions built from the
+transcript's words (:func:`shortsmith.captions.build_ass`, the same captions as every Short);
+the sound is the source's own speech, loudness-normalised (single-pass ``loudnorm`` to -14 LUFS).
+The file is written under a temporary name and moved into place only when ffmpeg succeeded.
+"""
+
+from __future__ import annotations
+
+import os
+import tempfile
+import time
+from pathlib import Path
+
+from ..captions import CaptionStyle, build_ass
+from ..errors import MediaError
+from ..ffmpeg import probe, run_ffmpeg
+from ..fonts import FONTS_DIR
+from ..model import BeatAudio, Voiceover, WordTiming
+from ..render.encoders import video_codec_args
+from ..render.graph import filter_value
+from ..render.settings import RenderSettings
+from ..transcribe import Transcript
+from .reframe import CropPath, sendcmd_script
+
+
+def clip_voiceover(transcript: Transcript, start: float, end: float) -> Voiceover:
+    """The transcript's words inside [start, end] as a Voiceover timed from the clip's start (one beat a sentence)."""
+    beats: list[BeatAudio] = []
+    for s in transcript.sentences():
+        if s.end <= start or s.start >= end:
+            continue
+        words = [WordTiming(w.word, round(max(0.0, w.start - start), 4), round(min(end, w.end) - start, 4))
+                 for w in transcript.words[s.first:s.last + 1] if start <= w.start < end]
+        if words:
+            beats.append(BeatAudio(index=len(beats), start=words[0].start, end=words[-1].end, words=words))
+    return Voiceover(wav_path="", sample_rate=16000, duration=round(end - start, 4), beats=beats,
+                     engine=f"transcript:{transcript.provider}:{transcript.model}", timing_source="transcript")
+
+
+def clip_command(source: Path, start: float, duration: float, path: CropPath, ass_path: Path, cmd_path: Path,
+                 out: Path, settings: RenderSettings) -> list[str]:
+    graph = (f"[0:v]sendcmd=f={filter_value(cmd_path)},"
+             f"crop@reframe=w={path.crop_w}:h={path.crop_h}:x={path.xs[0]}:y={(path.src_h - path.crop_h) // 2},"
+             f"scale={settings.width}:{settings.height}:flags=lanczos,setsar=1,fps={settings.fps},"
+             f"ass=filename={filter_value(ass_path)}:fontsdir={filter_value(FONTS_DIR)},format=yuv420p[v];"
+             f"[0:a]aresample={settings.sample_rate},loudnorm=I={settings.target_lufs}:TP={settings.true_peak_db - 0.5}"
+             f":LRA=11,aresample={settings.sample_rate}[a]")
+    return ["-y", "-ss", f"{start:.3f}", "-t", f"{duration:.3f}", "-i", str(source), "-filter_complex", graph,
+            "-map", "[v]", "-map", "[a]", *video_codec_args("libx264", preset=settings.preset, crf=settings.crf),
+            "-c:a", "aac", "-b:a", settings.audio_bitrate, "-ar", str(settings.sample_rate), "-ac", "2",
+            "-movflags", "+faststart", "-t", f"{duration:.3f}", str(out)]
+
+
+def render_clip(source: Path, transcript: Transcript, start: float, end: float, path: CropPath, out: Path, *,
+                settings: RenderSettings | None = None, style: CaptionStyle | None = None) -> dict:
+    """Render ``source[start:end]`` as a captioned 9:16 Short at ``out`` (atomically); returns figures."""
+    settings = settings or RenderSettings()
+    duration = round(end - start, 3)
+    vo = clip_voiceover(transcript, start, end)
+    if not vo.beats:
+        raise MediaError(f"no transcript words between {start:.1f} s and {end:.1f} s", field="clip",
+                         fix="choose a segment with speech (re-run the transcription if the source changed)")
+    out.parent.mkdir(parents=True, exist_ok=True)
+    with tempfile.TemporaryDirectory(prefix="shortsmith-clip-", dir=out.parent) as tmp:
+        ass_path, cmd_path = Path(tmp) / "captions.ass", Path(tmp) / "crop.cmd"
+        ass_path.write_text(build_ass(vo, width=settings.width, height=settings.height, style=style), "utf-8")
+        cmd_path.write_text(sendcmd_script(path), "utf-8")
+        partial = Path(tmp) / ("partial" + out.suffix)
+        t0 = time.perf_counter()
+        run_ffmpeg(clip_command(source, start, duration, path, ass_path, cmd_path, partial, settings),
+                   total_seconds=duration)
+        seconds = time.perf_counter() - t0
+        info = probe(partial)
+        os.replace(partial, out)
+    video = next((s for s in info["streams"] if s.get("codec_type") == "video"), {})
+    return {"path": str(out), "seconds": round(seconds, 2), "duration": float(info["format"].get("duration", 0)),
+            "width": video.get("width"), "height": video.get("height"), "words": sum(len(b.words) for b in vo.beats),
+            "crop_found": path.found}
