@@ -16,7 +16,7 @@ from dataclasses import replace
 from pathlib import Path
 
 from ..model import BeatAudio, Voiceover, WordTiming
-from . import Transcriber, Word, normalise_words
+from . import Transcriber, Transcript, Word, normalise_words
 
 
 def _key(word: str) -> str:
@@ -56,7 +56,7 @@ def align_known_words(known: list[str], heard: list[Word], start: float, end: fl
         j = i
         while j < len(known) and times[j] is None:
             j += 1
-        prev_t = times[i - 1]
+        prev_t = times[i - 1] if i > 0 else None
         next_t = times[j] if j < len(known) else None
         lo = prev_t[1] if prev_t is not None else start
         hi = next_t[0] if next_t is not None else end
@@ -78,13 +78,17 @@ def align_known_words(known: list[str], heard: list[Word], start: float, end: fl
 
 def retime_voiceover(vo: Voiceover, transcriber: Transcriber, *, min_matched: float = 0.6,
                      language: str | None = None) -> tuple[Voiceover, float]:
-    """The voiceover with word times taken from its own audio (one transcription of the whole track).
+    """The voiceover with word times taken from its own audio (one transcription of the whole track)."""
+    return align_voiceover(vo, transcriber.transcribe(Path(vo.wav_path), language=language), min_matched=min_matched)
+
+
+def align_voiceover(vo: Voiceover, transcript: Transcript, *, min_matched: float = 0.6) -> tuple[Voiceover, float]:
+    """``vo`` with each beat's word times from ``transcript`` (of the same audio).
 
     A beat whose words were heard less than ``min_matched`` keeps its timings. Returns the new
     voiceover (``timing_source = "asr-alignment"`` when every beat was re-timed) and the share of
     words heard over all beats.
     """
-    transcript = transcriber.transcribe(Path(vo.wav_path), language=language)
     beats: list[BeatAudio] = []
     heard_total = words_total = 0
     all_retimed = True
