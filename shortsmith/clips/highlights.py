@@ -14,7 +14,8 @@ Short hold on its own (each term is justified where it is computed, in :func:`sc
   pronouns...) leans on what came before and costs;
 - length: a mild preference for 30-45 s (long enough to land a point, short enough to finish).
 
-Then the best non-overlapping candidates are taken greedily. A configured language model may pick
+Then the set of non-overlapping candidates with the highest total score is taken (as many as asked
+for, when the source is long enough: :func:`best_set`). A configured language model may pick
 instead (:func:`shortsmith.clips.llm_pick.pick_with_model`); its choice is checked against the same
 bounds and falls back to this score when it is unusable.
 """
@@ -137,13 +138,42 @@ def choose(transcript: Transcript, count: int, *, min_s: float = MIN_S, max_s: f
         raise InputError(f"the transcript ({transcript.duration:.0f} s, {len(transcript.sentences())} sentences) has "
                          f"no run of whole sentences lasting {min_s:.0f}-{max_s:.0f} s", field="source",
                          fix="use a longer source with speech, or lower the minimum clip length")
-    chosen: list[Highlight] = []
+    chosen = best_set(pool, count)
+    return [pad(h, transcript, lead_s, tail_s) for h in chosen]
+
+
+def best_set(pool: list[Highlight], count: int) -> list[Highlight]:
+    """As many non-overlapping candidates as possible (up to ``count``), with the highest total score.
+
+    Weighted interval scheduling over sentences (dynamic programming), so asking for two clips of a
+    talk whose single best window covers its middle gives two good halves rather than one clip.
+    """
+    n = max(h.last_sentence for h in pool) + 2
+    by_first: dict[int, list[Highlight]] = {}
     for h in pool:
-        if len(chosen) == count:
-            break
-        if all(h.last_sentence < c.first_sentence or h.first_sentence > c.last_sentence for c in chosen):
-            chosen.append(h)
-    return [pad(h, transcript, lead_s, tail_s) for h in sorted(chosen, key=lambda h: h.start)]
+        by_first.setdefault(h.first_sentence, []).append(h)
+    neg = float("-inf")
+    # best[c][i]: the best total of c windows using sentences i.. (neg: impossible)
+    best = [[0.0] * (n + 1)] + [[neg] * (n + 1) for _ in range(count)]
+    pick: dict[tuple[int, int], Highlight | None] = {}
+    for c in range(1, count + 1):
+        for i in range(n - 1, -1, -1):
+            best[c][i], pick[(c, i)] = best[c][i + 1], None
+            for h in by_first.get(i, []):
+                rest = best[c - 1][h.last_sentence + 1]
+                if rest > neg and h.score + rest > best[c][i]:
+                    best[c][i], pick[(c, i)] = h.score + rest, h
+    c = max(k for k in range(count + 1) if best[k][0] > neg)
+    out: list[Highlight] = []
+    i = 0
+    while c > 0 and i < n:
+        h = pick.get((c, i))
+        if h is None:
+            i += 1
+            continue
+        out.append(h)
+        i, c = h.last_sentence + 1, c - 1
+    return out
 
 
 def pad(h: Highlight, transcript: Transcript, lead_s: float, tail_s: float) -> Highlight:
