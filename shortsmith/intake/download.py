@@ -202,7 +202,7 @@ def _attempt(url: str, part: Path, have: int, headers: dict[str, str], limits: L
         err: _Transient | None = None
         with open(part, "ab" if resuming else "wb") as out:
             try:
-                for chunk in resp.stream(CHUNK):
+                while chunk := resp.read1(CHUNK):  # what has arrived, so a cut keeps every byte received
                     size += len(chunk)
                     if size > limits.max_bytes:
                         raise InputError(f"the download passed the cap of {limits.max_bytes / 1e6:.1f} MB and was "

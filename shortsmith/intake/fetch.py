@@ -41,7 +41,7 @@ def fetch_reference(source: str, dest_dir: Path, *, rights: str = "", limits: dl
             meta["title"] = Path(src.key).stem
         else:
             meta = _fetch_http(src.raw, raw, limits, breaker, log)
-        facts = media.inspect(raw, max_duration_s=limits.max_duration_s)
+        facts = media.inspect(raw, max_duration_s=limits.max_duration_s, name=_display_name(source))
         final = dest_dir / (MEDIA_STEM + EXTENSIONS.get(facts["content_type"], ".bin"))
         for old in dest_dir.glob(MEDIA_STEM + ".*"):
             if old != final:
@@ -64,6 +64,11 @@ def fetch_reference(source: str, dest_dir: Path, *, rights: str = "", limits: dl
         sha256=media.sha256_of(final),
         content_type=str(facts["content_type"]),
     )
+
+
+def _display_name(source: str) -> str:
+    tail = urlsplit(source).path if "://" in source else source
+    return Path(unquote(tail)).name or source[:80]
 
 
 def _copy_local(path: Path | None, dest: Path, limits: dl.Limits) -> None:

@@ -57,34 +57,39 @@ def sha256_of(path: Path) -> str:
     return h.hexdigest()
 
 
-def inspect(path: Path, *, max_duration_s: float) -> dict:
+def inspect(path: Path, *, max_duration_s: float, name: str = "") -> dict:
     """Content type, duration, size and picture of a media file; raises a clear error when it is
     not media we can use (HTML, a corrupt or truncated file, no audio, over the duration cap)."""
+    name = name or path.name
     ctype = sniff(path)
     if ctype == "text/html":
-        raise InputError(f"{path.name} is a web page, not a media file", field="source",
+        raise InputError(f"{name} is a web page, not a media file", field="source",
                          fix="give the page's URL (yt-dlp reads the video from it) or the media file itself")
     if not ctype:
-        raise MediaError(f"{path.name} is not a media file this program reads (unknown bytes at its start)",
+        raise MediaError(f"{name} is not a media file this program reads (unknown bytes at its start)",
                          field="source", fix="give an MP4, MOV, WebM/MKV, MP3, M4A, WAV, OGG or FLAC file")
     try:
         info = probe(path)
     except MediaError as exc:
-        raise MediaError(f"{path.name} looks like {ctype} but cannot be read: {exc.message}", field="source",
+        raise MediaError(f"{name} looks like {ctype} but cannot be read: {exc.message}", field="source",
                          fix="the file is corrupt or truncated; download it again or give another copy") from None
     streams = info.get("streams") or []
+    if not streams:
+        raise MediaError(f"{name} looks like {ctype} but cannot be read: ffprobe finds no streams in it",
+                         field="source", fix="the file is corrupt or truncated; download it again or give "
+                         "another copy")
     video = next((s for s in streams if s.get("codec_type") == "video"
                   and not (s.get("disposition") or {}).get("attached_pic")), None)
     audio = next((s for s in streams if s.get("codec_type") == "audio"), None)
     if audio is None:
-        raise MediaError(f"{path.name} has no audio stream, so there is nothing to transcribe", field="source",
+        raise MediaError(f"{name} has no audio stream, so there is nothing to transcribe", field="source",
                          fix="give a video or audio file with sound")
     try:
         duration = float(info["format"].get("duration") or audio.get("duration") or 0)
     except (TypeError, ValueError):
         duration = 0.0
     if duration <= 0:
-        raise MediaError(f"{path.name} has no readable duration", field="source",
+        raise MediaError(f"{name} has no readable duration", field="source",
                          fix="the file is probably truncated; download it again")
     if duration > max_duration_s:
         raise InputError(f"the media is {duration / 60:.1f} min long, over the cap of {max_duration_s / 60:.0f} min",

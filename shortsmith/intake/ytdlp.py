@@ -23,7 +23,8 @@ from ..ffmpeg import ffmpeg_path
 from . import download as dl
 
 FORMAT = ("best[acodec!=none][vcodec!=none][protocol^=http][protocol!*=dash]/"
-          "best[acodec!=none][protocol^=http][protocol!*=dash]")
+          "best[acodec!=none][protocol^=http][protocol!*=dash]/"
+          "best[protocol^=http][protocol!*=dash]")  # a page's <video> states no codecs; the probe checks for sound
 
 
 class SafeRH(RequestHandler):

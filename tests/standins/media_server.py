@@ -137,6 +137,7 @@ class MediaServer(StandIn):
             return pair
 
         self.server.get_request = counted  # type: ignore[method-assign]
+        self.server.handle_error = lambda request, address: None  # type: ignore[method-assign]  # clients that hang up
 
     def add(self, path: str, data: bytes | Path, content_type: str = "video/mp4") -> str:
         self.files[path] = Path(data).read_bytes() if isinstance(data, Path) else data
