@@ -11,6 +11,7 @@ from __future__ import annotations
 
 from dataclasses import asdict, dataclass
 from pathlib import Path
+from typing import Any
 
 
 @dataclass
@@ -39,13 +40,14 @@ class ReferenceMedia:
         return cls(**{k: data[k] for k in cls.__dataclass_fields__})
 
 
-def fetch_reference(source: str, dest_dir: Path, *, rights: str = "") -> ReferenceMedia:
+def fetch_reference(source: str, dest_dir: Path, *, rights: str = "", **options: Any) -> ReferenceMedia:
     """Fetch ``source`` into ``dest_dir`` (streamed, size/duration capped, committed only when
-    complete) and describe it. Raises ``InputError`` naming the problem for unsafe or unusable
+    complete) and describe it. ``options``: ``limits`` (download.Limits), ``breaker`` (a per-host
+    resilience.CircuitBreaker), ``s3_client``, ``log``. Raises ``InputError`` naming the problem for unsafe or unusable
     sources, ``MediaError`` for a file that is not readable media."""
     from .fetch import fetch_reference as _fetch
 
-    return _fetch(source, Path(dest_dir), rights=rights)
+    return _fetch(source, Path(dest_dir), rights=rights, **options)
 
 
 __all__ = ["ReferenceMedia", "fetch_reference"]

@@ -36,13 +36,14 @@ def licence_allows_reuse(licence: str) -> bool:
     return bool(_REUSABLE.search(text))
 
 
-def publish_refusal(rights: str, licence: str, uploader: str = "", source: str = "") -> str | None:
-    """None when clips may be published, else the message that stops the publish step."""
+def publish_refusal(rights: str, licence: str, uploader: str = "", source: str = "") -> tuple[str, str] | None:
+    """None when clips may be published, else (message, fix) for the error that stops the publish step."""
     if normalise_rights(rights) == "owned" or licence_allows_reuse(licence):
         return None
-    what = f"{source} by {uploader}" if uploader else source or "the reference"
+    what = f"{source} (uploader: {uploader})" if uploader else source or "the reference"
     stated = f"its licence is {licence!r}" if licence else "it states no licence"
     return (f"clips of {what} are not published: {stated}, which does not allow reuse, and the source is not "
-            "declared your own. Fix: if you own it, fetch it again with rights 'owned' "
-            "(shortsmith clip SOURCE --rights owned, or 'rights: owned' in the inbox line); otherwise use a source "
-            "under a reuse licence (CC BY, CC BY-SA, CC0, public domain)")
+            "declared your own",
+            "if the source is yours, declare it: shortsmith clip SOURCE --channel NAME --rights owned (or "
+            "'rights: owned' on the inbox line); otherwise use a source under a reuse licence (CC BY, CC BY-SA, "
+            "CC0, public domain)")
