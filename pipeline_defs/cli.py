@@ -5,6 +5,8 @@
     shortsmith add --channel curious-minds --topic "How bees make honey"   # partition only
     shortsmith backfill --from voiceovers --channel curious-minds          # voiceovers* for a channel
     shortsmith youtube-auth --channel curious-minds    # authorize uploads once (writes the 0600 token file)
+    shortsmith transcribe talk.mp4                     # fetch (URL, page, s3://, file) and transcribe
+    shortsmith clip https://example.com/talk --channel curious-minds --count 3 --rights owned
 
 Runs are recorded in the Dagster instance at $DAGSTER_HOME (default .shortsmith/dagster_home),
 so they show up in `dagster dev` started with the same DAGSTER_HOME.
@@ -296,13 +298,20 @@ def main(argv: list[str] | None = None) -> int:
     y.add_argument("--no-browser", action="store_true", help="print the consent URL instead of opening a browser")
     from studio.cli import add_parsers as studio_parsers
 
+    from .references_cli import add_parsers as reference_parsers
+
     studio_parsers(sub)
+    reference_parsers(sub)  # transcribe, clip
     args = parser.parse_args(argv)
     try:
         if args.command in ("studio", "studio-key"):
             from studio.cli import run as studio_run
 
             return studio_run(args)
+        if args.command in ("transcribe", "clip"):
+            from .references_cli import run as references_run
+
+            return references_run(args)
         if args.command == "costs":
             return run_costs(args.channel, args.day, args.json)
         if args.command == "video":

@@ -37,6 +37,17 @@ def _require_validated(step: StageStep) -> None:
     step.upstream(THUMBNAIL)
 
 
+def _require_rights(step: StageStep) -> None:
+    """A clip cut from a reference is published only when the source is the user's own or its licence
+    allows reuse (shortsmith.intake.rights); other videos have no reference and pass."""
+    from shortsmith.intake.references import reference_of, refusal_to_publish
+
+    reference = reference_of(step.store, step.partition)
+    refusal = refusal_to_publish(step.store, reference) if reference else None
+    if refusal is not None:
+        raise ValidationFailed(refusal[0], field="rights", fix=refusal[1])
+
+
 def _already_published(context, publisher, ch, partition: str) -> bool:
     if publisher.uses_youtube(ch):
         return UploadRecords(context.instance).get(partition).get("status") == "done"
@@ -157,8 +168,10 @@ def published_uploads(context: dg.AssetExecutionContext, channels: ChannelsResou
                       publisher: Publisher) -> dg.MaterializeResult:
     step = StageStep(context, channels, storage, PUBLISHED)
     store, partition, ch = step.store, step.partition, step.channel
-    held = hold_for_review(context, ch, partition, already_published=_already_published(context, publisher, ch,
-                                                                                         partition))
+    already = _already_published(context, publisher, ch, partition)
+    if not already:
+        _require_rights(step)  # before review: a clip without reuse rights is never offered for approval
+    held = hold_for_review(context, ch, partition, already_published=already)
     if held is not None:
         return held
     if publisher.uses_youtube(ch):
