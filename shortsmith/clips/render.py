@@ -27,7 +27,7 @@ from ..transcribe import Transcript
 from .reframe import CropPath, sendcmd_script
 
 
-def clip_voiceover(transcript: Transcript, start: float, end: float) -> Voiceover:
+def segment_voiceover(transcript: Transcript, start: float, end: float) -> Voiceover:
     """The transcript's words inside [start, end] as a Voiceover timed from the clip's start (one beat a sentence)."""
     beats: list[BeatAudio] = []
     for s in transcript.sentences():
@@ -41,37 +41,63 @@ def clip_voiceover(transcript: Transcript, start: float, end: float) -> Voiceove
                      engine=f"transcript:{transcript.provider}:{transcript.model}", timing_source="transcript")
 
 
+def measure_loudness(source: Path, start: float, duration: float) -> dict | None:
+    """The first pass of two-pass ``loudnorm``: the segment's measured loudness (None if unreadable)."""
+    import json
+    import re
+
+    log = run_ffmpeg(["-ss", f"{start:.3f}", "-t", f"{duration:.3f}", "-i", str(source), "-map", "0:a:0", "-af",
+                      "loudnorm=I=-14:TP=-1.5:LRA=11:print_format=json", "-f", "null", "-"])
+    found = re.search(r"\{[^{}]*\"input_i\"[^{}]*\}", log, re.S)
+    if not found:
+        return None
+    data = json.loads(found.group(0))
+    return data if data.get("input_i") not in ("-inf", "inf") else None
+
+
 def clip_command(source: Path, start: float, duration: float, path: CropPath, ass_path: Path, cmd_path: Path,
-                 out: Path, settings: RenderSettings) -> list[str]:
+                 out: Path, settings: RenderSettings, measured: dict | None = None) -> list[str]:
+    tp = settings.true_peak_db - 0.5
+    loudnorm = f"loudnorm=I={settings.target_lufs}:TP={tp}:LRA=11"
+    if measured:  # the second pass: a linear gain to the target
+        loudnorm += (f":measured_I={measured['input_i']}:measured_TP={measured['input_tp']}"
+                     f":measured_LRA={measured['input_lra']}:measured_thresh={measured['input_thresh']}"
+                     f":offset={measured['target_offset']}:linear=true")
     graph = (f"[0:v]sendcmd=f={filter_value(cmd_path)},"
              f"crop@reframe=w={path.crop_w}:h={path.crop_h}:x={path.xs[0]}:y={(path.src_h - path.crop_h) // 2},"
              f"scale={settings.width}:{settings.height}:flags=lanczos,setsar=1,fps={settings.fps},"
              f"ass=filename={filter_value(ass_path)}:fontsdir={filter_value(FONTS_DIR)},format=yuv420p[v];"
-             f"[0:a]aresample={settings.sample_rate},loudnorm=I={settings.target_lufs}:TP={settings.true_peak_db - 0.5}"
-             f":LRA=11,aresample={settings.sample_rate}[a]")
+             f"[0:a]aresample={settings.sample_rate},{loudnorm},aresample={settings.sample_rate}[a]")
     return ["-y", "-ss", f"{start:.3f}", "-t", f"{duration:.3f}", "-i", str(source), "-filter_complex", graph,
             "-map", "[v]", "-map", "[a]", *video_codec_args("libx264", preset=settings.preset, crf=settings.crf),
             "-c:a", "aac", "-b:a", settings.audio_bitrate, "-ar", str(settings.sample_rate), "-ac", "2",
             "-movflags", "+faststart", "-t", f"{duration:.3f}", str(out)]
 
 
-def render_clip(source: Path, transcript: Transcript, start: float, end: float, path: CropPath, out: Path, *,
-                settings: RenderSettings | None = None, style: CaptionStyle | None = None) -> dict:
-    """Render ``source[start:end]`` as a captioned 9:16 Short at ``out`` (atomically); returns figures."""
+def render_clip(source: Path, transcript: Transcript | Voiceover, start: float, end: float, path: CropPath, out: Path,
+                *, settings: RenderSettings | None = None, style: CaptionStyle | None = None,
+                ass_path: Path | None = None) -> dict:
+    """Render ``source[start:end]`` as a captioned 9:16 Short at ``out`` (atomically); returns figures.
+
+    The captions are the transcript's words in the segment (or a clip Voiceover's), or a ready ASS file
+    (``ass_path``, the captions stage's)."""
     settings = settings or RenderSettings()
     duration = round(end - start, 3)
-    vo = clip_voiceover(transcript, start, end)
+    vo = segment_voiceover(transcript, start, end) if isinstance(transcript, Transcript) else transcript
     if not vo.beats:
         raise MediaError(f"no transcript words between {start:.1f} s and {end:.1f} s", field="clip",
                          fix="choose a segment with speech (re-run the transcription if the source changed)")
     out.parent.mkdir(parents=True, exist_ok=True)
     with tempfile.TemporaryDirectory(prefix="shortsmith-clip-", dir=out.parent) as tmp:
-        ass_path, cmd_path = Path(tmp) / "captions.ass", Path(tmp) / "crop.cmd"
-        ass_path.write_text(build_ass(vo, width=settings.width, height=settings.height, style=style), "utf-8")
+        cmd_path = Path(tmp) / "crop.cmd"
+        if ass_path is None:
+            ass_path = Path(tmp) / "captions.ass"
+            ass_path.write_text(build_ass(vo, width=settings.width, height=settings.height, style=style), "utf-8")
         cmd_path.write_text(sendcmd_script(path), "utf-8")
         partial = Path(tmp) / ("partial" + out.suffix)
         t0 = time.perf_counter()
-        run_ffmpeg(clip_command(source, start, duration, path, ass_path, cmd_path, partial, settings),
+        measured = measure_loudness(source, start, duration)
+        run_ffmpeg(clip_command(source, start, duration, path, ass_path, cmd_path, partial, settings, measured),
                    total_seconds=duration)
         seconds = time.perf_counter() - t0
         info = probe(partial)

@@ -77,7 +77,7 @@ def test_crop_follows_a_moving_face_and_centres_without_one(talk):
 
 @pytest.mark.slow
 def test_rendered_clip_is_a_captioned_vertical_short(talk, local_transcript, tmp_path):
-    from shortsmith.clips.render import clip_voiceover, render_clip
+    from shortsmith.clips.render import render_clip, segment_voiceover
     from shortsmith.render.settings import RenderSettings
 
     t = local_transcript
@@ -92,7 +92,7 @@ def test_rendered_clip_is_a_captioned_vertical_short(talk, local_transcript, tmp
     assert (v["width"], v["height"]) == (1080, 1920) and any(s["codec_type"] == "audio" for s in p["streams"])
     assert abs(float(p["format"]["duration"]) - h.duration) < 0.15
     assert list(tmp_path.iterdir()) == [out]  # no temporary left behind
-    vo = clip_voiceover(t, h.start, h.end)
+    vo = segment_voiceover(t, h.start, h.end)
     words = [w for b in vo.beats for w in b.words]
     assert [w.word for w in words] == [w.word for w in t.words if h.start <= w.start < h.end]
     # at a spoken word the caption band holds the highlight colour (#f59e0b); none at the top of the frame
