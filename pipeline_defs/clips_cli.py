@@ -46,7 +46,7 @@ def plan_clips(store, instance, channel, reference: str, count: int, *, log=prin
         store.write_record("requests", key, {**clip_record(channel.name, reference, i, h, title),
                                              "requested_at": utcnow().isoformat()})
         if not instance.has_dynamic_partition(videos_partitions.name, key):
-            Ledger(instance).record_requested(channel.name, local_day(utcnow(), channel.timezone), "clip", key, title)
+            Ledger(instance).record_requested(channel.name, local_day(utcnow(), channel.timezone), "cli", key, title)
             instance.add_dynamic_partitions(videos_partitions.name, [key])
         log(f"clip {i}: {h.start:.1f}-{h.end:.1f} s (score {h.score:.2f}) -> {key}: {title!r}")
         keys.append(key)
@@ -78,7 +78,7 @@ def run_clip(args: argparse.Namespace) -> int:
     for clip in keys:
         with RunGuard(instance):
             result = job.execute_in_process(partition_key=clip, instance=instance, raise_on_error=False,
-                                            run_config=QUIET_CONSOLE, tags={**run_tags(clip, "clip"), **process_tags()})
+                                            run_config=QUIET_CONSOLE, tags={**run_tags(clip, "cli"), **process_tags()})
         for ev in result.get_asset_check_evaluations():
             if not ev.passed:
                 print(f"CHECK FAILED {clip} {ev.asset_check_key.name}: {ev.description}", file=sys.stderr)

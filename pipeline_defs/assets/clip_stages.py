@@ -92,7 +92,8 @@ def clip_scenes(step: StageStep, clip: ClipRequest, size: tuple[int, int]) -> No
     if not ref.has_video or not ref.width:
         raise InputError(f"{clip.reference} has no picture to cut a Short from", field="source",
                          fix="use a video source (an audio-only source can only be transcribed)")
-    vo, _ = step.voiceover()
+    transcript, _ = _transcript(step, clip)
+    vo = clip_voiceover(transcript, clip, "", 48000)  # the beats' times (the voice stage runs beside this one)
     started = time.perf_counter()
     duration = clip.end - clip.start
     path = crop_path(detect_faces(Path(ref.path), clip.start, duration, ref.width, ref.height),

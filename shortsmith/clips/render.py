@@ -57,19 +57,21 @@ def measure_loudness(source: Path, start: float, duration: float) -> dict | None
 
 def clip_command(source: Path, start: float, duration: float, path: CropPath, ass_path: Path, cmd_path: Path,
                  out: Path, settings: RenderSettings, measured: dict | None = None) -> list[str]:
-    tp = settings.true_peak_db - 0.5
-    loudnorm = f"loudnorm=I={settings.target_lufs}:TP={tp}:LRA=11"
-    if measured:  # the second pass: a linear gain to the target
-        loudnorm += (f":measured_I={measured['input_i']}:measured_TP={measured['input_tp']}"
-                     f":measured_LRA={measured['input_lra']}:measured_thresh={measured['input_thresh']}"
-                     f":offset={measured['target_offset']}:linear=true")
+    # one gain to the target (measured in the first pass), then a limiter for the peaks: a linear change,
+    # so speech keeps its dynamics (single-pass loudnorm on speech with high peaks lands 2-3 LU low)
+    gain = settings.target_lufs - float(measured["input_i"]) if measured else 0.0
+    limit = 10 ** ((settings.true_peak_db - 1.5) / 20)
+    loudness = f"volume={gain:.2f}dB,alimiter=limit={limit:.5f}:attack=5:release=80:level=0:latency=1"
     graph = (f"[0:v]sendcmd=f={filter_value(cmd_path)},"
              f"crop@reframe=w={path.crop_w}:h={path.crop_h}:x={path.xs[0]}:y={(path.src_h - path.crop_h) // 2},"
-             f"scale={settings.width}:{settings.height}:flags=lanczos,setsar=1,fps={settings.fps},"
-             f"ass=filename={filter_value(ass_path)}:fontsdir={filter_value(FONTS_DIR)},format=yuv420p[v];"
-             f"[0:a]aresample={settings.sample_rate},{loudnorm},aresample={settings.sample_rate}[a]")
+             f"scale={settings.width}:{settings.height}:flags=lanczos+accurate_rnd:out_color_matrix=bt709:out_range=tv,"
+             f"setsar=1,fps={settings.fps},"
+             f"ass=filename={filter_value(ass_path)}:fontsdir={filter_value(FONTS_DIR)},format=yuv420p,"
+             f"setparams=field_mode=prog:range=tv:color_primaries=bt709:color_trc=bt709:colorspace=bt709[v];"
+             f"[0:a]aresample={settings.sample_rate},{loudness}[a]")
     return ["-y", "-ss", f"{start:.3f}", "-t", f"{duration:.3f}", "-i", str(source), "-filter_complex", graph,
             "-map", "[v]", "-map", "[a]", *video_codec_args("libx264", preset=settings.preset, crf=settings.crf),
+            "-color_primaries", "bt709", "-color_trc", "bt709", "-colorspace", "bt709",
             "-c:a", "aac", "-b:a", settings.audio_bitrate, "-ar", str(settings.sample_rate), "-ac", "2",
             "-movflags", "+faststart", "-t", f"{duration:.3f}", str(out)]
 

@@ -92,6 +92,10 @@ def test_rendered_clip_is_a_captioned_vertical_short(talk, local_transcript, tmp
     assert (v["width"], v["height"]) == (1080, 1920) and any(s["codec_type"] == "audio" for s in p["streams"])
     assert abs(float(p["format"]["duration"]) - h.duration) < 0.15
     assert list(tmp_path.iterdir()) == [out]  # no temporary left behind
+    from shortsmith.validate import check_video
+
+    failed = [o for o in check_video(out, width=1080, height=1920, max_duration_s=60) if not o.passed]
+    assert not failed, failed  # the checks every Short passes: codecs and colour tags, loudness, size
     vo = segment_voiceover(t, h.start, h.end)
     words = [w for b in vo.beats for w in b.words]
     assert [w.word for w in words] == [w.word for w in t.words if h.start <= w.start < h.end]
