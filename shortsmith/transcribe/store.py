@@ -12,7 +12,7 @@ from . import Transcript
 
 STAGE = "transcript"
 FILE = "transcript.json"
-VERSION = "transcript-v1"
+VERSION = "transcript-v2"  # v2: transcript.txt beside the JSON
 
 
 def load_transcript(store: MediaStore, key: str) -> Transcript | None:

@@ -85,7 +85,7 @@ def test_rendered_clip_is_a_captioned_vertical_short(talk, local_transcript, tmp
     path = crop_path(detect_faces(talk["mp4"], h.start, h.duration, 1280, 720), src_w=1280, src_h=720,
                      duration=h.duration)
     out = tmp_path / "clip.mp4"
-    info = render_clip(talk["mp4"], t, h.start, h.end, path, out, settings=RenderSettings(preset="ultrafast"))
+    info = render_clip(talk["mp4"], t, h.start, h.end, path, out, settings=RenderSettings(preset="superfast"))
     print(f"\nclip {h.duration:.1f} s rendered in {info['seconds']} s")
     p = probe(out)
     v = next(s for s in p["streams"] if s["codec_type"] == "video")
