@@ -12,6 +12,7 @@ from .resources.music_provider import SynthMusicProvider
 from .resources.publisher import publisher_from_env
 from .resources.renderer import RendererSettings
 from .resources.script_writer import ScriptWriters
+from .resources.transcriber import Transcribers
 from .resources.storage import storage_from_env
 from .resources.trend_source import TrendSources
 from .resources.voice import VoiceProviders
@@ -22,7 +23,8 @@ def provider_resources(s: settings.Settings) -> dict:
     a cloud provider is configured when its key or switch is set (README "Cloud providers")."""
     return {
         "trend_source": TrendSources.from_settings(s.providers),  # offline; google_trends, youtube
-        "script_writer": ScriptWriters.from_settings(s.providers),  # offline; openai, local
+        "script_writer": ScriptWriters.from_settings(s.providers),
+        "transcriber": Transcribers.from_settings(s.providers),  # local (bundled whisper), openai  # offline; openai, local
         "voice": VoiceProviders.from_settings(s.providers.elevenlabs),  # piper; elevenlabs
         "images": VisualProviders.from_settings(s.providers),  # procedural; pexels, openai, diffusers
         "music_provider": SynthMusicProvider(),

@@ -99,12 +99,15 @@ def run_transcribe(args: argparse.Namespace) -> int:
 
 def _transcript_json(store, key: str) -> dict | None:
     """The transcript as ``{"source", "language", "duration", "words": [{"word", "start", "end"}]}``."""
-    return None  # wired to the transcripts asset (part B of issue 14)
+    from shortsmith.transcribe.store import transcript_json
+
+    return transcript_json(store, key)
 
 
 def run_clip(args: argparse.Namespace) -> int:
-    print("error: clip partitions are not wired yet", file=sys.stderr)
-    return 2
+    from .clips_cli import run_clip as make_clips  # highlights -> one video partition per clip (part B)
+
+    return make_clips(args)
 
 
 def run(args: argparse.Namespace) -> int:

@@ -297,6 +297,7 @@ class SqliteRateLimiter:
 DEFAULT_PRICES: dict[str, dict[str, float]] = {
     "openai-chat": {"input_token": 0.15 / 1e6, "output_token": 0.60 / 1e6},  # gpt-4o-mini
     "openai-images": {"image": 0.042},  # gpt-image-1 / dall-e-3 portrait, standard quality
+    "openai-transcribe": {"minute": 0.006},  # whisper-1, per minute of audio
     "elevenlabs": {"character": 0.00018},  # Creator plan overage, per character
     "pexels": {"request": 0.0},  # free API
     "google-trends": {"request": 0.0},

@@ -15,6 +15,7 @@ from ..resources.channels import ChannelsResource
 from ..resources.renderer import RendererSettings
 from ..resources.storage import MediaStorage
 from .captions import captions
+from .clip_stages import clip_of, clip_render
 from .music import music
 from .scene_images import scene_files, scene_images
 from .stage import CAPTIONS, MUSIC, SCENES, SCRIPT, VIDEO, VOICE, StageStep, stage_asset, stage_cost
@@ -83,7 +84,11 @@ def assembled_videos(context: dg.AssetExecutionContext, channels: ChannelsResour
         started = time.perf_counter()
         with step.write() as w:
             # loudness is measured once, by check_video below
-            report = render_video(inputs, settings, w.path("video.mp4"), progress=progress, measure_output=False)
+            if (clip := clip_of(step)) is not None:  # one graph: cut, follow the subject, caption (issue 14)
+                report = clip_render(step, clip, w.path("video.mp4"), inputs.ass_path, settings)
+            else:
+                report = render_video(inputs, settings, w.path("video.mp4"), progress=progress,
+                                      measure_output=False)
             render_s = time.perf_counter() - started
             outcomes = check_video(w.path("video.mp4"), width=settings.width, height=settings.height,
                                    max_duration_s=ch.max_video_seconds)

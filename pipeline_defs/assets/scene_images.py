@@ -21,6 +21,7 @@ from ..resources.channels import ChannelsResource
 from ..resources.images import VisualProviders
 from ..resources.renderer import RendererSettings
 from ..resources.storage import MediaStorage
+from .clip_stages import clip_of, clip_scenes
 from .stage import SCENES, StageStep, stage_asset
 from .video_scripts import video_scripts
 
@@ -63,7 +64,9 @@ def scene_images(context: dg.AssetExecutionContext, channels: ChannelsResource, 
     size = (renderer.width, renderer.height)
     style = ch.style
     chain = {name: (images.get(name).describe() if images.get(name) else None) for name in ch.providers.visuals}
-    if not step.reuse([b.__dict__ for b in script.beats], style.__dict__, size, chain,
+    if (clip := clip_of(step)) is not None:  # a clip's picture is the source's, reframed (issue 14)
+        clip_scenes(step, clip, size)
+    elif not step.reuse([b.__dict__ for b in script.beats], style.__dict__, size, chain,
                       what=f"{len(script.beats)} scenes"):
         run = step.run
         started = time.perf_counter()

@@ -13,6 +13,7 @@ from shortsmith.sources import source_digest
 from ..resources.channels import ChannelsResource
 from ..resources.script_writer import ScriptWriters
 from ..resources.storage import MediaStorage
+from .clip_stages import clip_of, clip_script_result
 from .stage import SCRIPT, StageStep, stage_asset
 from .trending_topics import trending_topics
 
@@ -30,6 +31,8 @@ from .trending_topics import trending_topics
 def video_scripts(context: dg.AssetExecutionContext, channels: ChannelsResource, storage: MediaStorage,
                   script_writer: ScriptWriters):
     step = StageStep(context, channels, storage, SCRIPT)
+    if (clip := clip_of(step)) is not None:  # a clip of a reference: its script is the transcript's (issue 14)
+        return clip_script_result(step, clip)
     video, ch = step.video, step.channel
     # A narrative from the inbox is the script's own words; otherwise the channel's script writer
     # chain writes it (providers.script, e.g. [openai, offline]).

@@ -12,6 +12,7 @@ from ..executors import GPU_OP_TAGS
 from ..resources.channels import ChannelsResource
 from ..resources.storage import MediaStorage
 from ..resources.voice import VoiceProviders
+from .clip_stages import clip_of, clip_voice
 from .stage import VOICE, StageStep, md_table, stage_asset
 from .video_scripts import video_scripts
 
@@ -33,7 +34,9 @@ def voiceovers(context: dg.AssetExecutionContext, channels: ChannelsResource, st
     script, script_manifest = step.script()
     # the channel's voice chain (providers.voice, e.g. [elevenlabs, piper]) and each configured voice
     chain = {name: (voice.get(name).describe(ch.voice) if voice.get(name) else None) for name in ch.providers.voice}
-    if not step.reuse(script_manifest["fingerprint"], chain, what="voiceover"):
+    if (clip := clip_of(step)) is not None:  # a clip speaks with the source's own sound (issue 14)
+        clip_voice(step, clip, script_manifest["fingerprint"])
+    elif not step.reuse(script_manifest["fingerprint"], chain, what="voiceover"):
         run = step.run
         started = time.perf_counter()
         with step.write() as w:
