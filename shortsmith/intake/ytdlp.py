@@ -133,10 +133,10 @@ def extract(url: str, limits: dl.Limits) -> dict:
         entries = [e for e in info["entries"] if e]
         if not entries:
             raise InputError(f"the page at {url[:100]} lists no videos", field="source", fix="give one video's URL")
-        page_title = info.get("title") or ""
         info = entries[0]
-        if len(entries) == 1 and page_title and str(info.get("title", "")).endswith(" (1)"):
-            info["title"] = page_title  # the generic extractor numbers the only video of a page
+    title = str(info.get("title") or "")
+    if info.get("extractor_key") in ("Generic", "HTML5MediaEmbed") and title.endswith(" (1)") and str(info.get("id", "")).endswith("-1"):
+        info["title"] = title[:-4]  # the generic extractor numbers a page's videos, even its only one
     if not info.get("url"):
         raise InputError(f"yt-dlp found no single media URL at {url[:100]}", field="source",
                          fix="give the media file's own URL")
