@@ -27,6 +27,9 @@ def handle_url_file(f, inbox, channels, store, rejected_cls) -> tuple[str, str, 
         text = raw.decode("utf-8-sig")
     except UnicodeDecodeError as exc:
         raise rejected_cls(f"it is not UTF-8 text (byte {exc.start})", "save the file as UTF-8") from None
+    if "://" not in text:  # a text file that names no URL: neither a narrative nor a URL line
+        raise rejected_cls("it is not a markdown file, and it has no URL line",
+                           "save a narrative as a .md file, or put a video's URL on the first line of a .url/.txt file")
     try:
         req = parse_url_file(text, name=f.name)
         if req.channel:

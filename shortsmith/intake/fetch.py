@@ -35,10 +35,10 @@ def fetch_reference(source: str, dest_dir: Path, *, rights: str = "", limits: dl
     try:
         if src.kind == "file":
             _copy_local(src.path, raw, limits)
-            meta["title"] = Path(src.path or "").stem
+            meta["fallback_title"] = Path(src.path or "").stem
         elif src.kind == "s3":
             _copy_s3(src.bucket, src.key, raw, limits, s3_client)
-            meta["title"] = Path(src.key).stem
+            meta["fallback_title"] = Path(src.key).stem
         else:
             meta = _fetch_http(src.raw, raw, limits, breaker, log)
         facts = media.inspect(raw, max_duration_s=limits.max_duration_s, name=_display_name(source))
@@ -52,7 +52,7 @@ def fetch_reference(source: str, dest_dir: Path, *, rights: str = "", limits: dl
     return ReferenceMedia(
         source=source,
         path=str(final),
-        title=str(meta.get("title") or facts["title"] or final.stem),
+        title=str(meta.get("title") or facts["title"] or meta.get("fallback_title") or final.stem),
         duration=float(facts["duration"]),
         uploader=str(meta.get("uploader") or facts["uploader"] or ""),
         licence=str(meta.get("license") or facts["licence"] or ""),
@@ -123,7 +123,7 @@ def _fetch_http(url: str, dest: Path, limits: dl.Limits, breaker: CircuitBreaker
         got = dl.download(url, dest, limits=limits, breaker=breaker, log=log)
         if media.sniff(dest) != "text/html":
             name = Path(unquote(urlsplit(got.url).path)).stem
-            return {"title": name}
+            return {"fallback_title": name}
         dest.unlink(missing_ok=True)
     info = ytdlp.extract(url, limits)
     duration = info.get("duration")

@@ -134,6 +134,9 @@ def extract(url: str, limits: dl.Limits) -> dict:
         if not entries:
             raise InputError(f"the page at {url[:100]} lists no videos", field="source", fix="give one video's URL")
         info = entries[0]
+    title = str(info.get("title") or "")
+    if info.get("extractor_key") in ("Generic", "HTML5MediaEmbed") and title.endswith(" (1)") and str(info.get("id", "")).endswith("-1"):
+        info["title"] = title[:-4]  # the generic extractor numbers a page's videos, even its only one
     if not info.get("url"):
         raise InputError(f"yt-dlp found no single media URL at {url[:100]}", field="source",
                          fix="give the media file's own URL")

@@ -234,3 +234,24 @@ def test_local_file_and_file_url(clip, tmp_path):
         fetch_reference(str(tmp_path / "missing.mp4"), tmp_path / "c")
     with pytest.raises(InputError, match="rights 'mine' is not known"):
         fetch_reference(str(clip), tmp_path / "d", rights="mine")
+
+
+def test_an_s3_object_is_streamed_in_and_a_missing_one_named(clip, tmp_path, monkeypatch):
+    import boto3
+    import moto
+
+    monkeypatch.setenv("AWS_ACCESS_KEY_ID", "testing")
+    monkeypatch.setenv("AWS_SECRET_ACCESS_KEY", "testing")
+    monkeypatch.setenv("AWS_DEFAULT_REGION", "us-east-1")
+    with moto.mock_aws():
+        client = boto3.client("s3", region_name="us-east-1")
+        client.create_bucket(Bucket="talks")
+        client.upload_file(str(clip), "talks", "2026/bees talk.mp4")
+        ref = fetch("s3://talks/2026/bees%20talk.mp4", tmp_path / "out", s3_client=client)
+        assert ref.sha256 == sha256_of(clip) and ref.title == "bees talk"
+        with pytest.raises(InputError, match=r"s3://talks/2026/missing\.mp4 does not exist"):
+            fetch("s3://talks/2026/missing.mp4", tmp_path / "out2", s3_client=client)
+        with pytest.raises(InputError, match="over the cap"):
+            fetch("s3://talks/2026/bees%20talk.mp4", tmp_path / "out3", s3_client=client,
+                  limits=dl.Limits(max_bytes=1000))
+    assert leftovers(tmp_path / "out2") == [] and leftovers(tmp_path / "out3") == []

@@ -1,9 +1,8 @@
-"""A generated talk and a loopback media server for the reference-media tests (issue 14).
+"""A loopback media server for the reference-media tests (issue 14), and a quick test clip.
 
-``make_talk(dir)``: about two minutes of Piper speech of :data:`TALK` (known text, known word
-times) over a moving 1280x720 picture, as ``talk.mp4`` (H.264 + AAC, faststart) plus the
-voice's ``talk.wav`` and ``words.json``. ``make_clip(dir)``: a three-second tone over a small
-test picture, for tests that need any valid media quickly.
+``make_clip(path)``: a three-second tone over a small test picture, for tests that need any
+valid media quickly. (The generated talk, Piper speech over a moving 1280x720 picture with a
+face, is ``tests/transcribe/talk.py``; its session fixture lives in tests/transcribe/conftest.py.)
 
 ``MediaServer`` serves files from memory on 127.0.0.1 with what real media hosts do: byte
 ranges (``Accept-Ranges``, ``206``, ``If-Range`` with an ``ETag``), an HTML page with a
@@ -13,15 +12,13 @@ counts accepted TCP connections, so a test can assert that a refused URL never c
 
 Use the pytest fixtures by importing them into a test module::
 
-    from tests.standins.media_server import talk, media_server  # noqa: F401
+    from tests.standins.media_server import media_server  # noqa: F401
 """
 
 from __future__ import annotations
 
 import hashlib
-import json
 import subprocess
-from dataclasses import dataclass
 from pathlib import Path
 from urllib.parse import urlsplit
 
@@ -31,68 +28,8 @@ from shortsmith.ffmpeg import ffmpeg_path
 
 from .server import Fault, Reply, Request, StandIn
 
-TALK = [
-    "Welcome to this short talk about keeping bees in a small city garden. "
-    "My name is Sam, and I have kept bees on a rooftop for seven years.",
-    "Why would anyone keep bees in a city? The answer surprises most people. "
-    "City gardens bloom for longer than farmland, so the bees find food from early spring until late autumn.",
-    "The first thing you need is a quiet corner that gets the morning sun. "
-    "Bees like to start work early, and a warm hive wakes up sooner.",
-    "The second thing you need is water. A shallow dish with a few stones lets the bees drink without drowning. "
-    "On a hot day one hive can use a full litre of water.",
-    "Now, what about the neighbours? Talk to them before the hive arrives. "
-    "Most people worry about stings, but a calm colony rarely bothers anyone who stays out of its flight path.",
-    "Here is a number that matters. A strong colony holds about fifty thousand bees in the middle of summer, "
-    "and it can make twenty kilograms of honey in a good year.",
-    "Inspect the hive every week in spring. Look for eggs, look for the queen, and look for space. "
-    "A crowded hive will swarm, and half of your bees will leave with the old queen.",
-    "Winter is the quiet season. The bees cluster together and shiver to keep warm. "
-    "Leave them enough honey, keep the entrance small, and do not open the hive on cold days.",
-    "Let me tell you about my worst mistake. In my second year I opened the hive on a windy afternoon, "
-    "and the bees were furious. I was stung eleven times, and I learned to check the weather first.",
-    "What equipment do you really need? A hive, a veil, a smoker and a hive tool. "
-    "Gloves are useful at the start, but many beekeepers stop wearing them once they feel confident.",
-    "Honey is only part of the reward. The bees pollinate fruit trees and flowers for a mile around, "
-    "and the whole street enjoys bigger apples and brighter gardens.",
-    "Finally, join a local club. An experienced mentor will save you from many mistakes, "
-    "and most clubs lend equipment to beginners for their first season.",
-    "So, should you keep bees? If you are patient, curious and not afraid of a sting or two, the answer is yes. "
-    "Thank you for listening, and good luck with your first hive.",
-]
-
-
-@dataclass
-class Talk:
-    mp4: Path
-    wav: Path
-    text: str
-    words: list[dict]  # {"word", "start", "end"} from the voice's own timings
-    duration: float
-
-
 def _ffmpeg(args: list[str]) -> None:
     subprocess.run([ffmpeg_path(), "-hide_banner", "-loglevel", "error", "-y", *args], check=True, timeout=300)
-
-
-def make_talk(out_dir: Path, paragraphs: list[str] | None = None, *, fps: int = 12) -> Talk:
-    """Speak ``paragraphs`` with the bundled Piper voice and put the speech over a moving picture."""
-    from shortsmith.voice import VoiceSpec, synthesize_beats
-
-    paragraphs = paragraphs or TALK
-    out_dir.mkdir(parents=True, exist_ok=True)
-    wav = out_dir / "talk.wav"
-    vo = synthesize_beats(paragraphs, wav, VoiceSpec(fallback=None))
-    words = [{"word": w.word, "start": round(w.start, 3), "end": round(w.end, 3)} for b in vo.beats for w in b.words]
-    mp4 = out_dir / "talk.mp4"
-    graph = (f"color=c=0x1d3557:s=1280x720:r={fps}[bg];color=c=0xf1c453:s=220x260:r={fps}[fg];"
-             "[bg][fg]overlay=x='530+420*sin(t/5)':y='230+120*sin(t/3)':shortest=1,format=yuv420p[v]")
-    _ffmpeg(["-f", "lavfi", "-t", f"{vo.duration:.3f}", "-i", f"color=c=black:s=16x16:r={fps}",
-             "-i", str(wav), "-filter_complex", graph.replace("[bg]", "[bg0];[bg0]null[bg]", 1), "-map", "[v]",
-             "-map", "1:a", "-t", f"{vo.duration:.3f}", "-c:v", "libx264", "-preset", "ultrafast", "-crf", "32",
-             "-g", str(fps * 4), "-c:a", "aac", "-b:a", "64k", "-ar", "24000", "-movflags", "+faststart",
-             "-metadata", "title=Bees in the city", "-metadata", "artist=Sam Example", str(mp4)])
-    (out_dir / "words.json").write_text(json.dumps(words))
-    return Talk(mp4, wav, " ".join(paragraphs), words, vo.duration)
 
 
 def make_clip(out_path: Path, seconds: float = 3.0, size: str = "320x240") -> Path:
@@ -213,11 +150,6 @@ class MediaServer(StandIn):
 
     def route(self, req: Request) -> Reply | None:  # every request is served by _serve
         return None
-
-
-@pytest.fixture(scope="session")
-def talk(tmp_path_factory) -> Talk:
-    return make_talk(tmp_path_factory.mktemp("talk"))
 
 
 @pytest.fixture
