@@ -47,7 +47,7 @@ def test_a_talk_becomes_a_published_captioned_clip(talk, tmp_path):
     intake = dg.materialize(REFERENCE_ASSETS, partition_key=ref, resources=resources, instance=instance)
     assert intake.success
     t = transcript_json(store, ref)
-    assert t is not None and word_error_rate(talk["text"], " ".join(w["word"] for w in t["words"])) < 0.06
+    assert t is not None and word_error_rate(talk["text"], " ".join(w["word"] for w in t["words"])) < 0.08
     assert meta(intake, "transcripts")["language"] == "en"
 
     channel = ChannelsResource(path=str(channels_file)).get("curious-minds")
