@@ -71,8 +71,18 @@ class JobRequest:
     seconds: int
     usd: float  # estimated: seconds x the model's price per second
     key: str  # fingerprint of everything that shapes the clip
-    first_frame: bytes | None = None  # PNG the clip starts from (image-to-video), or None
+    frame: Callable[[], bytes] | None = None  # draws the PNG the clip starts from (image-to-video), or None
     options: dict = field(default_factory=dict)  # provider-specific (size, ratio, ...)
+    _png: bytes | None = field(default=None, repr=False)
+
+    @property
+    def first_frame(self) -> bytes | None:
+        """The first frame, drawn once and only when a job is really submitted (a resumed job needs none)."""
+        if self.frame is None:
+            return None
+        if self._png is None:
+            self._png = self.frame()
+        return self._png
 
 
 @dataclass
@@ -372,7 +382,7 @@ class VideoBatch:
         self.book.set(req.key, state="succeeded")
         credit = {"provider": self.provider, "job_id": job_id, "model": req.model, "seconds": req.seconds,
                   "usd": item.usd, "usd_per_second": price, "bytes": nbytes, "prompt": req.prompt,
-                  "resumed": rec.get("owner") != self.owner, "first_frame": req.first_frame is not None}
+                  "resumed": rec.get("owner") != self.owner, "first_frame": req.frame is not None}
         self.calls.log(f"{self.provider}: scene {i}: job {job_id} done ({req.seconds} s, ${item.usd:.2f}, "
                        f"{nbytes / 1e6:.1f} MB)")
         return credit
