@@ -64,7 +64,9 @@ def classify_runway(exc: BaseException, index: int = 0) -> ProviderError | None:
                                        fix="rephrase the beat's visual_prompt; the next visual provider makes it")
         err = http_error(PROVIDER, exc.status_code, message, exc.response.headers,
                          auth_fix="set RUNWAYML_API_SECRET to a valid key from https://dev.runwayml.com/")
-        if not err.transient and exc.status_code not in (401, 403):
+        if exc.status_code in (401, 403):
+            return ProviderError(err.detail, provider=PROVIDER, status=exc.status_code, field="RUNWAYML_API_SECRET", fix=err.fix)
+        if not err.transient:
             return ProviderError(err.detail, provider=PROVIDER, status=exc.status_code,
                                  field="providers.runway (model, ratio, duration)",
                                  fix="gen4_turbo needs a first frame and takes 5 or 10 s; gen4.5 takes 2-10 s; "

@@ -61,16 +61,26 @@ def classify_sora(exc: BaseException, index: int = 0, *, key_env: str = "OPENAI_
                                        fix="rephrase the beat's visual_prompt; the next visual provider makes it")
         err = http_error(PROVIDER, exc.status_code, exc.message, exc.response.headers,
                          auth_fix=f"set {key_env} to a valid key with access to the videos API")
-        if not err.transient and exc.status_code not in (401, 403):
+        if exc.status_code in (401, 403):
+            return ProviderError(err.detail, provider=PROVIDER, status=exc.status_code, field=key_env, fix=err.fix)
+        if not err.transient:
             param = getattr(exc, "param", None) or ""
             field = {"size": "providers.sora.size", "seconds": "providers.sora.model",
                      "model": "providers.sora.model"}.get(param, f"beats[{index}].visual_prompt")
             return ProviderError(err.detail, provider=PROVIDER, status=exc.status_code, field=field,
                                  fix="sora-2 takes size 720x1280 and seconds 4/8/12; sora-2-pro also 1024x1792")
         return err
-    if isinstance(exc, (openai.APIResponseValidationError, json.JSONDecodeError, httpx.DecodingError)):
+    transport: tuple[type, ...] = (httpx.TransportError,)
+    decoding: tuple[type, ...] = (httpx.DecodingError,)
+    try:  # this openai SDK is built on httpx2 (its own copy of httpx): a cut stream raises its errors
+        import httpx2
+
+        transport, decoding = transport + (httpx2.TransportError,), decoding + (httpx2.DecodingError,)
+    except ImportError:
+        pass
+    if isinstance(exc, (openai.APIResponseValidationError, json.JSONDecodeError) + decoding):
         return ProviderError(f"the response was malformed ({type(exc).__name__})", provider=PROVIDER, transient=True)
-    if isinstance(exc, httpx.TransportError):
+    if isinstance(exc, transport):
         return ProviderError(f"connection failed ({type(exc).__name__})", provider=PROVIDER, transient=True)
     return None
 
