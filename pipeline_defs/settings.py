@@ -94,6 +94,7 @@ class VideoGenSettings:
     runway_key_set: bool = False  # RUNWAYML_API_SECRET (the runwayml SDK's variable)
     runway_base_url: str | None = None  # RUNWAYML_BASE_URL (only tests and proxies change it)
     sora_model: str = "sora-2"  # OPENAI_VIDEO_MODEL: sora-2 | sora-2-pro
+    poll_s: float = 5.0  # SHORTSMITH_VIDEOGEN_POLL_MS / 1000: between status polls of a clip job
 
 
 @dataclass(frozen=True)
@@ -231,7 +232,8 @@ def load(env: Mapping[str, str] | None = None) -> Settings:
             diffusers=switch("SHORTSMITH_DIFFUSERS"),
             videogen=VideoGenSettings(runway_key_set=is_set("RUNWAYML_API_SECRET"),
                                       runway_base_url=get("RUNWAYML_BASE_URL") or None,
-                                      sora_model=get("OPENAI_VIDEO_MODEL", "sora-2")),
+                                      sora_model=get("OPENAI_VIDEO_MODEL", "sora-2"),
+                                      poll_s=integer("SHORTSMITH_VIDEOGEN_POLL_MS", 5000) / 1000),
         ),
         executor=ExecutorSettings(
             kind=get("SHORTSMITH_EXECUTOR", "multiprocess").strip().lower(),

@@ -419,9 +419,10 @@ class VisualProviders(ProviderSet):
             openai=OpenAIImageProvider(**OpenAIConnection.connection(s.openai), model=s.openai.image_model,
                                        requests_per_minute=s.openai.images_requests_per_minute),
             diffusers=DiffusersImageProvider(enabled=s.diffusers),
-            sora=SoraVideoProvider(**OpenAIConnection.connection(s.openai), model=s.videogen.sora_model),
+            sora=SoraVideoProvider(**OpenAIConnection.connection(s.openai), model=s.videogen.sora_model,
+                                   poll_s=s.videogen.poll_s),
             runway=RunwayVideoProvider(api_key=dg.EnvVar("RUNWAYML_API_SECRET") if s.videogen.runway_key_set else "",
-                                       base_url=s.videogen.runway_base_url),
+                                       base_url=s.videogen.runway_base_url, poll_s=s.videogen.poll_s),
         )
 
 

@@ -56,6 +56,7 @@ class OpenAIVideoStandIn(OpenAIStandIn):
         self.serve_size = serve_size
         self.videos: dict[str, dict] = {}
         self.created: list[dict] = []
+        self.fail_jobs: set[int] = set()  # the n-th created jobs (from 0) that end failed, whatever their prompt
         super().__init__()
         quiet_resets(self.server)
 
@@ -126,7 +127,7 @@ class OpenAIVideoStandIn(OpenAIStandIn):
                 n = job["_polls"]
                 if n >= self.polls_to_complete:
                     prompt = job["prompt"].lower()
-                    if "fail-job" in prompt:
+                    if "fail-job" in prompt or self.created.index(job) in self.fail_jobs:
                         job.update(status="failed", error={"code": "internal_error",
                                                            "message": "Video generation failed."})
                     elif "refuse-output" in prompt:
