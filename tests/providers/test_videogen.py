@@ -19,29 +19,19 @@ from PIL import Image
 
 from pipeline_defs.resources.images import ProceduralImageProvider
 from pipeline_defs.resources.videogen import RunwayVideoProvider, SoraVideoProvider, clip_into, png_bytes
-from shortsmith.config import StyleConfig, parse_channels
+from shortsmith.config import parse_channels
 from shortsmith.errors import ConfigError
 from shortsmith.ffmpeg import probe
-from shortsmith.model import Beat
 from shortsmith.resilience import (CallContext, CircuitBreaker, CostMeter, MemoryKV, ProviderError,
                                    ProviderUnavailable, run_chain)
 from shortsmith.videogen import DailyBudget, JobBook, round_duration
 from shortsmith.visuals import credit_path
 from tests.standins.openai_videos import OpenAIVideoStandIn, parse_multipart
+from tests.providers.videogen_child import BEATS, OPENAI_KEY, PARTITION, STYLE, beat
 from tests.standins.runway_api import RunwayStandIn
 
 ROOT = Path(__file__).resolve().parents[2]
-OPENAI_KEY = "sk-test-VIDEOS-abcdef123456"
 RUNWAY_KEY = "key_runway-SECRET-0123456789"
-STYLE = StyleConfig(name="paper")
-PARTITION = "curious-minds--why-cats-purr"
-
-
-def beat(prompt: str, words: int = 10) -> Beat:
-    return Beat("body", " ".join(["word"] * words), prompt, ["cat"])
-
-
-BEATS = [beat("a cat purring on a windowsill"), beat("a kitten asleep in the sun"), beat("a lion yawning at dusk")]
 
 
 def ctx(sleeps: list | None = None, logs: list | None = None) -> CallContext:
@@ -300,6 +290,12 @@ def dagster_home(tmp_path):
     home = tmp_path / "dagster_home"
     home.mkdir()
     (home / "dagster.yaml").write_text("")
+    import dagster as dg
+
+    from pipeline_defs.state import StateStore
+
+    with dg.DagsterInstance.from_config(str(home)) as instance:  # its databases exist before the workers start
+        StateStore(instance)
     return home
 
 
@@ -310,8 +306,8 @@ def test_a_killed_run_is_resumed_without_paying_twice(dagster_home, tmp_path):
 
     with OpenAIVideoStandIn(polls_to_complete=10_000) as api:
         env = {**os.environ, "DAGSTER_HOME": str(dagster_home), "PYTHONPATH": str(ROOT)}
-        child = subprocess.Popen([sys.executable, str(Path(__file__).with_name("videogen_child.py")), api.url,
-                                  str(tmp_path / "child")], cwd=ROOT, env=env, stdout=subprocess.PIPE,
+        child = subprocess.Popen([sys.executable, str(Path(__file__).with_name("videogen_child.py")), "wait",
+                                  api.url, str(tmp_path / "child")], cwd=ROOT, env=env, stdout=subprocess.PIPE,
                                  stderr=subprocess.PIPE, text=True)
         try:
             deadline = time.monotonic() + 60
@@ -335,3 +331,31 @@ def test_a_killed_run_is_resumed_without_paying_twice(dagster_home, tmp_path):
         assert len(api.created) == 3 and batch.resumed == 3 and batch.created == 0  # exactly one job per scene
         assert all(duration(c) == pytest.approx(4, abs=0.2) for c in clips)
         assert budget.spent() == pytest.approx(1.2) and calls.meter.total == pytest.approx(1.2)
+
+
+def test_concurrent_runs_submit_each_job_once_and_never_pass_the_budget(dagster_home, tmp_path):
+    import dagster as dg
+
+    from pipeline_defs.state import StateStore
+
+    with OpenAIVideoStandIn(polls_to_complete=2) as api:
+        api.delay_s = 0.3  # a slow answer widens the window between claiming a scene and recording its job
+        env = {**os.environ, "DAGSTER_HOME": str(dagster_home), "PYTHONPATH": str(ROOT)}
+        workers = [subprocess.Popen([sys.executable, str(Path(__file__).with_name("videogen_child.py")), "race",
+                                     api.url, str(tmp_path)], cwd=ROOT, env=env, stdout=subprocess.PIPE,
+                                    stderr=subprocess.PIPE, text=True) for _ in range(3)]
+        deadline = time.monotonic() + 120
+        while len(list(tmp_path.glob("ready-*"))) < 3 and time.monotonic() < deadline:  # all imported and set up
+            assert all(w.poll() is None for w in workers), [w.communicate()[1] for w in workers if w.poll()]
+            time.sleep(0.02)
+        (tmp_path / "go").touch()  # all at once
+        outs = []
+        for w in workers:
+            out, err = w.communicate(timeout=120)
+            assert w.returncode == 0, err
+            outs.append(json.loads(out.strip().splitlines()[-1]))
+        assert len(api.created) == 3  # one job per scene, whichever run submitted it
+        assert sum(o["created"] for o in outs) == 3 and sum(o["resumed"] for o in outs) == 6
+        assert sum(o["reserved"] for o in outs) == 12  # 12 x $0.80 = $9.60 <= $10, never a 13th
+        with dg.DagsterInstance.from_config(str(dagster_home)) as instance:
+            assert DailyBudget(StateStore(instance), "race", "2026-11-30", 10.0).spent() == pytest.approx(9.6)
