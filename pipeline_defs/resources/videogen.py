@@ -245,8 +245,8 @@ def video_batches(channel: Channel, images: Any, beats: list[Beat], *, style: St
         batch = provider.batch(beats, style=style, partition=partition, seconds=seconds, calls=calls, store=store,
                                budget=budget, owner=owner, frames=frames,
                                frame_describe=still.describe() if still is not None else None)
-        if not batches and allow(name):
-            batch.submit()  # every scene of the Short at once (within max_in_flight)
+        if not any(b.wanted for b in batches.values()) and allow(name):
+            batch.submit()  # every scene of the Short at once (within max_in_flight), at the first usable provider
         batches[name] = batch
     return batches
 

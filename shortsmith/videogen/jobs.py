@@ -372,8 +372,18 @@ class VideoBatch:
                 raise ProviderError(f"job {job_id} for scene {i} failed: {status.message}", provider=self.provider,
                                     transient=True, fix="the next visual provider made this scene; re-run to retry")
             max_bytes = int(self.settings.max_clip_mb * 1e6)
-            nbytes = self._call(lambda: self.backend.download(job_id, status, dest, max_bytes=max_bytes,
-                                                              deadline_s=self.settings.download_timeout_s), i)
+            try:
+                nbytes = self._call(lambda: self.backend.download(job_id, status, dest, max_bytes=max_bytes,
+                                                                  deadline_s=self.settings.download_timeout_s), i)
+            except ProviderError as exc:
+                if exc.status not in (404, 410):
+                    raise
+                self.finished.add(i)
+                self.book.forget(req.key)  # the provider no longer keeps the clip: a re-run makes it again
+                raise ProviderError(f"the clip of job {job_id} (scene {i}) has expired at the provider: {exc.detail}",
+                                    provider=self.provider, status=exc.status, transient=True,
+                                    fix="the next visual provider made this scene; a re-run submits a new job"
+                                    ) from None
         finally:
             self._fill()
         self.finished.add(i)

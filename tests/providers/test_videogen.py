@@ -167,6 +167,45 @@ def test_sora_wait_is_bounded_and_a_rerun_resumes_the_same_job(tmp_path):
         assert len(api.created) == 1 and again.resumed == 1
 
 
+def test_an_expired_clip_falls_back_and_a_rerun_makes_it_again(sora_api, tmp_path):
+    store = MemoryKV()
+    batch = batch_of(sora(sora_api), BEATS[:1], ctx(), store=store)
+    batch.submit()
+    sora_api.created[0]["_expired"] = True
+    out = run_chain("visuals", [("sora", lambda: clip_into(batch, 0, tmp_path / "scene_00.mp4")),
+                                ("procedural", lambda: "still")])
+    assert out.provider == "procedural" and "expired" in out.skipped[0][1]
+    assert not (tmp_path / "scene_00.mp4").exists()
+    again = batch_of(sora(sora_api), BEATS[:1], ctx(), store=store)
+    clip_into(again, 0, tmp_path / "scene_00.mp4")
+    assert len(sora_api.created) == 2 and again.created == 1
+
+
+def test_the_first_usable_video_provider_submits_every_scene(sora_api, runway_api, tmp_path):
+    from types import SimpleNamespace
+
+    from pipeline_defs.resources.videogen import video_batches
+
+    channel = parse_channels({"channels": [{"name": "c", "niche": "n", "topics": ["t"],
+                                            "providers": {"visuals": ["sora", "runway", "procedural"]},
+                                            "budgets": {"visuals_usd_per_day": 5}}]}).channels[0]
+    providers = {"sora": sora(sora_api), "runway": runway(runway_api, first_frame="procedural"),
+                 "procedural": ProceduralImageProvider(subjects=False)}
+    images = SimpleNamespace(get=providers.get)
+    store = MemoryKV()
+
+    def batches(allow):
+        return video_batches(channel, images, BEATS[:2], style=STYLE, partition=PARTITION, seconds=[3.0, 3.0],
+                             calls=ctx(), store=store, day="2026-11-30", owner="run-1", allow=allow,
+                             workdir=tmp_path)
+
+    made = batches(lambda name: True)
+    assert set(made) == {"sora", "runway"} and len(sora_api.created) == 2 and not runway_api.created
+    assert DailyBudget(store, "c", "2026-11-30", 5).spent() == pytest.approx(0.8)
+    batches(lambda name: name != "sora")  # sora's circuit is open: runway animates the stills instead
+    assert len(runway_api.created) == 2 and runway_api.frames[0].size == (720, 1280)
+
+
 def test_sora_settings_are_checked_before_any_call(sora_api):
     with pytest.raises(ConfigError) as err:
         batch_of(sora(sora_api, size="1280x720"), BEATS[:1], ctx()).submit()

@@ -149,6 +149,8 @@ class OpenAIVideoStandIn(OpenAIStandIn):
             return _error(f"Video with id '{vid}' not found.", 404, code="not_found")
         if job["status"] != "completed":
             return _error("Video is not ready yet, use GET /v1/videos/{video_id} to check status.", 404)
+        if job.get("_expired"):
+            return _error("The video content has expired.", 404, code="not_found")
         return Reply(200, self.clip_bytes(job), {"Content-Type": "video/mp4"})
 
     def _apply_fault(self, handler, fault: Fault) -> bool:
