@@ -65,8 +65,8 @@ def classify_sora(exc: BaseException, index: int = 0, *, key_env: str = "OPENAI_
             return ProviderError(err.detail, provider=PROVIDER, status=exc.status_code, field=key_env, fix=err.fix)
         if not err.transient:
             param = getattr(exc, "param", None) or ""
-            field = {"size": "providers.sora.size", "seconds": "providers.sora.model",
-                     "model": "providers.sora.model"}.get(param, f"beats[{index}].visual_prompt")
+            field = {"size": "providers.sora.size", "seconds": "providers.sora.model", "model": "providers.sora.model",
+                     "input_reference": "providers.sora.first_frame"}.get(param, f"beats[{index}].visual_prompt")
             return ProviderError(err.detail, provider=PROVIDER, status=exc.status_code, field=field,
                                  fix="sora-2 takes size 720x1280 and seconds 4/8/12; sora-2-pro also 1024x1792")
         return err

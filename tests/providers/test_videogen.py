@@ -206,6 +206,19 @@ def test_the_first_usable_video_provider_submits_every_scene(sora_api, runway_ap
     assert len(runway_api.created) == 2 and runway_api.frames[0].size == (720, 1280)
 
 
+def test_sora_animates_a_first_frame_of_its_own_size(sora_api, tmp_path):
+    def frame(size):
+        return lambda i: png_bytes(Image.new("RGB", size, (10, 20, 30 + i)))
+
+    batch = batch_of(sora(sora_api, first_frame="procedural"), BEATS[:1], ctx(), frames=frame((720, 1280)))
+    batch.submit()
+    form = parse_multipart(sora_api.seen("/v1/videos")[0])
+    assert form["input_reference"][1] == "image/png" and sora_api.created[0]["_reference"]
+    with pytest.raises(ProviderError) as err:  # a frame of another size is refused by the API: named, not retried
+        batch_of(sora(sora_api), [beat("another scene")], ctx(), frames=frame((360, 640))).submit()
+    assert err.value.field == "providers.sora.first_frame" and len(sora_api.seen("/v1/videos")) == 2
+
+
 def test_sora_settings_are_checked_before_any_call(sora_api):
     with pytest.raises(ConfigError) as err:
         batch_of(sora(sora_api, size="1280x720"), BEATS[:1], ctx()).submit()
