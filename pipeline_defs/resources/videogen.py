@@ -260,5 +260,20 @@ def scene_or_clip(provider: Any, batches: dict[str, VideoBatch], index: int, wor
     return clip_into(batch, index, Path(workdir) / clip_name(index))
 
 
-__all__ = ["FIRST_FRAME_CHOICES", "RunwayVideoProvider", "SoraVideoProvider", "VideoGenProvider", "scene_or_clip",
+def jobs_report(store: Store, partition: str, channel: Channel, day: str) -> dict:
+    """The clip jobs recorded for a partition (every video provider) and the channel's visuals budget that day."""
+    jobs = []
+    for provider in ("sora", "runway"):
+        for key, rec in JobBook(store, provider, partition).jobs().items():
+            jobs.append({"provider": provider, "scene": rec.get("index"), "job_id": rec.get("job_id"),
+                         "state": rec.get("state"), "model": rec.get("model"), "seconds": rec.get("seconds"),
+                         "usd": rec.get("usd"), "message": rec.get("message", ""), "request": key})
+    jobs.sort(key=lambda j: (j["scene"] if j["scene"] is not None else -1, j["provider"]))
+    limit = channel.budgets.visuals_usd_per_day
+    spent = DailyBudget(store, channel.name, day, limit).spent()
+    return {"partition": partition, "jobs": jobs,
+            "budget": {"channel": channel.name, "day": day, "limit_usd": limit, "reserved_usd": spent}}
+
+
+__all__ = ["FIRST_FRAME_CHOICES", "jobs_report", "RunwayVideoProvider", "SoraVideoProvider", "VideoGenProvider", "scene_or_clip",
            "video_batches"]

@@ -411,3 +411,27 @@ def test_concurrent_runs_submit_each_job_once_and_never_pass_the_budget(dagster_
         assert sum(o["reserved"] for o in outs) == 12  # 12 x $0.80 = $9.60 <= $10, never a 13th
         with dg.DagsterInstance.from_config(str(dagster_home)) as instance:
             assert DailyBudget(StateStore(instance), "race", "2026-11-30", 10.0).spent() == pytest.approx(9.6)
+
+
+def test_videojobs_command_shows_the_recorded_jobs_and_the_budget(dagster_home, tmp_path, monkeypatch, capsys, sora_api):
+    import dagster as dg
+
+    from pipeline_defs.cli import main
+    from pipeline_defs.state import StateStore
+    from shortsmith.quota import local_day, utcnow
+    from tests.conftest import write_channels
+
+    monkeypatch.setenv("DAGSTER_HOME", str(dagster_home))
+    monkeypatch.setenv("SHORTSMITH_HOME", str(tmp_path / "home"))
+    monkeypatch.setenv("SHORTSMITH_CHANNELS", str(write_channels(tmp_path / "channels.yaml",
+                                                                 budgets={"visuals_usd_per_day": 3.0})))
+    day = local_day(utcnow(), "UTC").isoformat()
+    with dg.DagsterInstance.from_config(str(dagster_home)) as instance:
+        store = StateStore(instance)
+        batch_of(sora(sora_api), BEATS[:2], ctx(), store=store,
+                 budget=DailyBudget(store, "curious-minds", day, 3.0)).submit()
+    assert main(["videojobs", "--partition", PARTITION]) == 0
+    report = json.loads(capsys.readouterr().out)
+    assert [(j["provider"], j["scene"], j["job_id"], j["state"]) for j in report["jobs"]] == [
+        ("sora", 0, sora_api.created[0]["id"], "submitted"), ("sora", 1, sora_api.created[1]["id"], "submitted")]
+    assert report["budget"] == {"channel": "curious-minds", "day": day, "limit_usd": 3.0, "reserved_usd": 1.6}
