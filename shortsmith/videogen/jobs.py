@@ -12,10 +12,12 @@ scenes are handled as one :class:`VideoBatch`:
   crashed or retried run finds the id and resumes polling the same job instead of paying again.
 - **Bounded waits**: polling stops after ``timeout_s`` with a message that names the job and
   says that a re-run resumes it.
-- **Per-scene fallback**: a moderation refusal (at submission or as the job's failure) makes the
-  provider *unavailable* for that scene; a failed job is a transient failure; in both cases the
-  channel's chain moves to the next visual provider for that scene only and the reservation is
-  given back. A refused or failed job is recorded, so a re-run does not pay for it again.
+- **Per-scene fallback**: a moderation refusal (at submission or as the job's failure) and a failed
+  job make the provider *unavailable* for that scene: the channel's chain moves to the next visual
+  provider for that scene only and the reservation is given back. They do not count towards the
+  provider's circuit breaker (an open circuit would strand the Short's other jobs, already paid
+  for); HTTP failures that outlast the retries do. A refused or failed job is recorded, so a re-run
+  does not pay for it again.
 - **Download** with a byte cap and an atomic rename (``shortsmith.visuals.download_clip``).
 
 The provider-specific calls live behind :class:`VideoBackend` (``sora.py``, ``runway.py``).
@@ -369,8 +371,11 @@ class VideoBatch:
                     raise ProviderUnavailable(f"job {job_id} for scene {i} was refused by moderation: {status.message}",
                                               provider=self.provider,
                                               fix="rephrase the beat's visual_prompt; the next provider made the scene")
-                raise ProviderError(f"job {job_id} for scene {i} failed: {status.message}", provider=self.provider,
-                                    transient=True, fix="the next visual provider made this scene; re-run to retry")
+                # not a circuit-breaker failure: the Short's other jobs are already paid for and must stay usable
+                raise ProviderUnavailable(f"job {job_id} for scene {i} failed: {status.message}",
+                                          provider=self.provider,
+                                          fix="the next visual provider made this scene; a re-run does not submit it "
+                                              "again (change the beat's visual_prompt to try anew)")
             max_bytes = int(self.settings.max_clip_mb * 1e6)
             try:
                 nbytes = self._call(lambda: self.backend.download(job_id, status, dest, max_bytes=max_bytes,
