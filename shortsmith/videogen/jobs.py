@@ -140,7 +140,7 @@ class JobBook:
             jobs = value.setdefault("jobs", {})
             rec = jobs.get(req.key)
             if rec is None or (rec.get("state") == "submitting" and not rec.get("job_id")
-                               and now - float(rec.get("at", 0)) > stale_s):
+                               and (now - float(rec.get("at", 0)) > stale_s or rec.get("owner") == owner)):
                 rec = {"state": "submitting", "index": req.index, "owner": owner, "at": now, "model": req.model,
                        "seconds": req.seconds, "usd": req.usd}
                 jobs[req.key] = rec
@@ -232,42 +232,44 @@ class VideoBatch:
 
     def _submit(self, i: int) -> None:
         req = self.requests[i]
-        rec = self.book.get(req.key)
         deadline = self.clock() + self.settings.claim_stale_s
-        while rec is not None and rec.get("state") == "submitting" and not rec.get("job_id"):
-            age = self.wall() - float(rec.get("at", 0))
-            if age > self.settings.claim_stale_s or rec.get("owner") == self.owner or self.clock() > deadline:
-                break  # a submitter that crashed before the provider answered: submit again
-            self.calls.sleep(min(1.0, self.settings.poll_s))  # another process is submitting it right now
+        while True:
             rec = self.book.get(req.key)
-        if rec is not None and rec.get("job_id"):
-            state = rec.get("state")
-            if state in ("failed", "refused"):
-                self.unavailable[i] = f"job {rec['job_id']} for scene {i} was {state} earlier: {rec.get('message', '')}"
-                return
-            self.jobs[i] = rec
-            self.resumed += 1
-            self.calls.log(f"{self.provider}: scene {i}: resuming job {rec['job_id']} (recorded earlier, not paid again)")
-            return
-        if rec is not None and rec.get("state") == "refused":
-            self.unavailable[i] = f"scene {i} was refused earlier: {rec.get('message', '')}"
-            return
-        if self.budget is not None and not self.budget.reserve(req.usd):
-            self.unavailable[i] = (f"the channel's daily visuals budget (${self.budget.limit:.2f}) cannot take "
-                                   f"${req.usd:.2f} more ({self.budget.spent():.2f} spent on {self.budget.day})")
-            self.calls.log(f"{self.provider}: scene {i}: {self.unavailable[i]}; falling back")
-            return
-        rec, mine = self.book.claim(req, self.owner, self.settings.claim_stale_s, self.wall())
-        if not mine:  # another process claimed it between our read and our claim
-            if self.budget is not None:
-                self.budget.release(req.usd)
-            if rec.get("job_id"):
+            if rec is not None and rec.get("state") == "submitting" and not rec.get("job_id"):
+                age = self.wall() - float(rec.get("at", 0))
+                if age <= self.settings.claim_stale_s and rec.get("owner") != self.owner and self.clock() < deadline:
+                    self.calls.sleep(min(1.0, self.settings.poll_s))  # another run is submitting it right now
+                    continue
+                # else: a submitter that crashed before the provider answered; claim() takes it over
+            if rec is not None and rec.get("job_id"):
+                state = rec.get("state")
+                if state in ("failed", "refused"):
+                    self.unavailable[i] = (f"job {rec['job_id']} for scene {i} was {state} earlier: "
+                                           f"{rec.get('message', '')}")
+                    return
                 self.jobs[i] = rec
                 self.resumed += 1
-            else:
-                self.errors[i] = ProviderError(f"scene {i} is being submitted by another run ({rec.get('owner')})",
-                                               provider=self.provider, transient=True)
-            return
+                self.calls.log(f"{self.provider}: scene {i}: resuming job {rec['job_id']} "
+                               "(recorded earlier, not paid again)")
+                return
+            if rec is not None and rec.get("state") == "refused":
+                self.unavailable[i] = f"scene {i} was refused earlier: {rec.get('message', '')}"
+                return
+            if self.budget is not None and not self.budget.reserve(req.usd):
+                self.unavailable[i] = (f"the channel's daily visuals budget (${self.budget.limit:.2f}) cannot take "
+                                       f"${req.usd:.2f} more ({self.budget.spent():.2f} spent on {self.budget.day})")
+                self.calls.log(f"{self.provider}: scene {i}: {self.unavailable[i]}; falling back")
+                return
+            rec, mine = self.book.claim(req, self.owner, self.settings.claim_stale_s, self.wall())
+            if mine:
+                break
+            self._release(req)  # another run claimed it between our read and our claim: wait for its job id
+            if self.clock() >= deadline:
+                self.errors[i] = ProviderError(
+                    f"scene {i} has been being submitted by another run ({rec.get('owner')}) for over "
+                    f"{self.settings.claim_stale_s:.0f} s", provider=self.provider, transient=True,
+                    fix="re-run the step once the other run has ended (its job, if any, is then resumed)")
+                return
         try:
             job_id = self._call(lambda: self.backend.create(req), i)
         except ProviderUnavailable as exc:  # moderation refused the prompt: this scene falls back

@@ -306,6 +306,19 @@ def test_concurrency_keeps_at_most_max_in_flight_jobs(sora_api, tmp_path):
     assert len(sora_api.created) == 4
 
 
+def test_a_claim_left_by_a_crashed_submitter_is_taken_over_once_stale(sora_api):
+    store = MemoryKV()
+    batch = batch_of(sora(sora_api), BEATS[:1], ctx(), store=store)
+    req = batch.requests[0]
+    # the run crashed after marking the scene and before the provider answered: after claim_stale_s (120 s)
+    # nobody can be creating it any more, so the next run submits it (the one case that may pay twice)
+    batch.book.claim(req, "crashed-run", stale_s=120, now=time.time() - 300)
+    again = batch_of(sora(sora_api), BEATS[:1], ctx(), store=store)
+    again.submit()
+    assert len(sora_api.created) == 1 and again.created == 1
+    assert batch.book.get(req.key)["job_id"] == sora_api.created[0]["id"]
+
+
 def test_the_daily_budget_reached_mid_video_makes_the_rest_fall_back(sora_api, tmp_path):
     store = MemoryKV()
     budget = DailyBudget(store, "curious-minds", "2026-11-30", 2.0)
