@@ -96,13 +96,16 @@ class VideoGenProvider(Provider):
 
     def batch(self, beats: list[Beat], *, style: StyleConfig, partition: str, seconds: list[float],
               calls: CallContext, store: Store, budget: DailyBudget | None = None, owner: str = "",
-              frames: Callable[[int], bytes] | None = None, frame_describe: Any = None) -> VideoBatch:
-        """The jobs of one Short's scenes (nothing is submitted until ``submit()`` or ``scene()``)."""
+              frames: Callable[[int], bytes] | None = None, frame_describe: Any = None,
+              first_index: int = 0) -> VideoBatch:
+        """The jobs of one Short's scenes (nothing is submitted until ``submit()`` or ``scene()``); scene
+        numbers start at ``first_index``."""
         settings = self.settings()
         requests = {}
-        for i, beat in enumerate(beats):
+        for n, beat in enumerate(beats):
+            i = first_index + n
             frame = (lambda i=i: frames(i)) if frames is not None else None
-            requests[i] = self.request(beat, index=i, style=style, seconds=seconds[i], prices=calls.meter.prices,
+            requests[i] = self.request(beat, index=i, style=style, seconds=seconds[n], prices=calls.meter.prices,
                                        frame=frame, frame_describe=frame_describe)
         return VideoBatch(self.backend(), JobBook(store, self.provider, partition), requests, calls=calls,
                           budget=budget, settings=settings, owner=owner)
@@ -116,8 +119,8 @@ class VideoGenProvider(Provider):
                              fix="pass workdir= (the scenes stage folder) to scene()")
         calls = calls or offline_calls()
         batch = self.batch([beat], style=style, partition=seed, seconds=[seconds or estimate_scene_seconds(beat)],
-                           calls=calls, store=MemoryKV())
-        return clip_into(batch, 0, Path(workdir) / clip_name(index))
+                           calls=calls, store=MemoryKV(), first_index=index)
+        return clip_into(batch, index, Path(workdir) / clip_name(index))
 
 
 def clip_into(batch: VideoBatch, index: int, dest: Path) -> Path:

@@ -104,6 +104,13 @@ def test_sora_submits_every_scene_at_once_then_polls_and_downloads(sora_api, tmp
         [f"scene_0{i}.mp4" for i in range(3)] + [f"scene_0{i}.credit.json" for i in range(3)])
 
 
+def test_scene_alone_makes_one_clip_like_any_visual_provider(sora_api, tmp_path):
+    clip = sora(sora_api).scene(BEATS[0], style=STYLE, seed=PARTITION, index=2, total=5, size=(180, 320),
+                                calls=ctx(), workdir=tmp_path, seconds=5.0)
+    assert clip == tmp_path / "scene_02.mp4" and duration(clip) == pytest.approx(8, abs=0.2)
+    assert json.loads(credit_path(clip).read_text())["scene"] == "scene_02.mp4"
+
+
 def test_sora_failed_jobs_and_refusals_fall_back_per_scene(sora_api, tmp_path):
     beats = [beat("a cat on a sofa"), beat("a fail-job scene"), beat("a forbidden scene"),
              beat("a refuse-output scene")]
