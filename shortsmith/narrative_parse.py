@@ -135,7 +135,7 @@ def _scene(body: str) -> tuple[str, str, str, str | None]:
             camera = m.group(2).strip()
         elif m:
             lighting = m.group(2).strip()
-        elif re.match(r"^[a-z_]+\s*:", part, re.I) and not desc:
+        elif re.match(r"^[a-z_]+\s*:", part, re.I):
             extra.append(part)
         else:
             desc.append(part)
