@@ -13,7 +13,9 @@ from .voiceovers import voiceovers
 
 def caption_style(channel) -> CaptionStyle:
     highlight = channel.style.caption_highlight or channel.style.palette[-1]
-    return CaptionStyle(highlight_colour=highlight)
+    members = [m for m in channel.productions.cast] + [m for s in channel.productions.series for m in s.cast]
+    speakers = tuple(sorted({m.name: m.colour for m in members if m.colour}.items()))  # a narrative's speakers
+    return CaptionStyle(highlight_colour=highlight, speaker_colours=speakers)
 
 
 @stage_asset(CAPTIONS, deps=[voiceovers], kinds={"python"},
