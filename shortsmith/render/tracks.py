@@ -12,55 +12,11 @@ from __future__ import annotations
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
 
-from ..errors import InputError
 from ..model import Script, SceneTiming, Voiceover
 from .settings import RenderInputs, RenderSettings
 from .terminal import TerminalOverlay
 from .timeline import scene_timeline, video_duration
 from .transitions import check_transitions
-
-# frame shape -> (width, height) at the default 1080 short side
-FORMATS = {"9:16": (1080, 1920), "16:9": (1920, 1080), "1:1": (1080, 1080)}
-SHORT_FORMATS = ("9:16", "1:1")  # vertical or square: published as a Short (<= 180 s)
-SHORTS_LIMIT_S = 180.0
-EPISODE_LIMIT_S = 600.0  # a 16:9 episode
-
-
-def check_format(fmt: str, where: str = "script.format") -> str:
-    fmt = (fmt or "9:16").strip()
-    if fmt not in FORMATS:
-        raise InputError(f"unknown format {fmt!r}", field=where, fix=f"use one of: {', '.join(FORMATS)}")
-    return fmt
-
-
-def format_size(fmt: str, width: int = 1080, height: int = 1920) -> tuple[int, int]:
-    """The frame size of ``fmt`` for a renderer configured at ``width x height`` (its short side kept)."""
-    fmt = check_format(fmt)
-    short, long = min(width, height), max(width, height)
-    if fmt == "9:16":
-        return short, long
-    if fmt == "16:9":
-        return long, short
-    return short, short
-
-
-def settings_for_format(settings: RenderSettings, fmt: str) -> RenderSettings:
-    """``settings`` with the frame size of ``fmt`` (everything else unchanged)."""
-    from dataclasses import replace
-
-    w, h = format_size(fmt, settings.width, settings.height)
-    return settings if (w, h) == (settings.width, settings.height) else replace(settings, width=w, height=h)
-
-
-def is_short(fmt: str) -> bool:
-    """Whether a video of this format is published as a YouTube Short (vertical or square)."""
-    return check_format(fmt) in SHORT_FORMATS
-
-
-def duration_limit(fmt: str, channel_limit: float) -> float:
-    """The longest video the checks accept: the channel's Shorts limit, or 10 min for a 16:9 episode."""
-    return min(channel_limit, SHORTS_LIMIT_S) if is_short(fmt) else max(channel_limit, EPISODE_LIMIT_S)
-
 
 @dataclass
 class SceneCut:

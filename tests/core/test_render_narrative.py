@@ -18,8 +18,9 @@ from shortsmith.ffmpeg import ffmpeg_path, probe
 from shortsmith.model import Beat, BeatAudio, Script, Voiceover, WordTiming
 from shortsmith.render import RenderSettings, build_command, render_video
 from shortsmith.render.terminal import TerminalOverlay, panel_layout
-from shortsmith.render.tracks import (duration_limit, format_size, is_short, narrative_inputs, plan_timeline,
-                                      settings_for_format)
+from shortsmith.formats import (duration_limit, format_size, is_short,
+                                settings_for_format)
+from shortsmith.render.tracks import narrative_inputs, plan_timeline
 from shortsmith.render.transitions import check_transitions, join_scenes
 from shortsmith.validate import check_video
 
