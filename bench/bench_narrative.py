@@ -128,6 +128,7 @@ def main() -> int:
     ap.add_argument("--format", default="9:16")
     ap.add_argument("--repeat", type=int, default=1, help="runs of render and encode-only (best kept)")
     ap.add_argument("--skip-overlay-compare", action="store_true")
+    ap.add_argument("--keep", type=Path, default=None, help="copy the rendered video here")
     args = ap.parse_args()
 
     settings = settings_for_format(RenderSettings(), args.format)
@@ -135,7 +136,7 @@ def main() -> int:
     results: dict = {"machine": {"cpus": os.cpu_count(), "platform": platform.platform(),
                                  "ffmpeg": ".".join(map(str, ffmpeg_version() or ())) or ffmpeg_path(),
                                  "loadavg": os.getloadavg()},
-                     "config": vars(args)}
+                     "config": vars(args) | {"keep": str(args.keep) if args.keep else None}}
     try:
         t0 = time.perf_counter()
         images = [make_scene(work / f"scene_{i:02d}.png", i, settings.width, settings.height) for i in range(args.scenes)]
@@ -163,6 +164,8 @@ def main() -> int:
                   f"{res['result']['terminal']})", flush=True)
             if r == 0:
                 dump_raw(out, raw, wav)
+                if args.keep:
+                    shutil.copy(out, args.keep)
             res = run_phase(phase_encode_only, raw, wav, settings, work / "encode_only.mp4")
             if res["error"]:
                 raise SystemExit(f"encode-only failed: {res['error']}")
