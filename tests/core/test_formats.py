@@ -43,7 +43,7 @@ def test_captions_sit_in_the_formats_safe_area(fmt):
     style = caption_style_for_format(CaptionStyle(), fmt)
     pos = _caption_positions(style, w, h)
     assert pos
-    for x, y in pos:
+    for _x, y in pos:
         assert style.safe_top * h <= y <= style.safe_bottom * h
     if fmt == "16:9":  # no Shorts buttons on the right: centred, in the lower third
         assert all(abs(x - w / 2) < 2 for x, _ in pos) and all(y > 0.6 * h for _, y in pos)
@@ -69,3 +69,16 @@ def test_a_16x9_episode_is_a_normal_video_and_a_short_stays_a_short():
     assert is_short("1:1") and not is_short("16:9")
     assert duration_limit("9:16", 240) == 180 and duration_limit("16:9", 60) == 600
     assert as_normal_video({"snippet": {"description": "a story #shorts"}})["snippet"]["description"] == "a story"
+
+
+def test_stock_clips_follow_the_outputs_shape():
+    from shortsmith.visuals import PexelsFile, PexelsVideo, choose_clips, orientation
+
+    portrait = PexelsFile(1, "https://x/p.mp4", 1080, 1920, "video/mp4", "hd", 30.0)
+    landscape = PexelsFile(2, "https://x/l.mp4", 1920, 1080, "video/mp4", "hd", 30.0)
+    videos = [PexelsVideo(10, "u", 8.0, 1080, 1920, "a", "b", (portrait,)),
+              PexelsVideo(11, "u", 8.0, 1920, 1080, "a", "b", (landscape,))]
+    assert [c.video.id for c in choose_clips(videos, size=(1080, 1920), scene_seconds=5)] == [10]
+    assert [c.video.id for c in choose_clips(videos, size=(1920, 1080), scene_seconds=5)] == [11]
+    assert len(choose_clips(videos, size=(1080, 1080), scene_seconds=5)) == 2
+    assert [orientation(*format_size(f)) for f in ("9:16", "16:9", "1:1")] == ["portrait", "landscape", "square"]
