@@ -76,7 +76,7 @@ class PanelLayout:
 
 def panel_layout(width: int, height: int) -> PanelLayout:
     """Where the panel sits: the upper part of the frame, clear of the captions' safe area
-    (9:16 captions sit at 35-70 % of the height; 16:9 and 1:1 captions sit in the lower part)."""
+    (9:16 captions sit at 35-70 % of the height, 1:1 at 55-84 %, 16:9 at 64-92 %)."""
     portrait = height > width
     pw = round(width * (0.84 if portrait else 0.62)) // 2 * 2
     font_px = max(10, round(min(width, height) * (0.042 if portrait else 0.040)))
@@ -84,7 +84,7 @@ def panel_layout(width: int, height: int) -> PanelLayout:
     line_h = round(font_px * 1.3)
     ph = (rows * line_h + 2 * round(font_px * 0.8)) // 2 * 2
     x = ((width - pw) // 2) // 2 * 2
-    y = round(height * (0.13 if portrait else 0.08)) // 2 * 2
+    y = round(height * 0.13) // 2 * 2  # under the watermark (at 9.5 % of the height)
     char_w = _font(font_px).getlength("M")
     columns = max(8, int((pw - 2 * round(font_px * 0.8)) // char_w) - 1)
     return PanelLayout(x, y, pw, ph, font_px, columns, rows)

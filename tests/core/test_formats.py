@@ -82,3 +82,15 @@ def test_stock_clips_follow_the_outputs_shape():
     assert [c.video.id for c in choose_clips(videos, size=(1920, 1080), scene_seconds=5)] == [11]
     assert len(choose_clips(videos, size=(1080, 1080), scene_seconds=5)) == 2
     assert [orientation(*format_size(f)) for f in ("9:16", "16:9", "1:1")] == ["portrait", "landscape", "square"]
+
+
+@pytest.mark.parametrize("fmt", ["9:16", "16:9", "1:1"])
+def test_the_terminal_panel_stays_clear_of_the_captions_and_the_watermark(fmt):
+    from shortsmith.render.terminal import panel_layout
+
+    w, h = format_size(fmt)
+    panel = panel_layout(w, h)
+    style = caption_style_for_format(CaptionStyle(), fmt)
+    assert panel.y + panel.height < style.safe_top * h  # above the captions' band
+    assert panel.y > round(h * 0.095) + round(h * 0.022)  # below the watermark line (graph._watermark_filter)
+    assert 0 <= panel.x and panel.x + panel.width <= w and panel.columns >= 20
