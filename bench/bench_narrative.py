@@ -43,7 +43,7 @@ from shortsmith.music import synthesize_bed  # noqa: E402
 from shortsmith.render import RenderInputs, RenderSettings, render_video, video_duration  # noqa: E402
 from shortsmith.render.graph import filter_value  # noqa: E402
 from shortsmith.render.terminal import MONO_FONT, TerminalOverlay, panel_layout, terminal_track, wrap  # noqa: E402
-from shortsmith.render.tracks import settings_for_format  # noqa: E402
+from shortsmith.formats import settings_for_format  # noqa: E402
 
 CYCLE = ["glitch", "slide", "cut", "crossfade"]
 TEXTS = ["INCOMING TRANSMISSION ... DECODING", "SIGNAL LOCK 99.7% > SOURCE UNKNOWN",
