@@ -36,7 +36,7 @@ from shortsmith.errors import ConfigError, InputError, ToolMissingError
 from shortsmith.model import Beat
 from shortsmith.resilience import CallContext, ProviderError, ProviderUnavailable, RetryPolicy, offline_calls
 from shortsmith.visuals import (ClipCredit, ClipTooLarge, build_image_prompt, choose_clips, classify_http, cover_fit,
-                                credit_path, decode_image, download_clip, estimate_scene_seconds, pexels_search,
+                                credit_path, decode_image, download_clip, estimate_scene_seconds, orientation, pexels_search,
                                 search_queries, used_video_ids)
 
 from ..settings import ProviderSettings
@@ -251,7 +251,7 @@ class PexelsClipProvider(ImageProvider):
                 videos = calls.call(
                     lambda q=query: pexels_search(
                         client, self.base_url, self.api_key, q, per_page=self.per_page,
-                        size="medium" if size[0] >= 1080 else "small",
+                        size="medium" if min(size) >= 1080 else "small", orientation=orientation(*size),
                         min_duration=int(self.min_clip_seconds), max_duration=self.max_clip_seconds, index=index),
                     provider="pexels", classify=classify, policy=policy, per_minute=self.requests_per_minute,
                     secrets=[self.api_key])
