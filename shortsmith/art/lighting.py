@@ -9,9 +9,12 @@
 from __future__ import annotations
 
 import re
+from dataclasses import replace
 
 import numpy as np
 from PIL import Image
+
+from ..model import Beat
 
 # keyword -> (gain, contrast, (r, g, b) tint multipliers)
 _GRADES: list[tuple[str, tuple[float, float, tuple[float, float, float]]]] = [
@@ -53,3 +56,10 @@ def light_scene(img: Image.Image, lighting: str) -> Image.Image:
         ramp = np.clip(1.0 - np.linspace(0, 1, h) * 1.6, 0, 1)[:, None, None] * 70.0
         px = px + ramp * np.asarray([0.85, 0.92, 1.0], np.float32)
     return Image.fromarray(np.clip(px, 0, 255).astype(np.uint8), "RGB")
+
+
+def subject_beat(beat: Beat) -> Beat:
+    """The beat as the subject picker should read it: the scene's description (not the camera or the
+    lighting) as its text, the direction's keywords first."""
+    description = ";".join(p for p in beat.scene.split(";") if not re.match(r"\s*(camera|lighting)\s*:", p, re.I))
+    return replace(beat, narration=description.strip() or beat.narration)

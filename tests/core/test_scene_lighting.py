@@ -27,3 +27,16 @@ def test_the_lighting_of_the_direction_grades_the_scene():
     flash = _render("a control room; lighting: lightning flashes")
     assert flash[:40].mean() > plain[:40].mean() + 20  # the wash comes from the top
     assert np.array_equal(plain, _render("a control room; lighting: something unusual"))  # unknown words: as is
+
+
+def test_a_narratives_scene_direction_chooses_the_subjects_not_its_dialogue():
+    from shortsmith.art.layouts import plan_scene
+
+    line = "The message came at 3:07 in the morning."
+    rooftop = Beat("body", line, "x", ["rooftop", "antenna"], speaker="NARRATOR",
+                   scene="a rooftop antenna array under a storm sky; camera: low angle; lighting: lightning flashes")
+    plan = plan_scene(rooftop)
+    assert plan.layout != "figure"  # "3:07" in dialogue is not a statistic to show
+    assert any("antenna" in s["name"] or "satellite" in s["name"] for s in plan.subjects), plan.subjects
+    topic = plan_scene(Beat("body", "About 3,000 antennas went up in 1930.", "x", ["antennas"]))
+    assert topic.layout == "figure"  # a topic Short's numbers are still shown as figures
