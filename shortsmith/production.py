@@ -7,6 +7,9 @@ speaker, its scene direction, the terminal text typed over it and the transition
 (:class:`~shortsmith.cast.SceneStyle`), which every visual provider reads (generated images,
 stock search keywords, procedural art).
 
+A line spoken longer than the series' ``scene_seconds`` is split at its sentences into several
+beats (same speaker and scene direction, a new image each), so no picture stays up longer.
+
 Checked with the channel known (each problem with its line number, all reported at once):
 every speaker is in the channel's or the series' cast; the narrative fits its format (a Short,
 9:16 or 1:1, at most the channel's max_video_seconds and never over 180 s; a 16:9 episode at most
@@ -15,12 +18,20 @@ every speaker is in the channel's or the series' cast; the narrative fits its fo
 
 from __future__ import annotations
 
+import re
+
 from .config import Channel
 from .model import Beat, Script
 from .narrative_parse import (FORMAT_LIMIT_S, SHORT_FORMATS, Problem, Segment, length_problems, problems_error,
                               production_from_dict, time_segments)
 from .script import HOOK_MAX_SECONDS, _visual, estimate_seconds, keywords_of, spoken_seconds
 from .topics import clean_topic
+
+_SENTENCE_RE = re.compile(r"(?<=[.!?])\s+(?=[\"'A-Z0-9])")
+
+
+def sentences(text: str) -> list[str]:
+    return [s.strip() for s in _SENTENCE_RE.split(text.strip()) if s.strip()]
 
 MIN_SECONDS = 3.0
 
@@ -36,6 +47,21 @@ def format_limit(channel: Channel, fmt: str) -> tuple[float, str]:
 def scene_text(seg: Segment) -> str:
     parts = [seg.scene] + [f"{k}: {v}" for k, v in (("camera", seg.camera), ("lighting", seg.lighting)) if v]
     return "; ".join(p for p in parts if p)
+
+
+def scene_parts(text: str, scene_seconds: float, wpm: float) -> list[str]:
+    """A line longer than the series' ``scene_seconds`` split at sentences into parts that each fit
+    (one scene image each; a single sentence is never cut); the whole line when it fits or no
+    scene length is set."""
+    if not scene_seconds or spoken_seconds(text, wpm) <= scene_seconds:
+        return [text]
+    parts: list[str] = []
+    for sentence in sentences(text):
+        if parts and spoken_seconds(f"{parts[-1]} {sentence}", wpm) <= scene_seconds:
+            parts[-1] = f"{parts[-1]} {sentence}"
+        else:
+            parts.append(sentence)
+    return parts
 
 
 def production_script(channel: Channel, narrative, *, name: str = "narrative") -> Script:
@@ -69,15 +95,18 @@ def production_script(channel: Channel, narrative, *, name: str = "narrative") -
     title = clean_topic(narrative.title, field=f"{name}: title")
     style = channel.productions.style_for(production.series)
     topic_words = keywords_of(title, 3)
-    beats = []
-    for i, seg in enumerate(segments):
-        kind = "hook" if i == 0 else "body"
-        fallback, kws = _visual(kind, seg.text, topic_words, channel)
-        prompt = style.prompt(seg.scene, seg.camera, seg.lighting, fallback=fallback)
-        if seg.scene:  # the direction's words lead the stock query and the procedural art's motifs
-            kws = list(dict.fromkeys(keywords_of(seg.scene, 3) + keywords_of(seg.lighting or style.lighting, 1) + kws))[:6]
-        beats.append(Beat(kind=kind, narration=seg.text, visual_prompt=prompt, keywords=kws, speaker=seg.speaker,
-                          scene=scene_text(seg), terminal=seg.terminal, transition=seg.transition))
+    beats: list[Beat] = []
+    for seg in segments:
+        for j, text in enumerate(scene_parts(seg.text, style.scene_seconds, wpm)):
+            kind = "hook" if not beats else "body"
+            fallback, kws = _visual(kind, text, topic_words, channel)
+            prompt = style.prompt(seg.scene, seg.camera, seg.lighting, fallback=fallback)
+            if seg.scene:  # the direction's words lead the stock query and the procedural art's motifs
+                kws = list(dict.fromkeys(keywords_of(seg.scene, 3) + keywords_of(seg.lighting or style.lighting, 1)
+                                         + kws))[:6]
+            beats.append(Beat(kind=kind, narration=text, visual_prompt=prompt, keywords=kws, speaker=seg.speaker,
+                              scene=scene_text(seg), terminal=seg.terminal if j == 0 else "",
+                              transition=seg.transition if j == 0 else ""))
     est = estimate_seconds(beats, wpm)
     tags = list(dict.fromkeys([t.lower() for t in channel.tags] + keywords_of(title, 4)
                               + (["shorts"] if production.format in SHORT_FORMATS else [])))[:15]

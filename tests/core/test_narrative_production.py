@@ -189,3 +189,15 @@ def test_series_cast_extends_and_overrides_the_channels():
     cast = prods.cast_for("s1")
     assert cast["NARRATOR"].piper.pitch == 5 and {"GUARD", "NIGHT GUARD"} <= set(cast)
     assert prods.style_for("s1").prompt("a pier at night") == "noir still of a pier at night, hard lighting"
+
+
+def test_a_line_longer_than_the_series_scene_length_gets_several_scenes():
+    long_line = ("NARRATOR: The tower stood alone on the ridge. Its lamp had been dark for years. "
+                 "Then one night it blinked twice, and the whole valley saw it.")
+    text = f"# The tower\nchannel: paper-trail\nseries: the-signal\nformat: 16:9\n\n[TRANSITION: glitch]\n{long_line}\n"
+    s = narrative_script(PAPER, parse_narrative(text, name="t.md"))
+    assert PAPER.productions.style_for("the-signal").scene_seconds == 6
+    assert [b.narration for b in s.beats] == ["The tower stood alone on the ridge. Its lamp had been dark for years.",
+                                              "Then one night it blinked twice, and the whole valley saw it."]
+    assert {b.speaker for b in s.beats} == {"NARRATOR"} and [b.transition for b in s.beats] == ["glitch", ""]
+    assert [b.kind for b in s.beats] == ["hook", "body"] and not check_script(s)
