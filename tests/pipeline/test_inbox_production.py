@@ -45,3 +45,22 @@ def test_a_production_is_accepted_and_a_bad_one_is_reported_by_line(auto):
     assert not again.run_requests
     report = next((a.inbox / "rejected").glob("*-part2b.md.error.txt")).read_text()
     assert "line 8: unknown speaker JANITOR" in report and "Fix: line 8: add JANITOR to the cast" in report
+
+
+def test_the_narrative_command_reports_problems_by_line_before_any_partition(workdir, monkeypatch, capsys):
+    from pipeline_defs.cli import main
+
+    monkeypatch.setenv("DAGSTER_HOME", str(workdir / "dagster_home"))
+    bad = workdir / "bad.md"
+    bad.write_text("# Night shift\nchannel: curious-minds\n\n[SOUND: a door]\nNARRATOR: Hello.\n", encoding="utf-8")
+    assert main(["narrative", str(bad)]) == 2
+    err = capsys.readouterr().err
+    assert "line 4: unknown direction [SOUND]" in err and "[bad.md: line 4]" in err
+    bad.write_text("# Night shift\n\nNARRATOR: Hello there.\nGUARD: Who is it?\n", encoding="utf-8")
+    assert main(["narrative", str(bad), "--channel", "curious-minds"]) == 2  # curious-minds has no cast
+    err = capsys.readouterr().err
+    assert "line 3: unknown speaker NARRATOR" in err and "line 4: unknown speaker GUARD" in err
+    from pipeline_defs.definitions import defs
+
+    store = defs.resources["storage"].store()
+    assert store.read_record("requests", "curious-minds--night-shift") is None  # nothing was requested
