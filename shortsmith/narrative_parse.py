@@ -259,7 +259,7 @@ def time_segments(segments: list[Segment], wpm: float) -> float:
     return t
 
 
-def length_problems(segments: list[Segment], limit_s: float, what: str) -> list[Problem]:
+def length_problems(segments: list[Segment], limit_s: float, what: str, wpm: float = DEFAULT_WPM) -> list[Problem]:
     """The line at which the narrative runs past ``limit_s`` seconds, as a problem (or none)."""
     for seg in segments:
         if seg.start + seg.duration > limit_s:
@@ -267,7 +267,7 @@ def length_problems(segments: list[Segment], limit_s: float, what: str) -> list[
             return [Problem(seg.line, f"the narrative runs past {what} of {limit_s:.0f} s here "
                                       f"(about {total:.0f} s in all)",
                             f"cut about {total - limit_s:.0f} s of speech (about "
-                            f"{int((total - limit_s) * DEFAULT_WPM / 60) + 1} words), split it into parts, "
+                            f"{int((total - limit_s) * wpm / 60) + 1} words), split it into parts, "
                             "or use format: 16:9 for an episode of up to 10 minutes")]
     return []
 

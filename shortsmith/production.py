@@ -82,7 +82,7 @@ def production_script(channel: Channel, narrative, *, name: str = "narrative") -
         problems.append(Problem(production.lines.get("series", 1), f"series {production.series!r} is not one of "
                                 f"{channel.name}'s", f"use one of: {', '.join(s.name for s in channel.productions.series)}"))
     limit, what = format_limit(channel, production.format)
-    problems += length_problems(segments, limit, what)
+    problems += length_problems(segments, limit, what, wpm)
     if segments and production.format in SHORT_FORMATS:
         hook_s = spoken_seconds(segments[0].text, wpm)
         if hook_s > HOOK_MAX_SECONDS:
