@@ -56,10 +56,10 @@ def test_the_narrative_command_reports_problems_by_line_before_any_partition(wor
     assert main(["narrative", str(bad)]) == 2
     err = capsys.readouterr().err
     assert "line 4: unknown direction [SOUND]" in err and "[bad.md: line 4]" in err
-    bad.write_text("# Night shift\n\nNARRATOR: Hello there.\nGUARD: Who is it?\n", encoding="utf-8")
-    assert main(["narrative", str(bad), "--channel", "curious-minds"]) == 2  # curious-minds has no cast
+    bad.write_text("# Night shift\n\nJANITOR: Hello there.\nGUARD: Who is it?\n", encoding="utf-8")
+    assert main(["narrative", str(bad), "--channel", "curious-minds"]) == 2  # not in curious-minds' cast
     err = capsys.readouterr().err
-    assert "line 3: unknown speaker NARRATOR" in err and "line 4: unknown speaker GUARD" in err
+    assert "line 3: unknown speaker JANITOR" in err and "line 4: unknown speaker GUARD" in err
     from pipeline_defs.definitions import defs
 
     store = defs.resources["storage"].store()
