@@ -14,7 +14,7 @@ measures in this one invocation:
   yuv420p file, encoded with the same x264/AAC settings and no filters.
 
 Target: render <= 1.3x encode-only (as for Shorts). ``--skip-overlay-compare`` skips the
-side measurement of the two ways to draw a typed overlay (PNG states through one
+side measurement of the two ways to draw a typed overlay (RLE TGA states through one
 ``overlay`` vs one ``drawtext`` per typed state with ``enable``), each over the same
 background with no encode (``-f null``). Writes bench/results/narrative-<time>.json.
 """
@@ -74,19 +74,25 @@ def phase_encode_only(raw: Path, wav: Path, settings: RenderSettings, out: Path)
     return {"command_line": " ".join(cmd)}
 
 
-def phase_overlay_png(overlays: list[TerminalOverlay], settings: RenderSettings, seconds: float, work: Path) -> dict:
+def phase_overlay_images(overlays: list[TerminalOverlay], settings: RenderSettings, seconds: float, work: Path) -> dict:
     s = settings
     args, chains, last, stats = terminal_track(overlays, s.width, s.height, s.fps, 1, work / "ov", "[0:v]")
-    cmd = [ffmpeg_path(), "-v", "error", "-f", "lavfi", "-i", f"color=c=0x304060:s={s.width}x{s.height}:r={s.fps}:d={seconds}",
+    cmd = [ffmpeg_path(), "-v", "error", "-f", "lavfi", "-i", background(s, seconds),
            *args, "-filter_complex", ";".join(chains) + f";{last}null[v]", "-map", "[v]", "-f", "null", "-"]
     subprocess.run(cmd, check=True)
     return stats
 
 
+def background(s: RenderSettings, seconds: float) -> str:
+    """A lavfi source that makes a fresh frame every time (a constant colour would hand out one
+    shared frame, and every overlay would pay for copying it)."""
+    return f"testsrc2=s={s.width}x{s.height}:r={s.fps}:d={seconds}"
+
+
 def phase_overlay_none(settings: RenderSettings, seconds: float) -> dict:
     """The baseline of the overlay comparison: the same background, no overlay."""
     s = settings
-    cmd = [ffmpeg_path(), "-v", "error", "-f", "lavfi", "-i", f"color=c=0x304060:s={s.width}x{s.height}:r={s.fps}:d={seconds}",
+    cmd = [ffmpeg_path(), "-v", "error", "-f", "lavfi", "-i", background(s, seconds),
            "-vf", "null", "-f", "null", "-"]
     subprocess.run(cmd, check=True)
     return {}
@@ -124,7 +130,7 @@ def phase_overlay_drawtext(overlays: list[TerminalOverlay], settings: RenderSett
                            f":fontsize={layout.font_px}:fontcolor=0x40FF78:line_spacing={round(layout.font_px * 0.3)}"
                            f":x={layout.x + pad}:y={layout.y + pad}:enable='between(n,{a},{b})'")
     filters.append("noise=c0s=18:c0f=t+u")
-    cmd = [ffmpeg_path(), "-v", "error", "-f", "lavfi", "-i", f"color=c=0x304060:s={s.width}x{s.height}:r={s.fps}:d={seconds}",
+    cmd = [ffmpeg_path(), "-v", "error", "-f", "lavfi", "-i", background(s, seconds),
            "-vf", ",".join(filters), "-f", "null", "-"]
     subprocess.run(cmd, check=True)
     return {"drawtext_filters": n}
@@ -200,11 +206,11 @@ def main() -> int:
 
             scenes = scene_timeline(vo, duration, settings.crossfade_s, fps=settings.fps)
             overlays = plan_overlays(terminals, scenes, vo, settings.crossfade_s)
-            times: dict[str, list[float]] = {"none": [], "png": [], "drawtext": []}
+            times: dict[str, list[float]] = {"none": [], "images": [], "drawtext": []}
             detail: dict = {}
             for _ in range(max(1, args.repeat)):  # interleaved, best of each kept
                 for name, fn, extra in (("none", phase_overlay_none, ()),
-                                        ("png", phase_overlay_png, (overlays,)),
+                                        ("images", phase_overlay_images, (overlays,)),
                                         ("drawtext", phase_overlay_drawtext, (overlays,))):
                     res = run_phase(fn, *extra, settings, duration, *((work,) if extra else ()))
                     if res["error"]:
@@ -213,11 +219,11 @@ def main() -> int:
                     detail[name] = res["result"]
             base = min(times["none"])
             summary["overlay_compare_s"] = times
-            summary["overlay_png_states_over_background_s"] = round(min(times["png"]) - base, 2)
+            summary["overlay_image_states_over_background_s"] = round(min(times["images"]) - base, 2)
             summary["overlay_drawtext_per_state_over_background_s"] = round(min(times["drawtext"]) - base, 2)
             summary["overlay_detail"] = detail
             print(f"overlays over {duration:.1f} s of background (no encode; background alone {base:.1f} s): "
-                  f"PNG states +{min(times['png']) - base:.1f} s, drawtext per state "
+                  f"image states +{min(times['images']) - base:.1f} s, drawtext per state "
                   f"+{min(times['drawtext']) - base:.1f} s ({detail['drawtext']['drawtext_filters']} filters; "
                   "its static covers the whole frame, it has no scanlines or cursor)", flush=True)
         results["summary"] = summary
