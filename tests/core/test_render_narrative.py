@@ -157,8 +157,8 @@ def test_the_timeline_has_every_track(tmp_path):
     assert [v.speaker for v in tl.voices] == SPEAKERS
     plan = build_command(inputs, RenderSettings(width=W, height=H), tmp_path / "o.mp4")
     assert plan.command.count("-filter_complex") == 1
-    # two overlays, each one image2 input of PNG frames and one overlay, in the same graph
-    assert sum(a.endswith("_%05d.png") for a in plan.command) == 2
+    # two overlays, each one image2 input of RGBA frames and one overlay, in the same graph
+    assert sum(a.endswith("_%05d.tga") for a in plan.command) == 2
     assert plan.filter_graph.count("eof_action=pass") == 2
     assert plan.terminal and plan.terminal["overlays"] == 2
 
