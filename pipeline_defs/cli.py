@@ -1,6 +1,7 @@
 """Command line: add a video partition for a topic and materialize it, as the UI would.
 
     shortsmith video --channel curious-minds --topic "Why cats purr"
+    shortsmith narrative examples/the-signal.md [--channel paper-trail]
     shortsmith trends
     shortsmith add --channel curious-minds --topic "How bees make honey"   # partition only
     shortsmith backfill --from voiceovers --channel curious-minds          # voiceovers* for a channel
@@ -113,7 +114,11 @@ def _failure_text(err) -> str:
 
 def run_video(channel: str, topic: str, fact_source: str | None = None) -> int:
     started = time.perf_counter()
-    key = add_video(channel, topic, fact_source=fact_source)
+    return run_partition(add_video(channel, topic, fact_source=fact_source), started)
+
+
+def run_partition(key: str, started: float) -> int:
+    """Materialize a video partition end to end (make_video), printing step times and the outcome."""
     from .definitions import defs
 
     print(f"partition: {key}")
@@ -293,6 +298,9 @@ def main(argv: list[str] | None = None) -> int:
         p.add_argument("--channel", required=True, help="channel name from channels.yaml")
         p.add_argument("--topic", required=True, help="what the video is about, e.g. 'Why cats purr'")
         p.add_argument("--source", help="a file (text, Markdown, HTML, PDF) or http(s) URL the script takes its facts from")
+    n = sub.add_parser("narrative", help="make a video from a narrative file (speakers, scenes, overlays) end to end")
+    n.add_argument("file", help="the narrative .md (README 'Narrative productions')")
+    n.add_argument("--channel", help="channel name (default: the file's 'channel:' line)")
     sub.add_parser("trends", help="score topic candidates for every channel")
     b = sub.add_parser("backfill", help="re-make a step and everything after it for some videos (a Dagster backfill)")
     b.add_argument("--from", dest="start", default="scene_images",
@@ -329,6 +337,10 @@ def main(argv: list[str] | None = None) -> int:
             return run_videojobs(args.partition)
         if args.command == "video":
             return run_video(args.channel, args.topic, args.source)
+        if args.command == "narrative":
+            from .narrative_cli import add_narrative
+
+            return run_partition(add_narrative(args.file, args.channel), time.perf_counter())
         if args.command == "add":
             print(add_video(args.channel, args.topic, fact_source=args.source))
             return 0

@@ -18,6 +18,7 @@ import yaml
 from .colour import expand_hex
 from .errors import ConfigError
 from .videogen.budget import Budgets, parse_budgets
+from .cast import Productions, parse_productions
 
 SLUG_RE = re.compile(r"^[a-z0-9]+(?:-[a-z0-9]+)*$")
 REVIEW_VALUES = ("auto", "required")
@@ -144,6 +145,7 @@ class Channel:
     uniqueness_window: int = 30  # a script may not repeat any of the channel's last N scripts
     review: str = "auto"  # "required": published_uploads waits for an approval given in the studio or API
     budgets: Budgets = field(default_factory=Budgets)  # daily spending limits (shortsmith/videogen/budget.py)
+    productions: Productions = field(default_factory=Productions)  # cast and series (shortsmith/cast.py)
 
 
 @dataclass(frozen=True)
@@ -280,7 +282,7 @@ def _parse_channel(data: Any, index: int, defaults: dict, base_dir: Path) -> Cha
                "max_video_seconds", "words_per_minute", "privacy", "language", "made_for_kids",
                "synthetic_media", "category_id", "tags", "call_to_action", "timezone", "videos_per_day",
                "topic_cooldown_days", "publish_window", "providers", "youtube", "script_guidelines",
-               "min_quality", "uniqueness_window", "review", "budgets"}
+               "min_quality", "uniqueness_window", "review", "budgets", "cast", "series"}
     _check_unknown(merged, allowed, where)
     name = _req(merged, "name", where)
     if not SLUG_RE.match(name):
@@ -435,6 +437,7 @@ def _parse_channel(data: Any, index: int, defaults: dict, base_dir: Path) -> Cha
         uniqueness_window=int(_opt(merged, "uniqueness_window", where, 30, int)),
         youtube=_parse_youtube(_opt(merged, "youtube", where, {}, dict), f"{where}.youtube", base_dir),
         budgets=parse_budgets(merged.get("budgets"), where),
+        productions=parse_productions(merged, where, base_dir),
     )
 
 

@@ -12,6 +12,7 @@ from PIL import Image
 
 from shortsmith.art import contact_sheet, image_to_markdown
 from shortsmith.art.layouts import scene_plans_manifest
+from shortsmith.formats import format_size
 from shortsmith.frames import frame_at
 from shortsmith.render import VIDEO_SUFFIXES as CLIP_SUFFIXES
 from shortsmith.script import PAUSE_BETWEEN_BEATS_S, spoken_seconds
@@ -91,7 +92,7 @@ def scene_images(context: dg.AssetExecutionContext, channels: ChannelsResource, 
     step = StageStep(context, channels, storage, SCENES)
     partition, ch = step.partition, step.channel
     script, _ = step.script()
-    size = (renderer.width, renderer.height)
+    size = format_size(script.format, renderer.width, renderer.height)  # the frame of a 9:16, 16:9 or 1:1 video
     style = ch.style
     chain = {name: (images.get(name).describe() if images.get(name) else None) for name in ch.providers.visuals}
     if not step.reuse([b.__dict__ for b in script.beats], style.__dict__, size, chain,

@@ -36,7 +36,7 @@ from shortsmith.errors import ConfigError, InputError, ToolMissingError
 from shortsmith.model import Beat
 from shortsmith.resilience import CallContext, ProviderError, ProviderUnavailable, RetryPolicy, offline_calls
 from shortsmith.visuals import (ClipCredit, ClipTooLarge, build_image_prompt, choose_clips, classify_http, cover_fit,
-                                credit_path, decode_image, download_clip, estimate_scene_seconds, pexels_search,
+                                credit_path, decode_image, download_clip, estimate_scene_seconds, orientation, pexels_search,
                                 search_queries, used_video_ids)
 
 from ..settings import ProviderSettings
@@ -160,6 +160,14 @@ class OpenAIImageProvider(OpenAIConnection, ImageProvider):
         self._check()
         return super()._client()
 
+    def size_for(self, size: tuple[int, int]) -> str:
+        """The size to ask for an output of ``size``: the configured portrait size for a Short, the
+        same size turned for a 16:9 episode (1536x1024, dall-e-3 1792x1024), 1024x1024 for 1:1."""
+        w, h = (int(v) for v in self.image_size.lower().split("x"))
+        if size[0] > size[1]:
+            return f"{h}x{w}"
+        return "1024x1024" if size[0] == size[1] else self.image_size
+
     def scene(self, beat: Beat, *, style: StyleConfig, seed: str, index: int, total: int,
               size: tuple[int, int], calls: CallContext | None = None, workdir: Path | None = None,
               seconds: float | None = None) -> Image.Image:
@@ -167,7 +175,7 @@ class OpenAIImageProvider(OpenAIConnection, ImageProvider):
         client = self._client()
         limit = 1000 if self.model.startswith("dall-e-2") else 4000
         prompt = build_image_prompt(beat, style, index=index, max_chars=limit)
-        kwargs: dict[str, Any] = {"model": self.model, "prompt": prompt, "size": self.image_size, "n": 1}
+        kwargs: dict[str, Any] = {"model": self.model, "prompt": prompt, "size": self.size_for(size), "n": 1}
         if self.quality:
             kwargs["quality"] = self.quality
         if self.model.startswith("dall-e"):
@@ -252,7 +260,7 @@ class PexelsClipProvider(ImageProvider):
                 videos = calls.call(
                     lambda q=query: pexels_search(
                         client, self.base_url, self.api_key, q, per_page=self.per_page,
-                        size="medium" if size[0] >= 1080 else "small",
+                        size="medium" if min(size) >= 1080 else "small", orientation=orientation(*size),
                         min_duration=int(self.min_clip_seconds), max_duration=self.max_clip_seconds, index=index),
                     provider="pexels", classify=classify, policy=policy, per_minute=self.requests_per_minute,
                     secrets=[self.api_key])
