@@ -138,4 +138,4 @@ def clip_render(step: StageStep, clip: ClipRequest, out: Path, ass_path: Path, s
                        voice_wav=step.file("voice.wav", VOICE))
     return {"duration": info["duration"], "encoder": "libx264", "encoder_note": "libx264 (clip: one graph)",
             "crop_found": path.found, "audio_plan": info["audio_plan"],
-            "true_peak_corrections": info["true_peak_corrections"]}
+            "true_peak_corrections": info["true_peak_corrections"], "loudness": info["loudness"]}

@@ -91,7 +91,8 @@ def render_clip(source: Path, transcript: Transcript | Voiceover, start: float, 
         plan = analyse_audio(inputs, settings, duration)
         run_ffmpeg(clip_command(source, voice_wav, start, duration, path, ass_path, cmd_path, partial, settings, plan),
                    total_seconds=duration)
-        corrections = guard_true_peak(inputs, settings, partial, plan, duration)
+        measured: dict = {}  # the final file's loudness, measured by the guard (check_video reuses it)
+        corrections = guard_true_peak(inputs, settings, partial, plan, duration, measured=measured)
         seconds = time.perf_counter() - t0
         info = probe(partial)
         os.replace(partial, out)
@@ -100,4 +101,4 @@ def render_clip(source: Path, transcript: Transcript | Voiceover, start: float, 
             "width": video.get("width"), "height": video.get("height"), "words": sum(len(b.words) for b in vo.beats),
             "crop_found": path.found, "audio_plan": {"voice_gain_db": plan.voice_gain_db,
                                                      "trim_gain_db": plan.trim_gain_db, **plan.measured},
-            "true_peak_corrections": corrections}
+            "true_peak_corrections": corrections, "loudness": measured or None}
