@@ -42,6 +42,12 @@ def video_cost_metadata(manifests: dict[str, dict]) -> dict:
     }
 
 
+def video_sheet(path, duration: float):
+    """Six frames across the video, side by side: the asset's preview."""
+    times = [s * duration / 6 + duration / 12 for s in range(6)]
+    return contact_sheet(frames_at(path, times, width=160), columns=6, thumb_width=120)
+
+
 @stage_asset(
     VIDEO,
     deps=[scene_images, captions, music],
@@ -83,15 +89,18 @@ def assembled_videos(context: dg.AssetExecutionContext, channels: ChannelsResour
 
         started = time.perf_counter()
         with step.write() as w:
-            # loudness is measured once, by check_video below
+            # loudness is measured once, by the render's true-peak guard; check_video reuses it
             if (clip := clip_of(step)) is not None:  # one graph: cut, follow the subject, caption (issue 14)
                 report = clip_render(step, clip, w.path("video.mp4"), inputs.ass_path, settings)
             else:
                 report = render_video(inputs, settings, w.path("video.mp4"), progress=progress,
                                       measure_output=False)
             render_s = time.perf_counter() - started
+            loud = report.get("loudness")  # measured by the render's true-peak guard on this very file
             outcomes = check_video(w.path("video.mp4"), width=settings.width, height=settings.height,
-                                   max_duration_s=ch.max_video_seconds)
+                                   max_duration_s=ch.max_video_seconds,
+                                   loudness=(loud["integrated_lufs"], loud["true_peak_dbtp"]) if loud else None)
+            step.preview(lambda: video_sheet(w.path("video.mp4"), report.get("duration") or vo.duration), w)
             w.data.update({
                 "render_seconds": round(render_s, 2),
                 "report": report,
@@ -104,8 +113,7 @@ def assembled_videos(context: dg.AssetExecutionContext, channels: ChannelsResour
     grouped = group_outcomes(manifest["checks"])
     report = manifest.get("report") or {}
     duration = report.get("duration") or vo.duration
-    times = [s * duration / 6 + duration / 12 for s in range(6)]
-    sheet = contact_sheet(frames_at(path, times, width=160), columns=6, thumb_width=120)
+    sheet = step.preview(lambda: video_sheet(path, duration))
     metadata = {
         "preview": dg.MetadataValue.md(image_to_markdown(sheet, max_width=720, alt="frames")),
         "duration_seconds": round(float(duration), 2),
