@@ -23,8 +23,8 @@ def provider_resources(s: settings.Settings) -> dict:
     a cloud provider is configured when its key or switch is set (README "Cloud providers")."""
     return {
         "trend_source": TrendSources.from_settings(s.providers),  # offline; google_trends, youtube
-        "script_writer": ScriptWriters.from_settings(s.providers),
-        "transcriber": Transcribers.from_settings(s.providers),  # local (bundled whisper), openai  # offline; openai, local
+        "script_writer": ScriptWriters.from_settings(s.providers),  # offline; openai, local
+        "transcriber": Transcribers.from_settings(s.providers),  # local (bundled whisper); openai
         "voice": VoiceProviders.from_settings(s.providers.elevenlabs),  # piper; elevenlabs
         "images": VisualProviders.from_settings(s.providers),  # procedural; pexels, openai, diffusers
         "music_provider": SynthMusicProvider(),

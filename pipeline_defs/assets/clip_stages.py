@@ -31,6 +31,20 @@ from .stage import SCENES, VOICE, StageStep
 CLIP_MIN_S, CLIP_MAX_S = 15.0, 61.0
 
 
+# Quality measures that judge what a generator made, not what a clip cuts: a clip's words are the source's
+# (its sentences are not "facts per beat"), and its scenes are frames of one continuous shot (alike by
+# nature). The rest (script length and hook, audio, caption contrast and coverage, sync) still gate it.
+CLIP_EXEMPT_MEASURES = {("script", "facts_per_beat"), ("visuals", "scene_variety"),
+                        ("visuals", "near_duplicate_scenes")}
+
+
+def for_clip(step: StageStep, measures: list) -> list:
+    """The quality measures that apply to this partition (all of them unless it is a clip)."""
+    if clip_of(step) is None:
+        return measures
+    return [m for m in measures if (m.part, m.name) not in CLIP_EXEMPT_MEASURES]
+
+
 def clip_of(step: StageStep) -> ClipRequest | None:
     return ClipRequest.from_record(step.store.read_record("requests", step.partition))
 

@@ -13,6 +13,7 @@ from ..resources.renderer import RendererSettings
 from ..resources.storage import MediaStorage
 from .captions import caption_style
 from .assembled_videos import assembled_videos
+from .clip_stages import for_clip
 from .scene_images import scene_files, small_stills
 from .stage import SCENES, VIDEO, VOICE, StageStep
 
@@ -90,7 +91,7 @@ def quality(context: dg.AssetCheckExecutionContext, channels: ChannelsResource, 
                                   band=(style.safe_top, style.safe_bottom),
                                   spoken_words=sum(len(b.words) for b in vo.beats), caption_words=captioned)
                 + sync_measures(av_difference_s=av, voiceover=vo, cue_starts=first_cues))
-    report = score(measures)
+    report = score(for_clip(step, measures))  # a clip is not judged on what only a generator makes
     passed = report.passes(ch.min_quality)
     weakest = min(report.parts, key=report.parts.get) if report.parts else ""
     history = _remember(store, "quality", ch.name, {

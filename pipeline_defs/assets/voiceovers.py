@@ -11,6 +11,7 @@ from shortsmith.script import HOOK_MAX_SECONDS
 from ..executors import GPU_OP_TAGS
 from ..resources.channels import ChannelsResource
 from ..resources.storage import MediaStorage
+from ..resources.transcriber import Transcribers, time_words_from_audio
 from ..resources.voice import VoiceProviders
 from .clip_stages import clip_of, clip_voice
 from .stage import VOICE, StageStep, md_table, stage_asset
@@ -28,7 +29,7 @@ from .video_scripts import video_scripts
     checks={"hook_spoken_within_3s": "The spoken hook ends within 3 seconds of its start."},
 )
 def voiceovers(context: dg.AssetExecutionContext, channels: ChannelsResource, storage: MediaStorage,
-               voice: VoiceProviders):
+               voice: VoiceProviders, transcriber: Transcribers):
     step = StageStep(context, channels, storage, VOICE)
     ch = step.channel
     script, script_manifest = step.script()
@@ -46,7 +47,8 @@ def voiceovers(context: dg.AssetExecutionContext, channels: ChannelsResource, st
                                     lambda provider: provider.synthesize(texts, w.path("voice.wav"), ch.voice, run.calls))
             except ShortsmithError as exc:
                 raise exc.in_channel(ch.name) from None  # the same error, its field naming the channel
-            vo = outcome.value
+            # a voice without timestamps gets its word times from its own audio (issue 14)
+            vo = time_words_from_audio(outcome.value, w.path("voice.wav"), transcriber, context.log.info)
             vo.wav_path = "voice.wav"
             w.data["provider"] = outcome.provider
             write_json(w.path("voiceover.json"), vo)

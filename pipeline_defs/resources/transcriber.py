@@ -86,3 +86,23 @@ class Transcribers(ProviderSet):
         preferred = preferred or os.environ.get("SHORTSMITH_TRANSCRIBER", "local")
         order = [preferred] + [n for n in ("local", "openai") if n != preferred]
         return [n for n in order if self.get(n) is not None]
+
+
+def time_words_from_audio(vo, wav, transcribers: Transcribers, log=lambda message: None):
+    """A voiceover whose words were only spread by letters (a voice without timestamps, e.g. espeak-ng)
+    re-timed from its own audio with the offline transcriber; unchanged when the audio does not match."""
+    from dataclasses import replace
+
+    from shortsmith.errors import ShortsmithError
+    from shortsmith.transcribe.align import retime_voiceover
+
+    local = transcribers.get("local")
+    if vo.timing_source != "character-weights" or local is None:
+        return vo
+    try:
+        aligned, heard = retime_voiceover(replace(vo, wav_path=str(wav)), local.core())
+    except ShortsmithError as exc:  # no model installed: keep the letter-weighted times
+        log(f"word times stay letter-weighted: {exc}")
+        return vo
+    log(f"word times from the audio's transcript: {heard:.0%} of the words heard ({aligned.timing_source})")
+    return replace(aligned, wav_path=vo.wav_path)

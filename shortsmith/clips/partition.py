@@ -53,9 +53,14 @@ def clip_key(channel: str, reference: str, index: int) -> str:
 
 
 def clip_title(h: Highlight, source_title: str, index: int, limit: int = 90) -> str:
-    """The highlight's first sentence (a hook reads best as a title), else the source's title and number."""
-    first = h.text.split("?")[0] + "?" if "?" in h.text.split(".")[0] else h.text.split(".")[0]
-    first = first.strip(" ,")
+    """The highlight's first sentence (a hook reads best as a title), its first clause when the sentence is
+    long, else the source's title and the clip's number."""
+    import re
+
+    first = re.split(r"(?<=[.!?])\s", h.text.strip(), maxsplit=1)[0].strip()
+    if len(first) > limit:
+        first = first.split(",")[0].strip()
+    first = first.rstrip(",;:")
     if 12 <= len(first) <= limit:
         return first
     base = (source_title or "Clip").strip()[: limit - 10]

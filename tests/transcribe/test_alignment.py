@@ -53,3 +53,30 @@ def test_alignment_beats_letter_weights_on_real_speech(talk, local_transcript):
     assert err_after.mean() < 0.1 and err_after.mean() < 0.6 * err_before.mean()
     assert np.percentile(err_after, 90) < 0.2
     assert after == sorted(after)
+
+
+def test_the_voice_stage_retimes_a_voice_without_timestamps(tmp_path):
+    """What the voiceovers asset does for espeak-ng (letter-weighted times): word times from the audio."""
+    from pipeline_defs import settings
+    from pipeline_defs.resources.transcriber import Transcribers, time_words_from_audio
+    from shortsmith.voice.piper import VoiceSpec, load_piper, synthesize_piper
+    from shortsmith.voice.wav import write_wav
+
+    words = "Honey bees dance to share directions. The angle of the dance points to the flowers.".split()
+    spec = VoiceSpec()
+    voice = load_piper(spec)
+    audio, truth, _ = synthesize_piper(voice, words, spec)
+    wav = tmp_path / "voice.wav"
+    write_wav(wav, audio, int(voice.config.sample_rate))
+    spans = spread([len(w) for w in words], truth[0][0], truth[-1][1])
+    beat = BeatAudio(0, truth[0][0], truth[-1][1], [WordTiming(w, a, b) for w, (a, b) in zip(words, spans)])
+    vo = Voiceover("voice.wav", 22050, len(audio) / 22050, [beat], "espeak-ng", "character-weights")
+    logs: list[str] = []
+    out = time_words_from_audio(vo, wav, Transcribers.from_settings(settings.load({}).providers), logs.append)
+    assert out.timing_source == "asr-alignment" and out.wav_path == "voice.wav" and "heard" in logs[-1]
+    before = np.abs(np.subtract([w.start for w in beat.words], [a for a, _ in truth])).mean()
+    after = np.abs(np.subtract([w.start for w in out.beats[0].words], [a for a, _ in truth])).mean()
+    assert after < 0.1 and after < before
+    # a voice with real timestamps is left alone
+    exact = Voiceover("voice.wav", 22050, 1.0, [beat], "piper", "alignment")
+    assert time_words_from_audio(exact, wav, Transcribers.from_settings(settings.load({}).providers)) is exact
