@@ -268,6 +268,23 @@ def run_costs(channel: str | None, day: str | None, as_json: bool) -> int:
     return 0
 
 
+def run_videojobs(partition: str) -> int:
+    import json
+
+    from shortsmith.config import load_channels
+    from shortsmith.quota import local_day, utcnow
+    from shortsmith.topics import split_partition_key
+
+    from .resources.videogen import jobs_report
+    from .state import StateStore
+
+    channel = load_channels(settings.channels_path()).get(split_partition_key(partition)[0])
+    with _instance() as instance:
+        report = jobs_report(StateStore(instance), partition, channel, local_day(utcnow(), channel.timezone).isoformat())
+    print(json.dumps(report, indent=2))
+    return 0
+
+
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(prog="shortsmith", description=__doc__,
                                      formatter_class=argparse.RawDescriptionHelpFormatter)
@@ -289,6 +306,9 @@ def main(argv: list[str] | None = None) -> int:
     c.add_argument("--channel", help="one channel (default: every channel)")
     c.add_argument("--day", help="the channel-local day, YYYY-MM-DD (default: today)")
     c.add_argument("--json", action="store_true", help="machine-readable output")
+    v = sub.add_parser("videojobs", help="generated clip jobs (sora, runway) recorded for a video, and its channel's "
+                                         "visuals budget today (JSON)")
+    v.add_argument("--partition", required=True, help="the video's partition key, e.g. curious-minds--why-cats-purr")
     y = sub.add_parser("youtube-auth", help="authorize a channel's YouTube uploads once (OAuth in the browser); "
                                             "writes its credentials file (0600) and prints only the path")
     y.add_argument("--channel", required=True, help="channel name from channels.yaml")
@@ -314,6 +334,8 @@ def main(argv: list[str] | None = None) -> int:
             return references_run(args)
         if args.command == "costs":
             return run_costs(args.channel, args.day, args.json)
+        if args.command == "videojobs":
+            return run_videojobs(args.partition)
         if args.command == "video":
             return run_video(args.channel, args.topic, args.source)
         if args.command == "add":

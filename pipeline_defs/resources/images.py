@@ -42,6 +42,7 @@ from shortsmith.visuals import (ClipCredit, ClipTooLarge, build_image_prompt, ch
 from ..settings import ProviderSettings
 from .provider_set import Provider, ProviderSet
 from .script_writer import OpenAIConnection, classify_openai
+from .videogen import RunwayVideoProvider, SoraVideoProvider
 
 
 def visual_style(style: StyleConfig) -> VisualStyle:
@@ -398,13 +399,16 @@ class DiffusersImageProvider(ImageProvider):
 
 class VisualProviders(ProviderSet):
     """Scene visuals, chosen per beat: ``procedural`` (always configured), ``pexels`` stock clips
-    (PEXELS_API_KEY), ``openai`` images (OPENAI_API_KEY / OPENAI_BASE_URL) and local ``diffusers``
-    (SHORTSMITH_DIFFUSERS=1)."""
+    (PEXELS_API_KEY), ``openai`` images (OPENAI_API_KEY / OPENAI_BASE_URL), local ``diffusers``
+    (SHORTSMITH_DIFFUSERS=1) and generated clips: ``sora`` (OPENAI_API_KEY) and ``runway``
+    (RUNWAYML_API_SECRET), see ``videogen.py``."""
 
     procedural: ProceduralImageProvider
     pexels: PexelsClipProvider
     openai: OpenAIImageProvider
     diffusers: DiffusersImageProvider
+    sora: SoraVideoProvider
+    runway: RunwayVideoProvider
 
     @classmethod
     def from_settings(cls, s: ProviderSettings) -> "VisualProviders":
@@ -415,6 +419,10 @@ class VisualProviders(ProviderSet):
             openai=OpenAIImageProvider(**OpenAIConnection.connection(s.openai), model=s.openai.image_model,
                                        requests_per_minute=s.openai.images_requests_per_minute),
             diffusers=DiffusersImageProvider(enabled=s.diffusers),
+            sora=SoraVideoProvider(**OpenAIConnection.connection(s.openai), model=s.videogen.sora_model,
+                                   poll_s=s.videogen.poll_s),
+            runway=RunwayVideoProvider(api_key=dg.EnvVar("RUNWAYML_API_SECRET") if s.videogen.runway_key_set else "",
+                                       base_url=s.videogen.runway_base_url, poll_s=s.videogen.poll_s),
         )
 
 
