@@ -11,6 +11,7 @@ downloader (``download.download``: caps, retries, resume, commit when complete).
 from __future__ import annotations
 
 import functools
+import io
 from typing import Any
 
 from yt_dlp import YoutubeDL
@@ -21,6 +22,8 @@ from yt_dlp.utils import DownloadError
 from ..errors import InputError
 from ..ffmpeg import ffmpeg_path
 from . import download as dl
+
+PAGE_MAX_BYTES = 16 * 1024 * 1024  # a page or API answer yt-dlp reads; media never goes through it
 
 FORMAT = ("best[acodec!=none][vcodec!=none][protocol^=http][protocol!*=dash]/"
           "best[acodec!=none][protocol^=http][protocol!*=dash]/"
@@ -52,10 +55,43 @@ class SafeRH(RequestHandler):
             raise TransportError(cause=exc) from exc
         except Exception as exc:  # urllib3 / socket errors
             raise TransportError(cause=exc) from exc
-        response = Response(fp=resp, url=final_url, headers=dict(resp.headers.items()), status=resp.status)
+        length = resp.headers.get("Content-Length", "")
+        if length.isdigit() and int(length) > PAGE_MAX_BYTES:
+            resp.release_conn()
+            refusal = InputError(f"{final_url[:100]} answers {int(length) / 1e6:.0f} MB where a page was expected",
+                                 field="source", fix="give the media file's own URL")
+            self.refusals.append(refusal)
+            raise TransportError(cause=refusal)
+        response = Response(fp=_Capped(resp, PAGE_MAX_BYTES, self.refusals), url=final_url,
+                            headers=dict(resp.headers.items()), status=resp.status)
         if not 200 <= resp.status < 300:
             raise HTTPError(response)
         return response
+
+
+class _Capped(io.RawIOBase):
+    """A response body that stops (an error, not a silent cut) once it passes ``limit`` bytes."""
+
+    def __init__(self, fp: Any, limit: int, refusals: list[InputError]):
+        super().__init__()
+        self.fp, self.limit, self.seen, self.refusals = fp, limit, 0, refusals
+
+    def readable(self) -> bool:
+        return True
+
+    def read(self, amt: int | None = -1) -> bytes:
+        data = self.fp.read(amt if amt is not None and amt >= 0 else None)
+        self.seen += len(data)
+        if self.seen > self.limit:
+            refusal = InputError(f"a page passed {self.limit / 1e6:.1f} MB and was stopped", field="source",
+                                 fix="give the media file's own URL")
+            self.refusals.append(refusal)
+            raise TransportError(cause=refusal)
+        return data
+
+    def close(self) -> None:
+        self.fp.release_conn()
+        super().close()
 
 
 class SafeYoutubeDL(YoutubeDL):

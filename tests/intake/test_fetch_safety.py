@@ -255,3 +255,17 @@ def test_an_s3_object_is_streamed_in_and_a_missing_one_named(clip, tmp_path, mon
             fetch("s3://talks/2026/bees%20talk.mp4", tmp_path / "out3", s3_client=client,
                   limits=dl.Limits(max_bytes=1000))
     assert leftovers(tmp_path / "out2") == [] and leftovers(tmp_path / "out3") == []
+
+
+@pytest.mark.parametrize("chunked", [False, True])
+def test_a_huge_page_is_not_read_into_memory_by_yt_dlp(server, tmp_path, monkeypatch, chunked):
+    from shortsmith.intake import ytdlp
+
+    monkeypatch.setattr(ytdlp, "PAGE_MAX_BYTES", 100_000)
+    page = b"<!DOCTYPE html><html><body>" + b"<p>words</p>" * 40_000 + b"</body></html>"  # ~480 kB
+    url = server.add("/huge.html", page, "text/html")
+    if chunked:
+        server.no_length.add("/huge.html")
+    with pytest.raises(InputError, match="where a page was expected" if not chunked else r"passed 0\.1 MB and was stopped"):
+        fetch(url, tmp_path / "out")
+    assert leftovers(tmp_path / "out") == []

@@ -94,3 +94,23 @@ def test_clips_are_published_only_when_owned_or_licensed_for_reuse(clip, tmp_pat
     store.write_record("requests", "curious-minds--clip-1", {"topic": "clip", "reference": plain})
     assert reference_of(store, "curious-minds--clip-1") == plain
     assert reference_of(store, "curious-minds--why-cats-purr") is None
+
+
+def test_the_publish_step_stops_a_clip_of_a_reference_without_reuse_rights(clip, tmp_path):
+    """published_uploads' hook: the clip's request names its reference; no licence and not owned -> stop."""
+    from types import SimpleNamespace
+
+    from pipeline_defs.assets.published_uploads import _require_rights
+    from shortsmith.errors import ValidationFailed
+
+    store = LocalMediaStore(tmp_path / "media")
+    key = add_reference(store, str(clip))
+    fetch_into_store(store, key)
+    store.write_record("requests", "curious-minds--talk-clip-1", {"topic": "A clip", "reference": key})
+    step = SimpleNamespace(store=store, partition="curious-minds--talk-clip-1")
+    with pytest.raises(ValidationFailed, match="not published: it states no licence") as err:
+        _require_rights(step)
+    assert err.value.field == "rights" and "--rights owned" in err.value.fix
+    _require_rights(SimpleNamespace(store=store, partition="curious-minds--why-cats-purr"))  # not a clip: passes
+    add_reference(store, str(clip), rights="owned")
+    _require_rights(step)  # declared the user's own: passes
