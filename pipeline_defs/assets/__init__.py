@@ -5,11 +5,12 @@ The modules are imported as modules, so ``pipeline_defs.assets.<name>`` is alway
 the asset is ``pipeline_defs.assets.<name>.<name>``.
 """
 
-from . import (assembled_videos, captions, music, published_uploads, quality, scene_images, thumbnails,
-               trending_topics, video_scripts, video_statistics, voiceovers)
+from . import (assembled_videos, captions, music, published_uploads, quality, reference_media, scene_images,
+               thumbnails, transcripts, trending_topics, video_scripts, video_statistics, voiceovers)
 
 VIDEO_ASSETS = [video_scripts.video_scripts, voiceovers.voiceovers, scene_images.scene_images, captions.captions,
                 music.music, assembled_videos.assembled_videos, thumbnails.thumbnails,
                 published_uploads.published_uploads]
-ALL_ASSETS = [trending_topics.trending_topics, *VIDEO_ASSETS, video_statistics.video_statistics]
+REFERENCE_ASSETS = [reference_media.reference_media, transcripts.transcripts]  # per reference (issue 14)
+ALL_ASSETS = [trending_topics.trending_topics, *VIDEO_ASSETS, video_statistics.video_statistics, *REFERENCE_ASSETS]
 QUALITY_CHECKS = quality.QUALITY_CHECKS

@@ -24,6 +24,7 @@ from . import subjects as lib
 from .layers import _layer, _put, _soft, _tint
 from . import stages
 from .layouts import ScenePlan
+from .lighting import light_scene, lighting_of
 from .scene import _accents, _finisher, _rays, _rings
 from .style import VisualStyle, _luma, _mix, _Palette, _rng, _scale
 
@@ -231,8 +232,26 @@ def render_layered(beat: Beat, plan: ScenePlan, *, style: VisualStyle, seed: str
     flat.alpha_composite(near)
     flat.alpha_composite(fore)
     finish = _finisher(flat, pal, rng, style)
-    return LayeredScene(flat=finish(flat), background=finish(img), subject=finish(near, alpha=True),
-                        foreground=finish(fore, alpha=True))
+    scene = LayeredScene(flat=finish(flat), background=finish(img), subject=finish(near, alpha=True),
+                         foreground=finish(fore, alpha=True))
+    return _graded(scene, lighting_of(beat.scene))  # a narrative's [SCENE ...; lighting]
+
+
+def _graded(scene: LayeredScene, lighting: str) -> LayeredScene:
+    """Every layer graded alike for a scene direction's lighting (the grade is per pixel around the
+    flat scene's mean, so the graded layers still stack to the graded flat scene)."""
+    if not lighting:
+        return scene
+    mean = float(np.asarray(scene.flat, np.float32).mean())
+
+    def grade(im: Image.Image) -> Image.Image:
+        out = light_scene(im, lighting, mean=mean)
+        if im.mode == "RGBA":
+            out.putalpha(im.getchannel("A"))
+        return out
+
+    return LayeredScene(flat=grade(scene.flat), background=grade(scene.background), subject=grade(scene.subject),
+                        foreground=grade(scene.foreground))
 
 
 def _foreground(size: tuple[int, int], style: VisualStyle, pal: _Palette, c1, c2, rng, layout: str) -> Image.Image:

@@ -233,3 +233,29 @@ def test_a_long_scene_keeps_its_layers_in_the_frame_and_never_shrinks_them_away(
 def test_motion_plans_used_here_are_the_renderers():
     # the fixture's choreography: scene 0 zooms in, scene 1 pans (see shortsmith.render.motion)
     assert plan_motion(0, 40, W, H).kind == "zoom_in" and plan_motion(1, 40, W, H).kind == "pan"
+
+
+def test_layers_and_terminal_overlays_take_their_own_inputs(tmp_path):
+    """A layered scene and a narrative's terminal overlay in one render: each input is read once, in
+    order (scenes, voice, layers, overlays), and the graph runs."""
+    d = tmp_path
+    bg = d / "bg.png"
+    Image.fromarray(_noise(H, W, 1)).save(bg)
+    sub = d / "subject.png"
+    _layer(SUBJECT_BOX, 2).save(sub)
+    flat = d / "flat.png"
+    Image.open(bg).save(flat)
+    _voice(d / "voice.wav", 3.6)
+    spans = [(0.1, 1.5), (2.0, 3.4)]
+    beats = [BeatAudio(i, s, e, [WordTiming(f"w{i}", s, e)]) for i, (s, e) in enumerate(spans)]
+    vo = Voiceover(str(d / "voice.wav"), 22050, 3.6, beats, "test", "test")
+    inputs = RenderInputs([flat, flat], d / "voice.wav", vo, scene_layers=[SceneLayers(bg, sub), None],
+                          terminals=["", "$ purr --hz 25"])
+    settings = RenderSettings(width=W, height=H, fps=FPS)
+    report = render_video(inputs, settings, d / "out.mp4", measure_output=False)
+    cmd = report["command"]
+    names = [Path(cmd[i + 1]).name for i, a in enumerate(cmd) if a == "-i"]
+    assert names[:4] == ["bg.png", "flat.png", "voice.wav", "subject.png"] and len(names) == 5
+    graph = cmd[cmd.index("-filter_complex") + 1]
+    assert "[3:v]crop=" in graph and "[4:v]" in graph  # the layer is input 3, the overlay input 4
+    assert (d / "out.mp4").stat().st_size > 0
