@@ -191,11 +191,12 @@ def test_layer_box_is_the_visible_pixels_on_even_coordinates(tmp_path):
     assert layer_box(empty, W, H) is None
 
 
-@pytest.mark.parametrize("look", ["aurora", "retro-terminal"])
-def test_scene_art_splits_into_layers_that_stack_to_the_flat_still(look):
+@pytest.mark.parametrize("look,lighting", [("aurora", ""), ("retro-terminal", ""), ("paper", "lighting: low key")])
+def test_scene_art_splits_into_layers_that_stack_to_the_flat_still(look, lighting):
     style = VisualStyle.from_dict({"name": look})
     beat = Beat("body", "A purr starts in the voice box, where tiny muscles twitch twenty to thirty times every "
                 "second.", "a cat's throat, vibration", ["cat", "purr", "vibration"])
+    beat.scene = lighting  # a narrative's scene direction grades every layer alike
     plan = plan_scene(beat, [])
     scene = render_layered(beat, plan, style=style, seed="t", index=2, total=5, size=(180, 320))
     assert scene.background.mode == "RGB" and scene.subject.mode == scene.foreground.mode == "RGBA"
