@@ -73,9 +73,10 @@ def subscribe(store: Store, url: str, events: list[str] | None, *, owner: str = 
     if unknown:
         raise InputError(f"unknown event(s) {', '.join(unknown)}", field="events", fix=f"use any of {', '.join(EVENTS)}")
     url = check_url(url)
-    sub = {"id": "sub_" + uuid.uuid4().hex[:16], "url": url, "events": events, "owner": owner,
-           "secret": "whsec_" + secrets.token_urlsafe(32), "created_at": time.time()}
-    store.update_many([SUB_PREFIX + sub["id"]], lambda values: {SUB_PREFIX + sub["id"]: sub})
+    sub_id = "sub_" + uuid.uuid4().hex[:16]
+    sub: dict = {"id": sub_id, "url": url, "events": events, "owner": owner,
+                 "secret": "whsec_" + secrets.token_urlsafe(32), "created_at": time.time()}
+    store.update_many([SUB_PREFIX + sub_id], lambda values: {SUB_PREFIX + sub_id: sub})
     return sub
 
 
@@ -136,7 +137,7 @@ def emit(store: Store, event_type: str, data: dict[str, Any], *, event_id: str |
             continue
         attempts = deliver_fn(sub["url"], sub["secret"], event)
         ok = bool(attempts) and isinstance(attempts[-1], int) and attempts[-1] < 300
-        store.update_many([key], lambda values, a=attempts, ok=ok: {key: {"delivered": ok, "attempts": a,
-                                                                          "at": time.time()}})
+        record: dict = {"delivered": ok, "attempts": attempts, "at": time.time()}
+        store.update_many([key], lambda values: {key: record})  # noqa: B023 - called right here
         results[sub["id"]] = attempts
     return results
