@@ -138,6 +138,6 @@ def emit(store: Store, event_type: str, data: dict[str, Any], *, event_id: str |
         attempts = deliver_fn(sub["url"], sub["secret"], event)
         ok = bool(attempts) and isinstance(attempts[-1], int) and attempts[-1] < 300
         record: dict = {"delivered": ok, "attempts": attempts, "at": time.time()}
-        store.update_many([key], lambda values: {key: record})  # noqa: B023 - called right here
+        store.update_many([key], lambda values: {key: record})  # called right here
         results[sub["id"]] = attempts
     return results
