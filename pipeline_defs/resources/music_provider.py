@@ -10,7 +10,6 @@
 
 from __future__ import annotations
 
-import os
 from abc import abstractmethod
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -22,6 +21,7 @@ from shortsmith import music_api, music_composer, music_library
 from shortsmith.music import synthesize_bed
 from shortsmith.resilience import ProviderUnavailable
 
+from ..settings import MusicApiSettings
 from .provider_set import Provider, ProviderSet
 
 
@@ -140,13 +140,10 @@ class MusicProviders(ProviderSet):
     synth: SynthMusicProvider
 
     @classmethod
-    def from_env(cls) -> "MusicProviders":
-        env = os.environ
+    def from_settings(cls, s: MusicApiSettings) -> "MusicProviders":
         return cls(
             musicapi=MusicApiProvider(
-                base_url=dg.EnvVar("MUSIC_API_BASE_URL") if env.get("MUSIC_API_BASE_URL") else None,
-                api_key=dg.EnvVar("MUSIC_API_KEY") if env.get("MUSIC_API_KEY") else "",
-                callback_url=env.get("MUSIC_API_CALLBACK_URL") or "http://127.0.0.1:8000/v1/webhooks/musicapi",
-                wait_s=float(env.get("MUSIC_API_WAIT_S", "600")),
-                poll_every_s=float(env.get("MUSIC_API_POLL_S", "30"))),
+                base_url=dg.EnvVar("MUSIC_API_BASE_URL") if s.configured else None,
+                api_key=dg.EnvVar("MUSIC_API_KEY") if s.configured else "",
+                callback_url=s.callback_url, wait_s=float(s.wait_s), poll_every_s=float(s.poll_s)),
             library=LibraryMusicProvider(), composer=ComposerMusicProvider(), synth=SynthMusicProvider())
