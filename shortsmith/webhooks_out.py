@@ -85,11 +85,12 @@ def subscriptions(store: Store) -> list[dict]:
 
 
 def deliver(url: str, secret: str, event: dict, *, client: httpx.Client | None = None,
-            backoff: tuple[float, ...] = BACKOFF_S, sleep: Callable[[float], None] = time.sleep,
+            backoff: tuple[float, ...] | None = None, sleep: Callable[[float], None] = time.sleep,
             timeout_s: float = 10.0) -> list[int | str]:
     """POST ``event`` (signed) to ``url``, retrying 5xx, 429, timeouts and cut connections with backoff;
     each attempt is signed afresh (its own timestamp). Returns each attempt's status (or error name);
     the last is 2xx when delivered."""
+    backoff = BACKOFF_S if backoff is None else backoff
     body = json.dumps(event, sort_keys=True).encode()
     attempts: list[int | str] = []
     own = client is None
@@ -135,9 +136,35 @@ def emit(store: Store, event_type: str, data: dict[str, Any], *, event_id: str |
         except InputError as exc:  # the host now resolves somewhere private: never send there
             results[sub["id"]] = [f"refused: {exc.message}"]
             continue
-        attempts = deliver_fn(sub["url"], sub["secret"], event)
-        ok = bool(attempts) and isinstance(attempts[-1], int) and attempts[-1] < 300
-        record: dict = {"delivered": ok, "attempts": attempts, "at": time.time()}
-        store.update_many([key], lambda values: {key: record})  # called right here
-        results[sub["id"]] = attempts
+        results[sub["id"]] = _send(store, key, sub, event, [], deliver_fn)
     return results
+
+
+def _send(store: Store, key: str, sub: dict, event: dict, earlier: list, deliver_fn: Callable[..., list[int | str]]
+          ) -> list[int | str]:
+    attempts = deliver_fn(sub["url"], sub["secret"], event)
+    ok = bool(attempts) and isinstance(attempts[-1], int) and attempts[-1] < 300
+    refused = bool(attempts) and isinstance(attempts[-1], int) and 400 <= attempts[-1] < 500 \
+        and attempts[-1] not in (408, 429)
+    record: dict = {"delivered": ok, "given_up": refused, "attempts": earlier + attempts, "at": time.time(),
+                    "subscription": sub["id"], "event": event}
+    store.update_many([key], lambda values: {key: record})
+    return attempts
+
+
+def retry_pending(store: Store, *, max_attempts: int = 25, deliver_fn: Callable[..., list[int | str]] = deliver
+                  ) -> int:
+    """Deliver again every event whose delivery failed (server errors, timeouts) on an earlier tick,
+    until ``max_attempts`` attempts in all; returns how many were retried."""
+    subs = {s["id"]: s for s in subscriptions(store)}
+    retried = 0
+    for key in store.keys(DELIVERY_PREFIX):
+        record = store.get(key)
+        sub = subs.get(record.get("subscription", ""))
+        if record.get("delivered") or record.get("given_up") or sub is None or not record.get("event"):
+            continue
+        if len(record.get("attempts", [])) >= max_attempts:
+            continue
+        _send(store, key, sub, record["event"], list(record.get("attempts", [])), deliver_fn)
+        retried += 1
+    return retried
