@@ -85,7 +85,9 @@ def test_a_delivery_that_keeps_failing_is_retried_on_a_later_tick(allow_loopback
     store = MemoryStore()
     with Receiver([500] * 5) as rx:
         webhooks_out.subscribe(store, rx.url, None)
-        fast = (lambda *a: webhooks_out.deliver(*a, sleep=lambda s: None))
+
+        def fast(*a):
+            return webhooks_out.deliver(*a, sleep=lambda s: None)
         webhooks_out.emit(store, "video.failed", {"partition": "ch--t", "error": "boom"}, event_id="evt_f",
                           deliver_fn=fast)
         assert len(rx.requests) == 5  # all five attempts answered 500
