@@ -25,7 +25,7 @@ def provider_resources(s: settings.Settings) -> dict:
         "script_writer": ScriptWriters.from_settings(s.providers),  # offline; openai, local
         "voice": VoiceProviders.from_settings(s.providers.elevenlabs),  # piper; elevenlabs
         "images": VisualProviders.from_settings(s.providers),  # procedural; pexels, openai, diffusers
-        "music_provider": MusicProviders.from_settings(s.providers.music_api),  # library, composer, synth; musicapi
+        "music_provider": MusicProviders.from_settings(s.providers),  # library, composer, synth; musicapi
     }
 
 

@@ -43,7 +43,7 @@ PROVIDER_CHOICES: dict[str, tuple[str, ...]] = {
     "voice": ("elevenlabs", "piper"),
     "visuals": ("pexels", "openai", "diffusers", "procedural"),
     "trends": ("google_trends", "youtube", "offline"),
-    "music": ("musicapi", "library", "composer", "synth"),
+    "music": ("musicapi", "elevenlabs", "library", "composer", "synth"),
 }
 OFFLINE_PROVIDERS = {"script": "offline", "voice": "piper", "visuals": "procedural", "trends": "offline",
                      "music": "library"}

@@ -128,7 +128,7 @@ def test_the_resource_set_is_the_same_with_and_without_cloud_keys(offline_env):
     assert {k: sorted(v.configured()) for k, v in cloud.items() if isinstance(v, ProviderSet)} == {
         "trend_source": ["google_trends", "offline", "youtube"], "script_writer": ["local", "offline", "openai"],
         "voice": ["elevenlabs", "piper"], "images": ["diffusers", "openai", "pexels", "procedural"],
-        "music_provider": ["composer", "library", "musicapi", "synth"]}
+        "music_provider": ["composer", "elevenlabs", "library", "musicapi", "synth"]}
     # an unconfigured provider says what to set; the chain logs it when it skips one
     assert sets["voice"].unconfigured_hints() == {"elevenlabs": "set ELEVENLABS_API_KEY"}
     assert sets["images"].unconfigured_hints()["pexels"] == "set PEXELS_API_KEY"
@@ -139,6 +139,7 @@ def test_the_resource_set_is_the_same_with_and_without_cloud_keys(offline_env):
     assert isinstance(cloud["images"].pexels.api_key, dg.EnvVar)
     assert isinstance(cloud["trend_source"].youtube.api_key, dg.EnvVar)
     assert isinstance(cloud["music_provider"].musicapi.api_key, dg.EnvVar)
+    assert isinstance(cloud["music_provider"].elevenlabs.api_key, dg.EnvVar)
     for secret in SECRETS:
         assert CLOUD_ENV[secret] not in repr(cloud) and CLOUD_ENV[secret] not in repr(cloud_settings)
 

@@ -3,6 +3,7 @@
 * ``library``: the channel's own folder of tracks (``music.library``, with tracks.yaml) and the MIT
   tracks of ``immich-memories-music``, chosen by mood and length, looped on phrases;
 * ``composer``: a piece composed per video, rendered from MIDI with a General MIDI soundfont;
+* ``elevenlabs``: ElevenLabs music through the SDK (synchronous), ELEVENLABS_API_KEY;
 * ``musicapi``: an asynchronous Suno-style API (MUSIC_API_BASE_URL / MUSIC_API_KEY) answering through
   the studio's signed webhook, polled as a fallback;
 * ``synth``: the numpy ambient bed (always works: the last fallback).
@@ -17,11 +18,11 @@ from typing import Callable, ClassVar, Optional
 
 import dagster as dg
 
-from shortsmith import music_api, music_composer, music_library
+from shortsmith import music_api, music_composer, music_elevenlabs, music_library
 from shortsmith.music import synthesize_bed
 from shortsmith.resilience import ProviderUnavailable
 
-from ..settings import MusicApiSettings
+from ..settings import ProviderSettings
 from .provider_set import Provider, ProviderSet
 
 
@@ -131,19 +132,55 @@ class MusicApiProvider(MusicProvider):
         return {"provider": self.provider, "model": self.model}
 
 
+class ElevenLabsMusicProvider(MusicProvider):
+    """ElevenLabs music through the SDK (synchronous), looped/trimmed to the video like the library's tracks."""
+
+    provider: ClassVar[str] = "elevenlabs"
+    configure_hint: ClassVar[str] = "set ELEVENLABS_API_KEY"
+
+    api_key: str = ""  # dg.EnvVar("ELEVENLABS_API_KEY")
+    base_url: Optional[str] = None  # dg.EnvVar("ELEVENLABS_BASE_URL"); tests: the loopback stand-in
+    model_id: str = "music_v1"
+
+    def is_configured(self) -> bool:
+        return bool(self.api_key)
+
+    def make(self, out_wav: Path, *, duration_s: float, mood: str, seed: str, job: MusicJob) -> dict:
+        import hashlib
+        import tempfile
+
+        with tempfile.TemporaryDirectory(prefix="elevenlabs-music-") as tmp:
+            mp3 = Path(tmp) / "music.mp3"
+            facts = music_elevenlabs.compose(mp3, api_key=self.api_key, base_url=self.base_url, duration_s=duration_s,
+                                             mood=mood, model_id=self.model_id,
+                                             seed=int(hashlib.sha256(seed.encode()).hexdigest()[:6], 16))
+            audio = music_library.decode(mp3)
+            t = music_library.Track(str(mp3), mood, 60.0 * 16 / max(1.0, len(audio) / music_library.RATE), "",
+                                    "elevenlabs")
+            fitted = music_library.render_track(t, out_wav, duration_s)
+        return {**facts, "track_seconds": fitted["track_seconds"], "loops": fitted["loops"]}
+
+    def describe(self) -> dict:
+        return {"provider": self.provider, "model_id": self.model_id}
+
+
 class MusicProviders(ProviderSet):
-    """Music: ``library``, ``composer`` and ``synth`` offline; ``musicapi`` when configured."""
+    """Music: ``library``, ``composer`` and ``synth`` offline; ``musicapi`` and ``elevenlabs`` when configured."""
 
     musicapi: MusicApiProvider
+    elevenlabs: ElevenLabsMusicProvider
     library: LibraryMusicProvider
     composer: ComposerMusicProvider
     synth: SynthMusicProvider
 
     @classmethod
-    def from_settings(cls, s: MusicApiSettings) -> "MusicProviders":
+    def from_settings(cls, providers: ProviderSettings) -> "MusicProviders":
+        s, el = providers.music_api, providers.elevenlabs
         return cls(
             musicapi=MusicApiProvider(
                 base_url=dg.EnvVar("MUSIC_API_BASE_URL") if s.configured else None,
                 api_key=dg.EnvVar("MUSIC_API_KEY") if s.configured else "",
                 callback_url=s.callback_url, wait_s=float(s.wait_s), poll_every_s=float(s.poll_s)),
+            elevenlabs=ElevenLabsMusicProvider(api_key=dg.EnvVar("ELEVENLABS_API_KEY") if el.key_set else "",
+                                               base_url=dg.EnvVar("ELEVENLABS_BASE_URL") if el.base_url_set else None),
             library=LibraryMusicProvider(), composer=ComposerMusicProvider(), synth=SynthMusicProvider())

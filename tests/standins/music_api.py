@@ -121,3 +121,35 @@ class MusicApiStandIn(StandIn):
         for timer in self._timers:
             timer.cancel()
         super().close()
+
+
+def track_mp3(seconds: float) -> bytes:
+    import subprocess
+
+    from shortsmith.ffmpeg import ffmpeg_path
+    proc = subprocess.run([ffmpeg_path(), "-v", "error", "-f", "wav", "-i", "pipe:0", "-c:a", "libmp3lame", "-b:a",
+                           "128k", "-f", "mp3", "pipe:1"], input=track_wav(seconds), capture_output=True, check=True)
+    return proc.stdout
+
+
+class ElevenLabsMusicStandIn(StandIn):
+    """``POST /v1/music`` as the ElevenLabs API answers it: ``xi-api-key``, a JSON body with ``prompt`` and
+    ``music_length_ms`` (3,000-600,000), ``output_format`` in the query; the MP3 bytes back."""
+
+    def __init__(self, api_key: str = "sk_test_music"):
+        self.api_key = api_key
+        super().__init__()
+
+    def route(self, req: Request) -> Reply | None:
+        if req.path != "/v1/music" or req.method != "POST":
+            return json_reply({"detail": "Not Found"}, 404)
+        if req.headers.get("xi-api-key") != self.api_key:
+            return json_reply({"detail": {"status": "invalid_api_key", "message": "Invalid API key"}}, 401)
+        body = req.json()
+        length = body.get("music_length_ms")
+        if not isinstance(body.get("prompt"), str) or not isinstance(length, int) or not 3000 <= length <= 600_000:
+            return json_reply({"detail": [{"loc": ["body", "music_length_ms"], "msg": "invalid", "type": "value_error"}]},
+                              422)
+        if (req.query.get("output_format") or [""])[0] != "mp3_44100_128":
+            return json_reply({"detail": [{"loc": ["query", "output_format"], "msg": "invalid"}]}, 422)
+        return Reply(200, track_mp3(min(length / 1000, TRACK_S)), {"Content-Type": "audio/mpeg"})

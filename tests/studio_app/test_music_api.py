@@ -126,3 +126,28 @@ def test_nothing_lost_when_the_studio_restarts_between_submit_and_callback(env, 
         facts = p.make(tmp_path / "m.wav", duration_s=6.0, mood="calm", seed="p", job=job)
         assert len(api.submissions()) == 1  # resumed, not resubmitted
     assert facts["task_id"] == task and facts["result_via"] == "callback"
+
+
+def test_elevenlabs_music_through_the_sdk_and_its_failures(tmp_path):
+    from pipeline_defs.resources.music_provider import ElevenLabsMusicProvider, SynthMusicProvider
+    from tests.standins.music_api import ElevenLabsMusicStandIn
+
+    with ElevenLabsMusicStandIn() as api:
+        p = ElevenLabsMusicProvider(api_key=api.api_key, base_url=api.url)
+        facts = p.make(tmp_path / "m.wav", duration_s=12.0, mood="mysterious", seed="ch--p", job=MusicJob("ch--p", "f"))
+        sent = api.requests[-1].json()
+        assert sent["music_length_ms"] == 12000 and sent["force_instrumental"] is True and "ysterious" in sent["prompt"]
+        assert facts["loops"] >= 1 and "ElevenLabs" in facts["licence"]
+        audio, rate = read_wav(tmp_path / "m.wav")
+        assert abs(len(audio) / rate - 12.0) < 0.01
+        api.fault("500", path="/v1/music")
+        out = tmp_path / "fallback.wav"
+        job = MusicJob("ch--p", "f")
+        outcome = run_chain("music", [(n, (lambda q=q: q.make(out, duration_s=5.0, mood="calm", seed="s", job=job)))
+                                      for n, q in (("elevenlabs", p), ("synth", SynthMusicProvider()))])
+        assert outcome.provider == "synth" and "500" in outcome.skipped[0][1]
+        bad = ElevenLabsMusicProvider(api_key="wrong", base_url=api.url)
+        with pytest.raises(ProviderError, match="key was refused"):  # a wrong key is raised, not hidden by a fallback
+            run_chain("music", [("elevenlabs", lambda: bad.make(out, duration_s=5.0, mood="calm", seed="s", job=job)),
+                                ("synth", lambda: SynthMusicProvider().make(out, duration_s=5.0, mood="calm", seed="s",
+                                                                            job=job))])
