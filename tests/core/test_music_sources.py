@@ -112,3 +112,18 @@ def test_composer_moods_differ_and_the_same_partition_gives_the_same_audio(tmp_p
     assert measured["upbeat"] - measured["calm"] > 25, measured
     other = music_composer.render(tmp_path / "other.wav", 6.0, mood="calm", seed="ch--another-topic")
     assert (tmp_path / "other.wav").read_bytes() != (tmp_path / "calm.wav").read_bytes() or other != facts["calm"]
+
+
+def test_channel_music_config_default_chain_and_library_folder(tmp_path):
+    from shortsmith.config import load_channels
+    from tests.conftest import write_channels
+
+    ch = load_channels(write_channels(tmp_path / "c.yaml")).channels[0]
+    assert ch.providers.music == ("library", "composer", "synth") and ch.music_library is None
+    assert not ch.providers.cloud  # the default music chain is offline
+    ch = load_channels(write_channels(tmp_path / "c.yaml", music={"mood": "upbeat", "library": "tracks"},
+                                      providers={"music": ["musicapi", "library"]})).channels[0]
+    assert ch.music_library == str((tmp_path / "tracks").resolve()) and ch.providers.cloud
+    with pytest.raises(ConfigError) as e:
+        load_channels(write_channels(tmp_path / "c.yaml", music={"mood": "calm", "folder": "x"}))
+    assert "music" in e.value.field
