@@ -44,3 +44,32 @@ def test_register_then_receive_video_completed(studio_env, monkeypatch):
         assert readme_recipe_verify(sub["secret"], rx.requests[-1].headers, rx.requests[-1].body)
         assert emit_materializations(instance, cursor)[1] == 0  # nothing new: nothing sent again
         assert len(rx.requests) == 2 and webhooks.ID_HEADER.lower() in rx.requests[-1].headers
+
+
+def test_a_failed_video_run_sends_video_failed(studio_env, monkeypatch):
+    from pipeline_defs.sensors.video_webhooks import video_failed_webhooks
+    from pipeline_defs.state import StateStore
+    from shortsmith import webhooks_out
+
+    monkeypatch.setenv("SHORTSMITH_ALLOW_PRIVATE_URLS", "1")
+    partition = "curious-minds--why-cats-purr"
+
+    @dg.asset(partitions_def=dg.StaticPartitionsDefinition([partition]))
+    def video_scripts():
+        raise RuntimeError("the writer broke")
+
+    instance = studio_env.instance
+    result = dg.materialize([video_scripts], partition_key=partition, instance=instance, raise_on_error=False)
+    assert not result.success
+    ctx = dg.build_run_status_sensor_context(
+        sensor_name="video_failed_webhooks", dagster_event=result.get_run_failure_event(),
+        dagster_instance=instance, dagster_run=result.dagster_run).for_run_failure()
+    with Receiver() as rx:
+        sub = webhooks_out.subscribe(StateStore(instance), rx.url, ["video.failed"])
+        video_failed_webhooks(ctx)
+        video_failed_webhooks(ctx)  # the same failure seen twice: one event
+        assert len(rx.requests) == 1
+        event = rx.requests[0].json()
+        assert event["type"] == "video.failed" and event["data"]["partition"] == partition
+        assert event["data"]["run_id"] == result.dagster_run.run_id and event["data"]["error"]
+        assert readme_recipe_verify(sub["secret"], rx.requests[0].headers, rx.requests[0].body)
