@@ -50,14 +50,17 @@ class SubscriptionOut(BaseModel):
     secret: str = Field(..., description="the signing secret; shown only now, keep it")
 
 
-def webhook_router(state_store: Callable[[], object], api_key: Callable, api_error: type) -> APIRouter:
-    """Routes over the instance's state table; ``api_key`` is the API's key dependency."""
+def webhook_router(state_store: Callable[[], object], api_key: Callable, api_error: type,
+                   errors: dict | None = None) -> APIRouter:
+    """Routes over the instance's state table; ``api_key`` is the API's key dependency, ``errors`` the
+    API's documented error answers."""
     router = APIRouter()
 
     def refuse(exc: webhooks.WebhookRejected) -> JSONResponse:
         return JSONResponse({"error": exc.error, "field": exc.field, "fix": exc.fix}, status_code=exc.status)
 
-    @router.post("/v1/webhooks/{provider}", tags=["webhooks"], status_code=202)
+    # signed machine-to-machine callbacks: documented in the README, not part of the caller's API schema
+    @router.post("/v1/webhooks/{provider}", tags=["webhooks"], status_code=202, include_in_schema=False)
     async def receive(provider: str, request: Request):
         if not PROVIDER_RE.match(provider):
             return refuse(webhooks.WebhookRejected(404, "no such webhook provider", "provider",
@@ -86,7 +89,8 @@ def webhook_router(state_store: Callable[[], object], api_key: Callable, api_err
             return refuse(exc)
         return JSONResponse({"accepted": event_id, "job_id": job_id}, status_code=202)
 
-    @router.post("/v1/subscriptions", response_model=SubscriptionOut, tags=["webhooks"], status_code=201)
+    @router.post("/v1/subscriptions", response_model=SubscriptionOut, tags=["webhooks"], status_code=201,
+                 responses=errors or {})
     def subscribe(body: SubscriptionIn, key: str = Depends(api_key)):
         try:
             sub = webhooks_out.subscribe(state_store(), body.url, body.events, owner=key)
