@@ -126,7 +126,10 @@ class Accepted:
 
 
 def _key_part(text: str) -> str:
-    return "".join(c if c.isalnum() or c in "-_.:" else "_" for c in text)[:200]
+    """A key segment: readable when the text is plain, else its hash (two different ids never share a key)."""
+    if text and len(text) <= 120 and all(c.isalnum() or c in "-_.:" for c in text):
+        return text
+    return "h_" + hashlib.sha256(text.encode()).hexdigest()[:40]
 
 
 def event_key(provider: str, job_id: str) -> str:
