@@ -49,39 +49,44 @@ def test_valid_callback_is_stored_under_its_job_before_the_job_is_known(client):
     assert events[0]["payload"]["data"]["data"][0]["duration"] == 30.0
 
 
-@pytest.mark.parametrize("case, status", [
-    ("wrong_secret", 401), ("body_changed", 401), ("stale", 401), ("future", 401),
-    ("no_signature", 400), ("no_timestamp", 400), ("no_event_id", 400), ("oversized", 413),
-    ("unconfigured_provider", 404),
-])
-def test_refused_callbacks_answer_their_status_and_store_nothing(client, case, status):
+CASES = [("wrong_secret", 401), ("body_changed", 401), ("stale", 401), ("future", 401), ("no_signature", 400),
+         ("no_timestamp", 400), ("no_event_id", 400), ("oversized", 413), ("unconfigured_provider", 404)]
+
+
+def test_refused_callbacks_answer_their_status_and_store_nothing(client):
+    for case, status in CASES:
+        body = callback()
+        now = time.time()
+        headers = webhooks.signed_headers(SECRET, f"evt-{case}", body, now=now)
+        url = "/v1/webhooks/musicapi"
+        if case == "wrong_secret":
+            headers = webhooks.signed_headers(SECRET + "x", f"evt-{case}", body, now=now)
+        elif case == "body_changed":
+            body = body.replace(b"task-1", b"task-2")  # one byte
+        elif case == "stale":
+            headers = webhooks.signed_headers(SECRET, f"evt-{case}", body, now=now - 301)
+        elif case == "future":
+            headers = webhooks.signed_headers(SECRET, f"evt-{case}", body, now=now + 400)
+        elif case == "no_signature":
+            del headers[webhooks.SIGNATURE_HEADER]
+        elif case == "no_timestamp":
+            del headers[webhooks.TIMESTAMP_HEADER]
+        elif case == "no_event_id":
+            del headers[webhooks.ID_HEADER]
+        elif case == "oversized":
+            body = json.dumps({"task_id": "t", "pad": "x" * (webhooks.MAX_BODY + 10)}).encode()
+            headers = webhooks.signed_headers(SECRET, f"evt-{case}", body, now=now)
+        elif case == "unconfigured_provider":
+            url = "/v1/webhooks/othermusic"
+        r = client.post(url, content=body, headers=headers)
+        assert r.status_code == status, (case, r.text)
+        assert r.json()["field"] and r.json()["fix"], case
+        assert stored(client.store) == [], case
+    # the control: the same request, correctly signed, is stored
     body = callback()
-    now = time.time()
-    headers = webhooks.signed_headers(SECRET, "evt-x", body, now=now)
-    url = "/v1/webhooks/musicapi"
-    if case == "wrong_secret":
-        headers = webhooks.signed_headers(SECRET + "x", "evt-x", body, now=now)
-    elif case == "body_changed":
-        body = body.replace(b"task-1", b"task-2")  # one byte
-    elif case == "stale":
-        headers = webhooks.signed_headers(SECRET, "evt-x", body, now=now - 301)
-    elif case == "future":
-        headers = webhooks.signed_headers(SECRET, "evt-x", body, now=now + 400)
-    elif case == "no_signature":
-        del headers[webhooks.SIGNATURE_HEADER]
-    elif case == "no_timestamp":
-        del headers[webhooks.TIMESTAMP_HEADER]
-    elif case == "no_event_id":
-        del headers[webhooks.ID_HEADER]
-    elif case == "oversized":
-        body = json.dumps({"task_id": "t", "pad": "x" * (webhooks.MAX_BODY + 10)}).encode()
-        headers = webhooks.signed_headers(SECRET, "evt-x", body, now=now)
-    elif case == "unconfigured_provider":
-        url = "/v1/webhooks/othermusic"
-    r = client.post(url, content=body, headers=headers)
-    assert r.status_code == status, r.text
-    assert r.json()["field"] and r.json()["fix"]
-    assert stored(client.store) == []
+    assert client.post("/v1/webhooks/musicapi", content=body,
+                       headers=webhooks.signed_headers(SECRET, "evt-ok", body)).status_code == 202
+    assert len(stored(client.store)) == 2
 
 
 def test_replayed_event_id_is_refused_and_stored_once(client):
@@ -104,12 +109,16 @@ def test_validation_off_only_by_the_explicit_switch(client, monkeypatch):
 
 
 WORKER = """
-import json, sys, dagster as dg
+import json, sys
+from types import SimpleNamespace
 from pipeline_defs.state import StateStore
 from shortsmith import webhooks
-store = StateStore(dg.DagsterInstance.get())
+# the instance's database by URL (as the studio and the run workers reach it), without importing Dagster
+store = StateStore(SimpleNamespace(run_storage=SimpleNamespace(_conn_string=sys.argv[2])))
 worker = int(sys.argv[1])
 ok = dup = 0
+print("ready", flush=True)
+sys.stdin.readline()  # every worker starts writing at the same moment
 for i in range(10):
     for event_id, job in (("shared-%d" % i, "job-shared"), ("own-%d-%d" % (worker, i), "job-%d" % worker)):
         try:
@@ -127,11 +136,20 @@ def test_replay_store_holds_under_concurrent_processes(tmp_path):
     home = tmp_path / "home"
     home.mkdir()
     (home / "dagster.yaml").write_text("telemetry:\n  enabled: false\n")
+    from pipeline_defs.state import database_url
+
     with dg.DagsterInstance.from_config(str(home)) as instance:
         StateStore(instance)  # table created once up front
-    env = {**os.environ, "DAGSTER_HOME": str(home), "PYTHONPATH": str(ROOT)}
-    procs = [subprocess.Popen([sys.executable, "-c", WORKER, str(w)], env=env, cwd=ROOT, text=True,
-                              stdout=subprocess.PIPE, stderr=subprocess.PIPE) for w in range(3)]
+        url = database_url(instance)
+    assert url and url.startswith("sqlite")
+    env = {**os.environ, "PYTHONPATH": str(ROOT)}
+    procs = [subprocess.Popen([sys.executable, "-c", WORKER, str(w), url], env=env, cwd=ROOT, text=True,
+                              stdin=subprocess.PIPE, stdout=subprocess.PIPE, stderr=subprocess.PIPE) for w in range(3)]
+    for p in procs:
+        assert p.stdout.readline().strip() == "ready", p.stderr.read()[-2000:]
+    for p in procs:
+        p.stdin.write("go\n")
+        p.stdin.flush()
     results = []
     for p in procs:
         out, err = p.communicate(timeout=180)
