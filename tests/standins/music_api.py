@@ -45,9 +45,10 @@ def track_wav(seconds: float = TRACK_S, rate: int = 44100) -> bytes:
 
 class MusicApiStandIn(StandIn):
     def __init__(self, api_key: str = "mk_test_123", secret: str = "whsec_test", *, callbacks: str = "auto",
-                 callback_delay_s: float = 0.3, ready_after_polls: int = 0):
+                 callback_delay_s: float = 0.3, ready_after_polls: int = 0, fail: bool = False):
         self.api_key, self.secret, self.callbacks = api_key, secret, callbacks
         self.callback_delay_s, self.ready_after_polls = callback_delay_s, ready_after_polls
+        self.fail = fail  # every task ends as GENERATE_AUDIO_FAILED (callback: code 501, callbackType error)
         self.tasks: dict[str, dict] = {}
         self.callback_results: list[int | str] = []  # each callback POST's status (or error)
         self._timers: list[threading.Timer] = []
@@ -91,6 +92,9 @@ class MusicApiStandIn(StandIn):
             info = self.tasks[task]
             info["polls"] += 1
             done = info["polls"] > self.ready_after_polls
+            if self.fail:
+                return json_reply({"code": 200, "msg": "success", "data": {
+                    "taskId": task, "status": "GENERATE_AUDIO_FAILED", "errorMessage": "generation failed"}})
             data = {"taskId": task, "status": "SUCCESS" if done else "PENDING",
                     "response": {"taskId": task, "sunoData": [{"id": f"{task}-0", "audioUrl": self.audio_url(task),
                                                                "duration": TRACK_S}] if done else []}}
@@ -101,6 +105,9 @@ class MusicApiStandIn(StandIn):
         return f"{self.url}/audio/{task}.wav"
 
     def callback_body(self, task: str) -> bytes:
+        if self.fail:
+            return json.dumps({"code": 501, "msg": "Audio generation failed.",
+                               "data": {"callbackType": "error", "task_id": task, "data": []}}).encode()
         return json.dumps({"code": 200, "msg": "All generated successfully.", "data": {
             "callbackType": "complete", "task_id": task,
             "data": [{"id": f"{task}-0", "audio_url": self.audio_url(task), "stream_audio_url": self.audio_url(task),

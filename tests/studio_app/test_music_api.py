@@ -4,6 +4,7 @@ nothing is lost (no second submission) when the studio restarts between submit a
 
 from __future__ import annotations
 
+import json
 import socket
 import threading
 import time
@@ -151,3 +152,33 @@ def test_elevenlabs_music_through_the_sdk_and_its_failures(tmp_path):
             run_chain("music", [("elevenlabs", lambda: bad.make(out, duration_s=5.0, mood="calm", seed="s", job=job)),
                                 ("synth", lambda: SynthMusicProvider().make(out, duration_s=5.0, mood="calm", seed="s",
                                                                             job=job))])
+
+
+@pytest.mark.parametrize("via", ["callback", "polling"])
+def test_a_failed_task_falls_back_and_is_not_resumed(tmp_path, via):
+    """A task the provider reports as failed (error callback, or a failed status when polled) is a transient
+    failure: the chain moves on, and the next attempt submits a new task instead of resuming the dead one."""
+    from shortsmith import webhooks
+    from tests.core.test_webhooks_out import MemoryStore
+
+    store = MemoryStore()
+    with MusicApiStandIn(KEY, SECRET, callbacks="never", fail=True) as api:
+        p = provider(api, "http://127.0.0.1:9/v1/webhooks/musicapi", wait_s=10, poll_every_s=0.2 if via == "polling" else 60)
+        job = MusicJob("ch--p", "fp5", store=store)
+        if via == "callback":  # the studio stored the provider's error callback (as /v1/webhooks/musicapi does)
+            original = api.route
+
+            def route_and_call_back(req):
+                reply = original(req)
+                if req.path == "/api/v1/generate":
+                    task = json.loads(reply.body if isinstance(reply.body, (bytes, str)) else json.dumps(reply.body))
+                    task_id = task["data"]["taskId"]
+                    webhooks.accept(store, "musicapi", f"cb-{task_id}", task_id, json.loads(api.callback_body(task_id)))
+                return reply
+            api.route = route_and_call_back
+        with pytest.raises(ProviderError, match="(?i)failed") as e:
+            p.make(tmp_path / "m.wav", duration_s=5.0, mood="calm", seed="p", job=job)
+        assert e.value.transient and store.get("music/job/ch--p/fp5") == {}
+        with pytest.raises(ProviderError):
+            p.make(tmp_path / "m.wav", duration_s=5.0, mood="calm", seed="p", job=job)
+        assert len(api.submissions()) == 2  # a dead task is not resumed
