@@ -175,8 +175,11 @@ def measure_loudness(path: str | Path) -> tuple[float, float]:
 def check_video(path: str | Path, *, width: int, height: int, max_duration_s: float,
                 target_lufs: float = -14.0, lufs_tolerance: float = 1.0,
                 true_peak_max: float = -1.0, max_av_drift_s: float = 0.1,
-                fps: float | None = 30.0) -> list[CheckOutcome]:
-    """Publishing checks; every outcome's message says what is wrong and by how much."""
+                fps: float | None = 30.0, loudness: tuple[float, float] | None = None) -> list[CheckOutcome]:
+    """Publishing checks; every outcome's message says what is wrong and by how much.
+
+    ``loudness``: (integrated LUFS, true peak dBTP) of this very file when the caller has already
+    measured it (the render's true-peak guard does); otherwise the audio is decoded and measured."""
     r = inspect_video(path)
     out: list[CheckOutcome] = []
 
@@ -243,7 +246,7 @@ def check_video(path: str | Path, *, width: int, height: int, max_duration_s: fl
                                                     "video_seconds": round(v_dur, 3),
                                                     "audio_seconds": round(a_dur, 3)}))
 
-    lufs, tp = measure_loudness(path)
+    lufs, tp = loudness if loudness is not None else measure_loudness(path)
     if lufs <= -60:
         ok, msg = False, (f"the audio is silent ({lufs:.1f} LUFS integrated); "
                           "check the voice track and the mix")

@@ -88,11 +88,13 @@ def assembled_videos(context: dg.AssetExecutionContext, channels: ChannelsResour
 
         started = time.perf_counter()
         with step.write() as w:
-            # loudness is measured once, by check_video below
+            # loudness is measured once, by the render's true-peak guard; check_video reuses it
             report = render_video(inputs, settings, w.path("video.mp4"), progress=progress, measure_output=False)
             render_s = time.perf_counter() - started
+            loud = report.get("loudness")  # measured by the render's true-peak guard on this very file
             outcomes = check_video(w.path("video.mp4"), width=settings.width, height=settings.height,
-                                   max_duration_s=ch.max_video_seconds)
+                                   max_duration_s=ch.max_video_seconds,
+                                   loudness=(loud["integrated_lufs"], loud["true_peak_dbtp"]) if loud else None)
             step.preview(lambda: video_sheet(w.path("video.mp4"), report.get("duration") or vo.duration), w)
             w.data.update({
                 "render_seconds": round(render_s, 2),

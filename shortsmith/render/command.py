@@ -189,7 +189,8 @@ def render_video(inputs: RenderInputs, settings: RenderSettings, out_path: Path,
     plan = build_command(inputs, settings, tmp, audio=audio)
     try:
         run_ffmpeg(plan.command, total_seconds=plan.duration, progress=progress)
-        corrections = guard_true_peak(inputs, settings, tmp, plan.audio, plan.duration)
+        measured: dict = {}  # the final file's loudness, measured by the guard
+        corrections = guard_true_peak(inputs, settings, tmp, plan.audio, plan.duration, measured=measured)
         tmp.replace(out_path)
     finally:
         if tmp.exists():
@@ -214,13 +215,15 @@ def render_video(inputs: RenderInputs, settings: RenderSettings, out_path: Path,
     report["duration"] = plan.duration
     report["encoder"] = plan.encoder
     report["encoder_note"] = plan.encoder_note
-    if measure_output:
+    if measure_output and not measured:  # the guard re-encoded on its last attempt: measure the result
         from ..validate import measure_loudness
 
         integrated, peak = measure_loudness(out_path)
-        report["loudness"] = {"integrated_lufs": integrated, "true_peak_dbtp": peak}
-        report["integrated_lufs"] = integrated
-        report["true_peak_db"] = peak
+        measured = {"integrated_lufs": integrated, "true_peak_dbtp": peak}
         report["timings_s"]["measure"] = round(time.perf_counter() - t2, 3)
+    if measured:
+        report["loudness"] = dict(measured)
+        report["integrated_lufs"] = measured["integrated_lufs"]
+        report["true_peak_db"] = measured["true_peak_dbtp"]
     report["timings_s"]["total"] = round(time.perf_counter() - t0, 3)
     return report
