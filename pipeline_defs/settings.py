@@ -100,6 +100,14 @@ class MusicApiSettings:
 
 
 @dataclass(frozen=True)
+class VideoGenSettings:
+    runway_key_set: bool = False  # RUNWAYML_API_SECRET (the runwayml SDK's variable)
+    runway_base_url: str | None = None  # RUNWAYML_BASE_URL (only tests and proxies change it)
+    sora_model: str = "sora-2"  # OPENAI_VIDEO_MODEL: sora-2 | sora-2-pro
+    poll_s: float = 5.0  # SHORTSMITH_VIDEOGEN_POLL_MS / 1000: between status polls of a clip job
+
+
+@dataclass(frozen=True)
 class ProviderSettings:
     openai: OpenAISettings = field(default_factory=OpenAISettings)
     elevenlabs: ElevenLabsSettings = field(default_factory=ElevenLabsSettings)
@@ -109,6 +117,7 @@ class ProviderSettings:
     local_llm: LocalLLMSettings = field(default_factory=LocalLLMSettings)
     music_api: MusicApiSettings = field(default_factory=MusicApiSettings)
     diffusers: bool = False  # SHORTSMITH_DIFFUSERS=1: a GPU worker with diffusers and local weights
+    videogen: VideoGenSettings = field(default_factory=VideoGenSettings)
 
 
 @dataclass(frozen=True)
@@ -235,6 +244,10 @@ def load(env: Mapping[str, str] | None = None) -> Settings:
             local_llm=LocalLLMSettings(model_path=get("SHORTSMITH_LLM_GGUF"),
                                        threads=integer("SHORTSMITH_LLM_THREADS", 0)),
             diffusers=switch("SHORTSMITH_DIFFUSERS"),
+            videogen=VideoGenSettings(runway_key_set=is_set("RUNWAYML_API_SECRET"),
+                                      runway_base_url=get("RUNWAYML_BASE_URL") or None,
+                                      sora_model=get("OPENAI_VIDEO_MODEL", "sora-2"),
+                                      poll_s=integer("SHORTSMITH_VIDEOGEN_POLL_MS", 5000) / 1000),
         ),
         executor=ExecutorSettings(
             kind=get("SHORTSMITH_EXECUTOR", "multiprocess").strip().lower(),

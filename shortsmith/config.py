@@ -17,6 +17,8 @@ import yaml
 
 from .colour import expand_hex
 from .errors import ConfigError
+from .videogen.budget import Budgets, parse_budgets
+from .cast import Productions, parse_productions
 
 SLUG_RE = re.compile(r"^[a-z0-9]+(?:-[a-z0-9]+)*$")
 REVIEW_VALUES = ("auto", "required")
@@ -41,7 +43,7 @@ class TopicSeed:
 PROVIDER_CHOICES: dict[str, tuple[str, ...]] = {
     "script": ("openai", "local", "offline"),
     "voice": ("elevenlabs", "piper"),
-    "visuals": ("pexels", "openai", "diffusers", "procedural"),
+    "visuals": ("sora", "runway", "pexels", "openai", "diffusers", "procedural"),
     "trends": ("google_trends", "youtube", "offline"),
     "music": ("musicapi", "elevenlabs", "library", "composer", "synth"),
 }
@@ -148,6 +150,8 @@ class Channel:
     min_quality: float = 60.0  # the quality gate before publishing (0-100; shortsmith/quality.py)
     uniqueness_window: int = 30  # a script may not repeat any of the channel's last N scripts
     review: str = "auto"  # "required": published_uploads waits for an approval given in the studio or API
+    budgets: Budgets = field(default_factory=Budgets)  # daily spending limits (shortsmith/videogen/budget.py)
+    productions: Productions = field(default_factory=Productions)  # cast and series (shortsmith/cast.py)
 
 
 @dataclass(frozen=True)
@@ -284,7 +288,7 @@ def _parse_channel(data: Any, index: int, defaults: dict, base_dir: Path) -> Cha
                "max_video_seconds", "words_per_minute", "privacy", "language", "made_for_kids",
                "synthetic_media", "category_id", "tags", "call_to_action", "timezone", "videos_per_day",
                "topic_cooldown_days", "publish_window", "providers", "youtube", "script_guidelines",
-               "min_quality", "uniqueness_window", "review"}
+               "min_quality", "uniqueness_window", "review", "budgets", "cast", "series"}
     _check_unknown(merged, allowed, where)
     name = _req(merged, "name", where)
     if not SLUG_RE.match(name):
@@ -440,6 +444,8 @@ def _parse_channel(data: Any, index: int, defaults: dict, base_dir: Path) -> Cha
         min_quality=_quality(merged, where),
         uniqueness_window=int(_opt(merged, "uniqueness_window", where, 30, int)),
         youtube=_parse_youtube(_opt(merged, "youtube", where, {}, dict), f"{where}.youtube", base_dir),
+        budgets=parse_budgets(merged.get("budgets"), where),
+        productions=parse_productions(merged, where, base_dir),
     )
 
 

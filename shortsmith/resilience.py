@@ -301,6 +301,9 @@ DEFAULT_PRICES: dict[str, dict[str, float]] = {
     "pexels": {"request": 0.0},  # free API
     "google-trends": {"request": 0.0},
     "youtube": {"unit": 0.0},  # quota units: free within the daily quota
+    # generated video: USD per second of clip, by model (shortsmith/videogen/jobs.py VIDEO_PRICES)
+    "sora": {"sora-2": 0.10, "sora-2-pro": 0.30},
+    "runway": {"gen4_turbo": 0.05, "gen4.5": 0.12, "veo3.1_fast": 0.15, "veo3.1": 0.40},
 }
 
 

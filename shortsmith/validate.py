@@ -52,9 +52,10 @@ class CheckGroup:
 
 
 VIDEO_CHECKS: tuple[CheckGroup, ...] = (
-    CheckGroup("resolution", "The video is exactly the configured 9:16 size (1080x1920 by default).",
+    CheckGroup("resolution", "The video is exactly its format's size (9:16: 1080x1920 by default; 16:9, 1:1).",
                ("resolution",)),
-    CheckGroup("duration", "The video is no longer than the channel's max_video_seconds.", ("duration",)),
+    CheckGroup("duration", "The video is no longer than the channel's max_video_seconds (a 16:9 episode: 10 min).",
+               ("duration",)),
     CheckGroup("codecs", "H.264 (High, yuv420p) video and AAC audio.", ("video_codec", "audio_codec")),
     CheckGroup("audio_sync", "Audio is present and its duration matches the video's within 100 ms.",
                ("audio_present", "audio_sync")),

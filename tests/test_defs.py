@@ -24,6 +24,7 @@ CLOUD_ENV = {
     "OPENAI_BASE_URL": "http://127.0.0.1:9/v1",
     "ELEVENLABS_API_KEY": "el-fake-0123456789",
     "PEXELS_API_KEY": "px-fake-0123456789",
+    "RUNWAYML_API_SECRET": "rw-fake-0123456789",
     "YOUTUBE_API_KEY": "yt-fake-0123456789",
     "SHORTSMITH_GOOGLE_TRENDS": "1",
     "SHORTSMITH_DIFFUSERS": "1",
@@ -127,7 +128,7 @@ def test_the_resource_set_is_the_same_with_and_without_cloud_keys(offline_env):
         "music_provider": ["library", "composer", "synth"]}
     assert {k: sorted(v.configured()) for k, v in cloud.items() if isinstance(v, ProviderSet)} == {
         "trend_source": ["google_trends", "offline", "youtube"], "script_writer": ["local", "offline", "openai"],
-        "voice": ["elevenlabs", "piper"], "images": ["diffusers", "openai", "pexels", "procedural"],
+        "voice": ["elevenlabs", "piper"], "images": ["diffusers", "openai", "pexels", "procedural", "runway", "sora"],
         "music_provider": ["composer", "elevenlabs", "library", "musicapi", "synth"]}
     # an unconfigured provider says what to set; the chain logs it when it skips one
     assert sets["voice"].unconfigured_hints() == {"elevenlabs": "set ELEVENLABS_API_KEY"}

@@ -11,6 +11,7 @@ until the quota resets (midnight Pacific): status "deferred", picked up by the d
 import dagster as dg
 
 from shortsmith.errors import ValidationFailed
+from shortsmith.formats import is_short
 from shortsmith.publish import Publication, build_upload_request
 from shortsmith.quota import local_day, publish_decision, utcnow
 from shortsmith.storage import file_sha256
@@ -102,6 +103,7 @@ def _publish_youtube(context, publisher, step: StageStep) -> dg.MaterializeResul
         body = insert_body(script, ch, now, asset_credits(step))
         state = new_state(partition, ch.name, ch.youtube.project, file_sha256(video_file), video_file.stat().st_size)
         state["request"] = body
+        state["short"] = is_short(script.format)  # a 16:9 episode is a normal video (watch URL, no #Shorts)
     else:
         body = state.get("request") or insert_body(step.script()[0], ch, now, asset_credits(step))
         context.log.info(f"continuing the publication of {partition} "
@@ -127,7 +129,7 @@ def _youtube_meta(state: dict, *, already: bool) -> dict:
         "status": "already_published" if already else "published",
         "destination": "youtube",
         "video_id": state["video_id"],
-        "url": dg.MetadataValue.url(rb.get("url") or watch_url(state["video_id"])),
+        "url": dg.MetadataValue.url(rb.get("url") or watch_url(state["video_id"], short=state.get("short", True))),
         "privacy": rb.get("privacy") or state.get("privacy") or "",
         "upload_status": rb.get("upload_status") or "",
         "processing_status": rb.get("processing_status") or "",
