@@ -8,7 +8,7 @@ from .executors import executor_from_env
 from .jobs import discover_trends_job, make_video_job, reference_job
 from .resources.channels import ChannelsResource
 from .resources.images import VisualProviders
-from .resources.music_provider import SynthMusicProvider
+from .resources.music_provider import MusicProviders
 from .resources.publisher import publisher_from_env
 from .resources.renderer import RendererSettings
 from .resources.script_writer import ScriptWriters
@@ -27,7 +27,7 @@ def provider_resources(s: settings.Settings) -> dict:
         "transcriber": Transcribers.from_settings(s.providers),  # local (bundled whisper); openai
         "voice": VoiceProviders.from_settings(s.providers.elevenlabs),  # piper; elevenlabs
         "images": VisualProviders.from_settings(s.providers),  # procedural; pexels, openai, diffusers
-        "music_provider": SynthMusicProvider(),
+        "music_provider": MusicProviders.from_settings(s.providers),  # library, composer, synth; musicapi
     }
 
 

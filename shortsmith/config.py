@@ -45,8 +45,11 @@ PROVIDER_CHOICES: dict[str, tuple[str, ...]] = {
     "voice": ("elevenlabs", "piper"),
     "visuals": ("sora", "runway", "pexels", "openai", "diffusers", "procedural"),
     "trends": ("google_trends", "youtube", "offline"),
+    "music": ("musicapi", "elevenlabs", "library", "composer", "synth"),
 }
-OFFLINE_PROVIDERS = {"script": "offline", "voice": "piper", "visuals": "procedural", "trends": "offline"}
+OFFLINE_PROVIDERS = {"script": "offline", "voice": "piper", "visuals": "procedural", "trends": "offline",
+                     "music": "library"}
+MUSIC_OFFLINE_CHAIN = ("library", "composer", "synth")  # the default music chain: all offline
 
 
 @dataclass(frozen=True)
@@ -55,13 +58,15 @@ class ProvidersConfig:
     voice: tuple[str, ...] = ("piper",)
     visuals: tuple[str, ...] = ("procedural",)
     trends: tuple[str, ...] = ("offline",)
+    music: tuple[str, ...] = MUSIC_OFFLINE_CHAIN
 
     def chain(self, capability: str) -> tuple[str, ...]:
         return getattr(self, capability)
 
     @property
     def cloud(self) -> bool:
-        return any(p != OFFLINE_PROVIDERS[c] for c in PROVIDER_CHOICES for p in self.chain(c))
+        return any(p != OFFLINE_PROVIDERS[c] and not (c == "music" and p in MUSIC_OFFLINE_CHAIN)
+                   for c in PROVIDER_CHOICES for p in self.chain(c))
 
 
 @dataclass(frozen=True)
@@ -122,6 +127,7 @@ class Channel:
     voice: VoiceConfig = field(default_factory=VoiceConfig)
     style: StyleConfig = field(default_factory=StyleConfig)
     music_mood: str = "calm"
+    music_library: str | None = None  # the user's folder of tracks (with tracks.yaml), see shortsmith/music_library.py
     watermark: str = ""
     min_seconds: float = 35.0
     max_seconds: float = 55.0  # the script budget's upper bound
@@ -352,8 +358,9 @@ def _parse_channel(data: Any, index: int, defaults: dict, base_dir: Path) -> Cha
                         diffusers_model=str((base_dir / diffusers_model).resolve()) if diffusers_model else None)
 
     music_raw = _opt(merged, "music", where, {}, dict)
-    _check_unknown(music_raw, {"mood"}, f"{where}.music")
+    _check_unknown(music_raw, {"mood", "library"}, f"{where}.music")
     mood = _opt(music_raw, "mood", f"{where}.music", "calm", str)
+    music_library = _opt(music_raw, "library", f"{where}.music", None, str)
 
     target = _opt(merged, "target_seconds", where, {"min": 35, "max": 55}, dict)
     _check_unknown(target, {"min", "max"}, f"{where}.target_seconds")
@@ -415,6 +422,7 @@ def _parse_channel(data: Any, index: int, defaults: dict, base_dir: Path) -> Cha
         voice=voice,
         style=style,
         music_mood=mood,
+        music_library=str((base_dir / music_library).expanduser().resolve()) if music_library else None,
         watermark=_opt(merged, "watermark", where, "", str),
         min_seconds=min_s,
         max_seconds=max_s,
@@ -445,7 +453,7 @@ def _parse_providers(raw: dict, where: str) -> ProvidersConfig:
     _check_unknown(raw, set(PROVIDER_CHOICES), where)
     chains = {}
     for capability, choices in PROVIDER_CHOICES.items():
-        value = raw.get(capability, [OFFLINE_PROVIDERS[capability]])
+        value = raw.get(capability, list(MUSIC_OFFLINE_CHAIN) if capability == "music" else [OFFLINE_PROVIDERS[capability]])
         if isinstance(value, str):
             value = [value]
         if not isinstance(value, list) or not value:
