@@ -17,6 +17,7 @@ import yaml
 
 from .colour import expand_hex
 from .errors import ConfigError
+from .platforms import PlatformsConfig, parse_platforms
 
 SLUG_RE = re.compile(r"^[a-z0-9]+(?:-[a-z0-9]+)*$")
 REVIEW_VALUES = ("auto", "required")
@@ -142,6 +143,7 @@ class Channel:
     min_quality: float = 60.0  # the quality gate before publishing (0-100; shortsmith/quality.py)
     uniqueness_window: int = 30  # a script may not repeat any of the channel's last N scripts
     review: str = "auto"  # "required": published_uploads waits for an approval given in the studio or API
+    platforms: PlatformsConfig = field(default_factory=PlatformsConfig)  # youtube/tiktok/instagram (platforms.py)
 
 
 @dataclass(frozen=True)
@@ -278,7 +280,7 @@ def _parse_channel(data: Any, index: int, defaults: dict, base_dir: Path) -> Cha
                "max_video_seconds", "words_per_minute", "privacy", "language", "made_for_kids",
                "synthetic_media", "category_id", "tags", "call_to_action", "timezone", "videos_per_day",
                "topic_cooldown_days", "publish_window", "providers", "youtube", "script_guidelines",
-               "min_quality", "uniqueness_window", "review"}
+               "min_quality", "uniqueness_window", "review", "platforms", "tiktok", "instagram"}
     _check_unknown(merged, allowed, where)
     name = _req(merged, "name", where)
     if not SLUG_RE.match(name):
@@ -432,6 +434,7 @@ def _parse_channel(data: Any, index: int, defaults: dict, base_dir: Path) -> Cha
         min_quality=_quality(merged, where),
         uniqueness_window=int(_opt(merged, "uniqueness_window", where, 30, int)),
         youtube=_parse_youtube(_opt(merged, "youtube", where, {}, dict), f"{where}.youtube", base_dir),
+        platforms=parse_platforms(merged, where, base_dir),
     )
 
 
