@@ -192,7 +192,7 @@ class TikTokApi:
             raise TikTokError(f"token refresh: HTTP {resp.status_code}", status=resp.status_code, transient=True,
                               retry_after=retry_after_seconds(resp.headers))
         if resp.status_code != 200 or data.get("error") or not data.get("access_token"):
-            code = data.get("error") if isinstance(data.get("error"), str) else "invalid_grant"
+            code = str(data["error"]) if isinstance(data.get("error"), str) else "invalid_grant"
             desc = str(data.get("error_description") or "")[:200]
             raise TikTokError(f"the channel's TikTok refresh token was refused ({code}: {desc})", code=code,
                               status=resp.status_code, field=f"channels ({self.channel}).tiktok.credentials",
@@ -220,7 +220,8 @@ class TikTokApi:
             except httpx.HTTPError as exc:
                 raise TikTokError(f"connection failed on {path}: {type(exc).__name__}", transient=True) from None
             payload = _json(resp)
-            err = payload.get("error") if isinstance(payload.get("error"), dict) else {}
+            raw_err = payload.get("error")
+            err: dict = raw_err if isinstance(raw_err, dict) else {}
             code = str(err.get("code") or ("ok" if resp.status_code == 200 else f"http_{resp.status_code}"))
             if code == "ok" and resp.status_code == 200 and "data" in payload:
                 return payload["data"] or {}
