@@ -56,8 +56,7 @@ def compare_watermark(main: Path, variant: Path, settings: RenderSettings, text:
         outside.append(float(diff[mask].mean()))
         excess = (a[y0:y1, x0:x1] - b[y0:y1, x0:x1]).max(axis=2)
         inside.append(float(np.percentile(excess, 99.5)))
-    result = {"frames": len(times), "outside_mean_diff": round(max(outside), 3),
-              "inside_brightness_excess": round(min(inside), 1), "box": [x0, y0, x1, y1]}
-    result["passed"] = result["outside_mean_diff"] <= OUTSIDE_MAX_MEAN_DIFF and \
-        result["inside_brightness_excess"] >= INSIDE_MIN_EXCESS
-    return result
+    worst_outside, least_inside = round(max(outside), 3), round(min(inside), 1)
+    return {"frames": len(times), "outside_mean_diff": worst_outside, "inside_brightness_excess": least_inside,
+            "box": [x0, y0, x1, y1],
+            "passed": worst_outside <= OUTSIDE_MAX_MEAN_DIFF and least_inside >= INSIDE_MIN_EXCESS}
