@@ -9,6 +9,7 @@ from .jobs import discover_trends_job, make_video_job
 from .resources.channels import ChannelsResource
 from .resources.images import VisualProviders
 from .resources.music_provider import SynthMusicProvider
+from .resources.platforms import platform_publisher_from_env
 from .resources.publisher import publisher_from_env
 from .resources.renderer import RendererSettings
 from .resources.script_writer import ScriptWriters
@@ -40,6 +41,8 @@ def location_resources(s: settings.Settings | None = None) -> dict:
         "renderer": RendererSettings(width=s.render_size[0], height=s.render_size[1]),
         # the offline channel folder; YouTube for channels with a youtube: block (README "Publishing to YouTube")
         "publisher": publisher_from_env(s.channel_dir, s),
+        # TikTok / Instagram per channel's platforms: (README "Publishing to TikTok and Instagram")
+        "platforms": platform_publisher_from_env(s.channel_dir),
     }
 
 

@@ -1,11 +1,11 @@
 import dagster as dg
 
-from .assets import VIDEO_ASSETS
+from .assets import PLATFORM_ASSETS, VIDEO_ASSETS
 
 # Everything from the script to the upload for one video partition.
 make_video_job = dg.define_asset_job(
     "make_video",
-    selection=dg.AssetSelection.assets(*VIDEO_ASSETS),  # partitioned by video: inferred from the assets
+    selection=dg.AssetSelection.assets(*VIDEO_ASSETS, *PLATFORM_ASSETS),  # partitioned by video
     description="Script, voice, scenes, captions, music, assembly, thumbnail and publishing for one video.",
 )
 
