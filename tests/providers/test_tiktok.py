@@ -242,3 +242,37 @@ def test_init_rate_limit_is_held_across_sessions_sharing_state(tmp_path, tt):
     assert len(tt.seen("/v2/post/publish/video/init/")) == 3 and len(tt.posts) == 3
     assert tt.rate_limited == 0
     assert rig.slept and all(0 < s <= 2.3 for s in rig.slept)
+
+
+def test_tiktok_auth_writes_a_0600_token_that_publishes(tmp_path, tt, monkeypatch):
+    from urllib.parse import parse_qs, urlsplit
+
+    import httpx
+
+    from pipeline_defs.tiktok_auth import authorize
+
+    channel = channel_with(tmp_path)
+    env = {"TIKTOK_CLIENT_KEY": tt.client_key, "TIKTOK_CLIENT_SECRET": tt.client_secret}
+    monkeypatch.setenv("TIKTOK_CLIENT_KEY", tt.client_key)
+    monkeypatch.setenv("TIKTOK_CLIENT_SECRET", tt.client_secret)
+    seen = {}
+
+    def consent(url: str) -> None:  # the user signs in and consents: TikTok redirects to our loopback server
+        q = {k: v[0] for k, v in parse_qs(urlsplit(url).query).items()}
+        seen.update(q)
+        httpx.get(q["redirect_uri"], params={"code": "standin-code", "state": q["state"], "scopes": q["scope"]})
+
+    path = authorize(channel, open_url=consent, base_url=tt.url, environ=env, timeout_s=10)
+    assert path == tmp_path / "secrets" / "tt.json" and oct(path.stat().st_mode & 0o777) == "0o600"
+    assert seen["scope"] == "user.info.basic,video.publish,video.list" and seen["code_challenge_method"] == "S256"
+    (exchange,) = tt.seen("/v2/oauth/token/")
+    form = {k: v[0] for k, v in parse_qs(exchange.body.decode()).items()}
+    assert form["grant_type"] == "authorization_code" and form["redirect_uri"] == seen["redirect_uri"]
+    assert hashlib.sha256(form["code_verifier"].encode()).hexdigest() == seen["code_challenge"]
+    token = json.loads(path.read_text())
+    assert token["access_token"] in tt.access_tokens and token["open_id"] == tt.open_id
+    video = tmp_path / "v.mp4"
+    video.write_bytes(b"a" * 1000)
+    rig = Rig.__new__(Rig)
+    rig.tt, rig.channel, rig.kv, rig.saved, rig.slept, rig.token_path = tt, channel, MemoryKV(), [], [], path
+    assert rig.publish(video)["status"] == "done"
