@@ -134,7 +134,7 @@ def trends_schedule(channel: Channel) -> dg.ScheduleDefinition:
 STATISTICS_CRON = "17 * * * *"  # hourly, off the top of the hour
 
 refresh_statistics_job = dg.define_asset_job(
-    "refresh_video_statistics", selection=dg.AssetSelection.assets("video_statistics"),
+    "refresh_video_statistics", selection=dg.AssetSelection.assets("video_statistics", "platform_statistics"),
     description="Refresh views, likes and comments of every published YouTube video.",
 )
 

@@ -248,3 +248,29 @@ def test_processes_killed_between_upload_and_publish_post_exactly_once_after_the
         assert len(ig.media) == 1 and len(ig.seen(f"/v21.0/{ig.user_id}/media_publish")) == 1
         assert m_tt["status"] == "published" and m_tt["resumed"] == 1 and m_tt["post_id"] == tt.posts[0]["post_id"]
         assert len(tt.posts) == 1 and len(tt.seen("/v2/post/publish/video/init/")) == 1
+
+
+def test_statistics_per_platform_and_one_table_per_channel(env):
+    from pipeline_defs.assets.platform_statistics import platform_statistics
+    from shortsmith.quota import local_day, utcnow
+
+    key = env.populate(TOPICS[0])
+    assert env.run(key).success
+    post, reel = env.tt.posts[0], env.ig.media[0]
+    env.tt.video_stats[post["post_id"]] = {"view_count": 900, "like_count": 40, "comment_count": 5, "share_count": 7}
+    reel["stats"].update(views=300, likes=20, comments=2, shares=1)
+    env.ig.fault("500", path=f"/v21.0/{reel['id']}/insights", times=10)  # Instagram down: TikTok still counted
+    result = dg.materialize([platform_statistics], instance=env.instance,
+                            resources={"channels": ChannelsResource(path=str(env.channels_file)),
+                                       "platforms": env.platforms()})
+    m = meta_of(result, "platform_statistics")
+    assert m["posts"] == 1 and "curious-minds on instagram" in m["notes"]
+    day = local_day(utcnow(), env.channel.timezone)
+    assert PlatformRecords(env.instance, "tiktok").stats("curious-minds", day)[post["post_id"]]["views"] == 900
+    assert "| 1 / 900 / 40 / 5 / 7 |" in m["summary"]
+    env.ig.clear_faults()
+    m = meta_of(dg.materialize([platform_statistics], instance=env.instance,
+                               resources={"channels": ChannelsResource(path=str(env.channels_file)),
+                                          "platforms": env.platforms()}), "platform_statistics")
+    assert m["posts"] == 2 and "| 1 / 300 / 20 / 2 / 1 | 1200 |" in m["summary"]
+    assert env.tt.seen("/v2/video/query/")[-1].query["fields"] == ["id,view_count,like_count,comment_count,share_count"]
