@@ -72,6 +72,40 @@ def build_caption(title: str, description: str, tags: list[str] | tuple[str, ...
     return check_caption("\n\n".join(p for p in (title.strip(), description.strip(), hashtags) if p))
 
 
+def reserve_daily_slot(kv: KeyValue, key: str, partition: str, usage: int, total: int, now: float,
+                       usage_read_at: float | None = None) -> bool:
+    """One locked transaction: reserve a post for ``partition`` if Instagram's ``usage`` (read at
+    ``usage_read_at``) plus our reservations it cannot have counted yet (not published, or published after
+    that read) stays under ``total``. A partition already reserved keeps its slot."""
+    ok = [False]
+    read_at = now if usage_read_at is None else usage_read_at
+
+    def reserve(value: dict) -> dict:
+        ours = {p: r for p, r in (value.get("posts") or {}).items()
+                if isinstance(r, dict) and now - float(r.get("at", 0)) < DAY_S}
+        if partition in ours:
+            ok[0] = True
+        else:
+            unseen = sum(1 for r in ours.values() if not r.get("published_at") or float(r["published_at"]) >= read_at)
+            if usage + unseen < total:
+                ours[partition] = {"at": now}
+                ok[0] = True
+        return {"posts": ours}
+
+    kv.update(key, reserve)
+    return ok[0]
+
+
+def mark_published(kv: KeyValue, key: str, partition: str, now: float) -> None:
+    def mark(value: dict) -> dict:
+        posts = dict(value.get("posts") or {})
+        if isinstance(posts.get(partition), dict):
+            posts[partition] = {**posts[partition], "published_at": now}
+        return {"posts": posts}
+
+    kv.update(key, mark)
+
+
 @dataclass
 class ReelsSettings:
     policy: RetryPolicy = RetryPolicy(max_attempts=5, base_delay_s=1.0, max_delay_s=30.0)
@@ -104,26 +138,18 @@ class ReelsSession:
 
     def reserve_publish(self, partition: str) -> None:
         """One transaction: Instagram's usage and our own reservations of the last 24 h stay under the limit."""
+        read_at = self.clock()
         usage, total = self.publishing_limit()
-        key = f"shortsmith/instagram/published/{self.api.user_id}"
-        ok = [False]
         now = self.clock()
-
-        def reserve(value: dict) -> dict:
-            ours = {p: t for p, t in (value.get("posts") or {}).items() if now - float(t) < DAY_S}
-            if partition in ours:
-                ok[0] = True
-            elif max(usage, len(ours)) < total:
-                ours[partition] = now
-                ok[0] = True
-            return {"posts": ours}
-
-        self.ledger.update(key, reserve)
-        if not ok[0]:
+        if not reserve_daily_slot(self.ledger, self.slots_key, partition, usage, total, now, read_at):
             until = datetime.fromtimestamp(now + self.settings.defer_s, timezone.utc)
             raise PublishLimitDeferred(f"Instagram account {self.api.user_id} has used {usage} of its {total} "
                                        f"API posts in the last 24 hours; deferred until "
                                        f"{until.isoformat(timespec='minutes')}", until)
+
+    @property
+    def slots_key(self) -> str:
+        return f"shortsmith/instagram/published/{self.api.user_id}"
 
     # -- publishing ----------------------------------------------------------------------
     def publish(self, state: dict, *, video: Path | None, video_url: str | None, caption: str,
@@ -213,6 +239,7 @@ class ReelsSession:
         self._finish(state, data["id"], save)
 
     def _finish(self, state: dict, media_id: str | None, save: Callable[[dict], None]) -> None:
+        mark_published(self.ledger, self.slots_key, state["partition"], self.clock())
         permalink = None
         if media_id:
             got = self._call(lambda: self.api.get(media_id, {"fields": "id,permalink"}))

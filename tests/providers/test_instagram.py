@@ -122,8 +122,8 @@ def test_publishing_limit_defers_and_holds_across_sessions(tmp_path, ig, monkeyp
     # the stand-in's own usage does not yet count a post another process reserved: our ledger does
     ig.published_elsewhere = 0
     ig.media.clear()
-    rig.kv.update(f"shortsmith/instagram/published/{ig.user_id}",
-                  lambda v: {"posts": {"a": time.time(), "b": time.time()}})
+    rig.kv.update(f"shortsmith/instagram/published/{ig.user_id}",  # two reserved by others, not yet published
+                  lambda v: {"posts": {"a": {"at": time.time()}, "b": {"at": time.time()}}})
     with pytest.raises(PublishLimitDeferred):
         rig.publish(new_state("curious-minds--v", "curious-minds", "sha", 1))
 
