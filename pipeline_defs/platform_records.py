@@ -13,6 +13,7 @@ Keys (small JSON values; every write one transaction):
 
 from __future__ import annotations
 
+import time
 from datetime import date
 
 from .state import StateStore
@@ -48,6 +49,7 @@ class PlatformRecords:
         return self.kv.get(self.key(partition))
 
     def save(self, state: dict) -> None:
+        state["updated_at"] = time.time()
         self.kv.set(self.key(state["partition"]), state)
         pid = post_id(state) if state.get("status") == "done" else None
         if pid:

@@ -93,8 +93,16 @@ def _offline(context, platforms: PlatformPublisher, platform: str, step: StageSt
         "cost_usd": 0.0})
 
 
+def _hand_over(state: dict, records: PlatformRecords) -> None:
+    """The step ends with the post still on its way: from now on the sensor (or a later run) carries it."""
+    if state.get("status") not in ("done", "rejected", "new"):
+        state["handed_over"] = True
+        records.save(state)
+
+
 def _deferred(context, state: dict, records: PlatformRecords, until, reason: str) -> dg.MaterializeResult:
     state["deferred_until"] = until.isoformat()
+    state["handed_over"] = True
     records.save(state)
     context.log.warning(f"not publishing {state['partition']} to {records.platform} now: {reason}")
     return dg.MaterializeResult(metadata={"status": "deferred", "destination": records.platform,
@@ -138,6 +146,7 @@ def tiktok_posts(context: dg.AssetExecutionContext, channels: ChannelsResource, 
     if not state or state.get("status") == "new":
         state = new_tiktok_state(partition, ch.name, file_sha256(video), video.stat().st_size)
     duration = float((step.upstream(VIDEO).get("report") or {}).get("duration_s") or ch.max_video_seconds)
+    state["handed_over"] = False  # this step carries it now
     session = platforms.tiktok(ch, context.instance, log=context.log.info)
     try:
         state = session.publish(state, video=video, title=title, duration_s=duration, save=records.save)
@@ -150,6 +159,7 @@ def tiktok_posts(context: dg.AssetExecutionContext, channels: ChannelsResource, 
     if state["status"] == "processing":
         context.log.info(f"TikTok is still processing publish {state['publish_id']}; platform_posts_sensor "
                          f"finishes it")
+    _hand_over(state, records)
     return dg.MaterializeResult(metadata=post_meta(state, already=False))
 
 
@@ -199,6 +209,7 @@ def instagram_reels(context: dg.AssetExecutionContext, channels: ChannelsResourc
                         {"status": {"privacyStatus": "public"}, "caption": caption, "media_type": "REELS"})
     if not state or state.get("status") == "new":
         state = new_reel_state(partition, ch.name, file_sha256(video), video.stat().st_size)
+    state["handed_over"] = False  # this step carries it now
     session = platforms.instagram(ch, context.instance, log=context.log.info)
     try:
         state = session.publish(state, video=video, video_url=_video_url(step, ch), caption=caption,
@@ -207,4 +218,5 @@ def instagram_reels(context: dg.AssetExecutionContext, channels: ChannelsResourc
         return _deferred(context, state, records, exc.until, exc.message)
     finally:
         session.api.close()
+    _hand_over(state, records)
     return dg.MaterializeResult(metadata=post_meta(state, already=False))

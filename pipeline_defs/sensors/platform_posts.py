@@ -23,9 +23,13 @@ from ..resources.channels import ChannelsResource
 from ..resources.platforms import PlatformPublisher
 
 MAX_POLLS_PER_TICK = 25  # within TikTok's 30 status/fetch per minute per token
+STALE_S = 1800  # a record a step still carries but has not touched for this long: its run died
 
 
 def _due(state: dict, now: datetime) -> bool:
+    """Handed over by its step (or left by a dead run), and not deferred to later."""
+    if not state.get("handed_over") and now.timestamp() - float(state.get("updated_at") or 0) < STALE_S:
+        return False  # a run is working on it right now
     until = state.get("deferred_until")
     return not until or datetime.fromisoformat(until) <= now
 

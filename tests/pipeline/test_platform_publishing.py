@@ -12,6 +12,7 @@ import json
 import os
 import signal
 import subprocess
+import time
 import sys
 from pathlib import Path
 
@@ -274,3 +275,24 @@ def test_statistics_per_platform_and_one_table_per_channel(env):
                                           "platforms": env.platforms()}), "platform_statistics")
     assert m["posts"] == 2 and "| 1 / 300 / 20 / 2 / 1 | 1200 |" in m["summary"]
     assert env.tt.seen("/v2/video/query/")[-1].query["fields"] == ["id,view_count,like_count,comment_count,share_count"]
+
+
+def test_the_sensor_resumes_only_posts_no_run_is_carrying(env):
+    from shortsmith.instagram import new_state as reel_state
+    from shortsmith.tiktok import new_state as post_state
+
+    tiktok, instagram = PlatformRecords(env.instance, "tiktok"), PlatformRecords(env.instance, "instagram")
+    busy = {**post_state("curious-minds--busy", "curious-minds", "x", 1), "status": "uploading", "publish_id": "p1"}
+    tiktok.save(busy)  # a run is uploading it right now
+    dead = {**post_state("curious-minds--dead", "curious-minds", "x", 1), "status": "uploading", "publish_id": "p2"}
+    tiktok.save(dead)
+    tiktok.kv.update(tiktok.key(dead["partition"]), lambda v: {**v, "updated_at": time.time() - 7200})  # run died
+    handed = {**reel_state("curious-minds--reel", "curious-minds", "x", 1), "status": "processing",
+              "container_id": "c1", "handed_over": True}
+    instagram.save(handed)
+    resources = env.resources()
+    events, runs = finish_pending(env.instance, resources["channels"], resources["platforms"])
+    assert not events
+    assert sorted((r.partition_key, r.asset_selection[0].path[-1]) for r in runs) == [
+        ("curious-minds--dead", "tiktok_posts"), ("curious-minds--reel", "instagram_reels")]
+    assert not env.tt.requests and not env.ig.requests  # deciding needs no API call
