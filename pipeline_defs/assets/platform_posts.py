@@ -166,14 +166,18 @@ def tiktok_posts(context: dg.AssetExecutionContext, channels: ChannelsResource, 
 def _video_url(step: StageStep, ch) -> str | None:
     if ch.platforms.instagram.upload != "video_url":
         return None
-    store = step.store
+    return presigned_video_url(step.store, step.partition, ch)
+
+
+def presigned_video_url(store, partition: str, ch, expires_s: int = 6 * 3600) -> str:
+    """A presigned GET of the partition's video in the S3 media store (what Instagram fetches)."""
     client = getattr(store, "client", None)
     if client is None or not hasattr(store, "object_key"):
         raise ConfigError("instagram.upload: video_url needs the S3 media store (a presigned URL Instagram can fetch)",
                           field=f"channels ({ch.name}).instagram.upload",
                           fix="set SHORTSMITH_STORAGE=s3, or use upload: resumable")
-    return client.generate_presigned_url("get_object", ExpiresIn=6 * 3600, Params={
-        "Bucket": store.bucket, "Key": store.object_key(step.partition, VIDEO.folder, "video.mp4")})
+    return client.generate_presigned_url("get_object", ExpiresIn=expires_s, Params={
+        "Bucket": store.bucket, "Key": store.object_key(partition, VIDEO.folder, "video.mp4")})
 
 
 @stage_asset(

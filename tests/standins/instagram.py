@@ -25,6 +25,7 @@ import hashlib
 import re
 import secrets
 import time
+import urllib.request
 
 from .server import Reply, Request, StandIn
 
@@ -51,6 +52,7 @@ class InstagramStandIn(StandIn):
         self.quota_total = 100
         self.published_elsewhere = 0  # posts from other apps counted in quota_usage
         self.on_publish = None  # hook(container) after a Reel is published, before the answer
+        self.fetch_video_urls = False  # download video_url as Instagram does (a loopback S3 in tests)
         super().__init__()
 
     # -- helpers --------------------------------------------------------------------------
@@ -126,6 +128,13 @@ class InstagramStandIn(StandIn):
         self.containers[cid] = {"caption": caption, "resumable": resumable, "video_url": url, "bytes": None,
                                 "sha256": None, "reads": 0, "state": "IN_PROGRESS" if url else "WAITING",
                                 "share_to_feed": self._q(req, "share_to_feed")}
+        if url and self.fetch_video_urls:  # Instagram's servers download the video from the URL
+            try:
+                with urllib.request.urlopen(url, timeout=10) as resp:
+                    data = resp.read()
+                self.containers[cid].update(bytes=len(data), sha256=hashlib.sha256(data).hexdigest())
+            except OSError as exc:
+                self.containers[cid].update(state="ERROR", error=f"video_url could not be fetched: {exc}")
         body = {"id": cid}
         if resumable:
             body["uri"] = f"https://rupload.facebook.com/ig-api-upload{V}/{cid}"
@@ -153,7 +162,7 @@ class InstagramStandIn(StandIn):
                 c["state"] = "ERROR" if self.container_error else "FINISHED"
         body = {"status_code": c["state"], "id": cid}
         if c["state"] == "ERROR":
-            body["status"] = f"Error: {self.container_error}"
+            body["status"] = f"Error: {c.get('error') or self.container_error}"
         elif c["state"] == "WAITING":
             body["status_code"] = "IN_PROGRESS"
         return Reply(200, body)
