@@ -18,6 +18,7 @@ import dagster as dg
 
 from shortsmith.config import Channel
 from shortsmith.instagram import DEFAULT_GRAPH_URL, DEFAULT_RUPLOAD_URL, InstagramApi, ReelsSession, ReelsSettings
+from shortsmith.instagram.api import DEFAULT_REFRESH_URL
 from shortsmith.instagram import load_token as load_ig_token
 from shortsmith.publish import LocalChannelPublisher, Publication
 from shortsmith.ratewindow import RateWindow
@@ -33,6 +34,7 @@ PLATFORM_PUBLISHER_VARS = {
     "SHORTSMITH_TIKTOK_CHUNK_BYTES": ("tiktok_chunk_size", "int"),  # 5-64 MiB
     "SHORTSMITH_INSTAGRAM_GRAPH_URL": ("instagram_graph_url", "str"),
     "SHORTSMITH_INSTAGRAM_RUPLOAD_URL": ("instagram_rupload_url", "str"),
+    "SHORTSMITH_INSTAGRAM_REFRESH_URL": ("instagram_refresh_url", "str"),
 }
 
 
@@ -48,6 +50,7 @@ class PlatformPublisher(Provider):
     tiktok_chunk_size: int = 10 * 1024 * 1024
     instagram_graph_url: str = DEFAULT_GRAPH_URL
     instagram_rupload_url: str = DEFAULT_RUPLOAD_URL
+    instagram_refresh_url: str = DEFAULT_REFRESH_URL  # Instagram-Login tokens (token_file with expires_at)
     timeout_s: float = 120.0
     max_attempts: int = 5
     base_delay_s: float = 2.0
@@ -77,7 +80,7 @@ class PlatformPublisher(Provider):
         token, path = load_ig_token(channel)
         api = InstagramApi(token, channel=channel.name, user_id=str(channel.platforms.instagram.user_id),
                            graph_url=self.instagram_graph_url, rupload_url=self.instagram_rupload_url,
-                           timeout_s=self.timeout_s, token_path=path)
+                           timeout_s=self.timeout_s, token_path=path, refresh_url=self.instagram_refresh_url)
         settings = ReelsSettings(policy=self.policy(), polls_per_run=self.polls_per_run,
                                  poll_interval_s=self.poll_interval_s)
         return ReelsSession(api, channel, StateStore(instance), settings=settings, sleep=sleep, log=log)

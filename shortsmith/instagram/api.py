@@ -24,6 +24,9 @@ PROVIDER = "instagram"
 API_VERSION = "v21.0"
 DEFAULT_GRAPH_URL = "https://graph.facebook.com"
 DEFAULT_RUPLOAD_URL = "https://rupload.facebook.com"
+# Long-lived Instagram-Login tokens are refreshed here; Facebook-Login (Page) tokens are not: use a
+# system user's token that does not expire for those.
+DEFAULT_REFRESH_URL = "https://graph.instagram.com/refresh_access_token"
 REFRESH_WITHIN_S = 7 * 86400
 # Graph API throttling codes (application, user, page/account level): worth retrying later.
 THROTTLE_CODES = {4, 17, 32, 613, 80001, 80002}
@@ -74,13 +77,14 @@ def load_token(channel: Channel, environ: dict | None = None) -> tuple[dict, Pat
 class InstagramApi:
     def __init__(self, token: dict, *, channel: str, user_id: str, graph_url: str = DEFAULT_GRAPH_URL,
                  rupload_url: str = DEFAULT_RUPLOAD_URL, version: str = API_VERSION, timeout_s: float = 120.0,
-                 token_path: Path | None = None, clock: Callable[[], float] = time.time, http: Any = None):
+                 token_path: Path | None = None, clock: Callable[[], float] = time.time, http: Any = None,
+                 refresh_url: str = DEFAULT_REFRESH_URL):
         import httpx
 
         self.token, self.channel, self.user_id, self.token_path, self.clock = dict(token), channel, user_id, \
             token_path, clock
         self.graph = f"{graph_url.rstrip('/')}/{version}"
-        self.graph_root = graph_url.rstrip("/")
+        self.refresh_url = refresh_url
         self.rupload = f"{rupload_url.rstrip('/')}/ig-api-upload/{version}"
         self.http = http or httpx.Client(timeout=httpx.Timeout(timeout_s))
         self.refreshes = 0
@@ -97,7 +101,7 @@ class InstagramApi:
         expires = self.token.get("expires_at")
         if self.token_path is None or not expires or float(expires) - self.clock() > REFRESH_WITHIN_S:
             return
-        data = self._request("GET", f"{self.graph_root}/refresh_access_token",
+        data = self._request("GET", self.refresh_url,
                              params={"grant_type": "ig_refresh_token", "access_token": self.token["access_token"]},
                              auth=False)
         self.token.update(access_token=data["access_token"],

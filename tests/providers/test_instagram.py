@@ -48,7 +48,8 @@ class Rig:
     def session(self) -> ReelsSession:
         token, path = load_token(self.channel)
         api = InstagramApi(token, channel=self.channel.name, user_id=self.ig.user_id, graph_url=self.ig.url,
-                           rupload_url=self.ig.url, timeout_s=5.0, token_path=path)
+                           rupload_url=self.ig.url, timeout_s=5.0, token_path=path,
+                           refresh_url=self.ig.url + "/refresh_access_token")
         settings = ReelsSettings(policy=RetryPolicy(max_attempts=3, base_delay_s=0.01, max_delay_s=0.02),
                                  poll_interval_s=0.0, polls_per_run=3)
         return ReelsSession(api, self.channel, self.kv, settings=settings, sleep=lambda s: None)
