@@ -41,6 +41,12 @@ def video_cost_metadata(manifests: dict[str, dict]) -> dict:
     }
 
 
+def video_sheet(path, duration: float):
+    """Six frames across the video, side by side: the asset's preview."""
+    times = [s * duration / 6 + duration / 12 for s in range(6)]
+    return contact_sheet(frames_at(path, times, width=160), columns=6, thumb_width=120)
+
+
 @stage_asset(
     VIDEO,
     deps=[scene_images, captions, music],
@@ -87,6 +93,7 @@ def assembled_videos(context: dg.AssetExecutionContext, channels: ChannelsResour
             render_s = time.perf_counter() - started
             outcomes = check_video(w.path("video.mp4"), width=settings.width, height=settings.height,
                                    max_duration_s=ch.max_video_seconds)
+            step.preview(lambda: video_sheet(w.path("video.mp4"), report.get("duration") or vo.duration), w)
             w.data.update({
                 "render_seconds": round(render_s, 2),
                 "report": report,
@@ -99,8 +106,7 @@ def assembled_videos(context: dg.AssetExecutionContext, channels: ChannelsResour
     grouped = group_outcomes(manifest["checks"])
     report = manifest.get("report") or {}
     duration = report.get("duration") or vo.duration
-    times = [s * duration / 6 + duration / 12 for s in range(6)]
-    sheet = contact_sheet(frames_at(path, times, width=160), columns=6, thumb_width=120)
+    sheet = step.preview(lambda: video_sheet(path, duration))
     metadata = {
         "preview": dg.MetadataValue.md(image_to_markdown(sheet, max_width=720, alt="frames")),
         "duration_seconds": round(float(duration), 2),

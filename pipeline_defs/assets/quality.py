@@ -13,7 +13,7 @@ from ..resources.renderer import RendererSettings
 from ..resources.storage import MediaStorage
 from .captions import caption_style
 from .assembled_videos import assembled_videos
-from .scene_images import scene_files, scene_still
+from .scene_images import scene_files, small_stills
 from .stage import SCENES, VIDEO, VOICE, StageStep
 
 HISTORY_KEEP = 200
@@ -80,8 +80,7 @@ def quality(context: dg.AssetCheckExecutionContext, channels: ChannelsResource, 
     style = caption_style(ch)
     cues = caption_cues(vo, style=style, width=renderer.width, height=renderer.height)
     scene_manifest = step.upstream(SCENES)
-    scenes = [scene_still(step.file(name, SCENES), width=180)
-              for name in scene_files(scene_manifest, len(script.beats))]
+    scenes = small_stills(step, scene_manifest, scene_files(scene_manifest, len(script.beats)))
     first_cues = [c.start for c in cues if c.active == 0]
     captioned = sum(len(c.words) for c in cues if c.active == 0)
     measures = (script_measures(script, _previous(store, ch, partition))

@@ -40,10 +40,39 @@ def scene_seconds(beat, wpm: float) -> float:
 
 
 def scene_still(path: Path, *, width: int = 360) -> Image.Image:
-    """A still of a scene for previews and thumbnails (a clip's frame at 1 s)."""
+    """A still of a scene for previews and thumbnails (a clip's frame at 1 s); stills keep their size."""
     if path.suffix.lower() in CLIP_SUFFIXES:
         return frame_at(path, 1.0, width=width)
     return Image.open(path).convert("RGB")
+
+
+SMALL_WIDTH = 180  # the scene stills the quality check measures and the preview shows
+
+
+def small_name(name: str) -> str:
+    return f"{Path(name).stem}.small.png"
+
+
+def small_stills(step: StageStep, manifest: dict, names: list[str]) -> list[Image.Image]:
+    """Each scene at SMALL_WIDTH: kept with the scene stage when it was written, so a check or a
+    re-run does not decode every full-size scene (or seek into every clip) again."""
+    kept = manifest.get("files") or {}
+    out = []
+    for name in names:
+        small = step.file(small_name(name), SCENES) if small_name(name) in kept else None
+        if small is not None and small.is_file():
+            with Image.open(small) as im:
+                out.append(im.convert("RGB"))
+        else:
+            out.append(_shrink(scene_still(step.file(name, SCENES), width=SMALL_WIDTH)))
+    return out
+
+
+def _shrink(image: Image.Image) -> Image.Image:
+    if image.width <= SMALL_WIDTH:
+        return image
+    return image.resize((SMALL_WIDTH, max(1, round(image.height * SMALL_WIDTH / image.width))),
+                        Image.Resampling.BOX)
 
 
 @stage_asset(
@@ -91,6 +120,10 @@ def scene_images(context: dg.AssetExecutionContext, channels: ChannelsResource, 
                 names.append(name)
                 made_by.append(outcome.provider)
                 context.log.info(f"scene {i + 1}/{len(script.beats)} ({beat.kind}) by {outcome.provider}: {name}")
+            smalls = [_shrink(scene_still(w.path(n), width=SMALL_WIDTH)) for n in names]
+            for n, small in zip(names, smalls):
+                small.save(w.path(small_name(n)), optimize=False, compress_level=3)
+            step.preview(lambda: contact_sheet(smalls, columns=min(5, len(smalls))), w)
             w.data.update(scene_plans_manifest(plans))
             w.data.update({"scenes": names, "providers": made_by, "credits": credits,
                            "provider": ",".join(sorted(set(made_by))),
@@ -98,7 +131,7 @@ def scene_images(context: dg.AssetExecutionContext, channels: ChannelsResource, 
     manifest = step.manifest
     files = scene_files(manifest, len(script.beats))
     paths = [step.file(name) for name in files]
-    sheet = contact_sheet([scene_still(p) for p in paths], columns=min(5, len(paths)))
+    sheet = step.preview(lambda: contact_sheet(small_stills(step, manifest, files), columns=min(5, len(files))))
     made_by = manifest.get("providers") or ["procedural"] * len(paths)
     return step.result({
         "scenes": len(paths),

@@ -25,6 +25,7 @@ from pathlib import Path
 from typing import Any, Callable, Iterator, Sequence
 
 import dagster as dg
+from PIL import Image
 
 from shortsmith.config import Channel, TopicSeed
 from shortsmith.errors import MediaError
@@ -129,6 +130,9 @@ def resolve_video(partition: str, channels: ChannelsResource, storage: MediaStor
     return Video(partition=partition, channel=channel, topic=topic, seed=seed, source=source, store=store)
 
 
+PREVIEW = "preview.png"  # each stage's contact sheet, kept with the stage (StageStep.preview)
+
+
 class StageStep:
     """One materialization of a stage: resolve -> upstream -> fingerprint -> reuse or write -> result."""
 
@@ -200,6 +204,25 @@ class StageStep:
             if self.stage.calls_providers and "cost" not in writer.data:
                 writer.data["cost"] = self.run.meter.as_dict()
         self.manifest = self.store.require(self.partition, self.stage.folder)
+
+    # -- the preview --------------------------------------------------------------------
+    def preview(self, make: Callable[[], Image.Image], writer: StageWriter | None = None) -> Image.Image:
+        """The stage's preview picture (a contact sheet of its frames or scenes) for the UI.
+
+        Made once, while the stage is written (pass ``writer``), and committed with it as
+        ``preview.png``; a reused stage reads that file back instead of decoding its media again
+        (on a re-run this was most of the work left). A stage written before previews were kept
+        makes it again."""
+        if writer is not None:
+            image = make()
+            image.save(writer.path(PREVIEW), optimize=False, compress_level=3)
+            return image
+        if self.manifest and PREVIEW in (self.manifest.get("files") or {}):
+            path = self.file(PREVIEW)
+            if path.is_file():
+                with Image.open(path) as kept:
+                    return kept.convert("RGB")
+        return make()
 
     # -- the result ------------------------------------------------------------------
     def cost(self) -> dict:
