@@ -5,7 +5,7 @@ import dagster as dg
 from . import automation, settings
 from .assets import ALL_ASSETS, QUALITY_CHECKS
 from .executors import executor_from_env
-from .jobs import discover_trends_job, make_video_job
+from .jobs import discover_trends_job, make_video_job, publish_platforms_job
 from .resources.channels import ChannelsResource
 from .resources.images import VisualProviders
 from .resources.music_provider import SynthMusicProvider
@@ -50,7 +50,7 @@ _settings = settings.load()
 defs = dg.Definitions(
     assets=ALL_ASSETS,
     asset_checks=QUALITY_CHECKS,  # the quality gate and uniqueness, before publishing
-    jobs=[make_video_job, discover_trends_job, *automation.jobs],
+    jobs=[make_video_job, discover_trends_job, publish_platforms_job, *automation.jobs],
     schedules=automation.schedules,
     sensors=automation.sensors,
     resources=location_resources(_settings),

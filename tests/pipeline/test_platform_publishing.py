@@ -296,3 +296,28 @@ def test_the_sensor_resumes_only_posts_no_run_is_carrying(env):
     assert sorted((r.partition_key, r.asset_selection[0].path[-1]) for r in runs) == [
         ("curious-minds--dead", "tiktok_posts"), ("curious-minds--reel", "instagram_reels")]
     assert not env.tt.requests and not env.ig.requests  # deciding needs no API call
+
+
+def test_a_released_video_starts_one_platform_run_per_partition(env):
+    from pipeline_defs.assets import PLATFORM_ASSETS
+    from pipeline_defs.jobs import publish_platforms_job
+    from pipeline_defs.resources.renderer import RendererSettings
+    from pipeline_defs.sensors.platform_posts import platform_posts_sensor
+
+    keys = [env.populate(TOPICS[0]), env.populate(TOPICS[1])]
+    held = env.run(keys[1], [published_uploads])  # YouTube published: released to TikTok and Instagram
+    assert meta_of(held, "published_uploads")["status"] == "published"
+    resources = {**env.resources(), "renderer": RendererSettings()}
+    defs = dg.Definitions(assets=[*PLATFORM_ASSETS, published_uploads], jobs=[publish_platforms_job],
+                          sensors=[platform_posts_sensor], resources=resources)
+    ref = env.instance.get_ref()
+    with dg.build_sensor_context(instance=env.instance, instance_ref=ref, resources=resources, definitions=defs) as ctx:
+        first = platform_posts_sensor.evaluate_tick(ctx)
+    (run,) = first.run_requests
+    assert run.partition_key == keys[1] and run.job_name in (None, "publish_platforms")
+    assert sorted(k.path[-1] for k in run.asset_selection) == ["instagram_reels", "tiktok_posts", "tiktok_videos"]
+    with dg.build_sensor_context(instance=env.instance, instance_ref=ref, resources=resources, cursor=first.cursor,
+                                 definitions=defs) as ctx:
+        again = platform_posts_sensor.evaluate_tick(ctx)
+    assert not again.run_requests  # the cursor moved on: each release starts one run
+    assert not env.tt.requests and not env.ig.requests
