@@ -1,11 +1,14 @@
 """Command line: add a video partition for a topic and materialize it, as the UI would.
 
     shortsmith video --channel curious-minds --topic "Why cats purr"
+    shortsmith narrative examples/the-signal.md [--channel paper-trail]
     shortsmith trends
     shortsmith add --channel curious-minds --topic "How bees make honey"   # partition only
     shortsmith backfill --from voiceovers --channel curious-minds          # voiceovers* for a channel
     shortsmith youtube-auth --channel curious-minds    # authorize uploads once (writes the 0600 token file)
     shortsmith tiktok-auth --channel curious-minds     # the same for TikTok (tiktok.credentials, 0600)
+    shortsmith transcribe talk.mp4                     # fetch (URL, page, s3://, file) and transcribe
+    shortsmith clip https://example.com/talk --channel curious-minds --count 3 --rights owned
 
 Runs are recorded in the Dagster instance at $DAGSTER_HOME (default .shortsmith/dagster_home),
 so they show up in `dagster dev` started with the same DAGSTER_HOME.
@@ -114,7 +117,11 @@ def _failure_text(err) -> str:
 
 def run_video(channel: str, topic: str, fact_source: str | None = None) -> int:
     started = time.perf_counter()
-    key = add_video(channel, topic, fact_source=fact_source)
+    return run_partition(add_video(channel, topic, fact_source=fact_source), started)
+
+
+def run_partition(key: str, started: float) -> int:
+    """Materialize a video partition end to end (make_video), printing step times and the outcome."""
     from .definitions import defs
 
     print(f"partition: {key}")
@@ -267,6 +274,23 @@ def run_costs(channel: str | None, day: str | None, as_json: bool) -> int:
     return 0
 
 
+def run_videojobs(partition: str) -> int:
+    import json
+
+    from shortsmith.config import load_channels
+    from shortsmith.quota import local_day, utcnow
+    from shortsmith.topics import split_partition_key
+
+    from .resources.videogen import jobs_report
+    from .state import StateStore
+
+    channel = load_channels(settings.channels_path()).get(split_partition_key(partition)[0])
+    with _instance() as instance:
+        report = jobs_report(StateStore(instance), partition, channel, local_day(utcnow(), channel.timezone).isoformat())
+    print(json.dumps(report, indent=2))
+    return 0
+
+
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(prog="shortsmith", description=__doc__,
                                      formatter_class=argparse.RawDescriptionHelpFormatter)
@@ -277,6 +301,9 @@ def main(argv: list[str] | None = None) -> int:
         p.add_argument("--channel", required=True, help="channel name from channels.yaml")
         p.add_argument("--topic", required=True, help="what the video is about, e.g. 'Why cats purr'")
         p.add_argument("--source", help="a file (text, Markdown, HTML, PDF) or http(s) URL the script takes its facts from")
+    n = sub.add_parser("narrative", help="make a video from a narrative file (speakers, scenes, overlays) end to end")
+    n.add_argument("file", help="the narrative .md (README 'Narrative productions')")
+    n.add_argument("--channel", help="channel name (default: the file's 'channel:' line)")
     sub.add_parser("trends", help="score topic candidates for every channel")
     b = sub.add_parser("backfill", help="re-make a step and everything after it for some videos (a Dagster backfill)")
     b.add_argument("--from", dest="start", default="scene_images",
@@ -288,6 +315,9 @@ def main(argv: list[str] | None = None) -> int:
     c.add_argument("--channel", help="one channel (default: every channel)")
     c.add_argument("--day", help="the channel-local day, YYYY-MM-DD (default: today)")
     c.add_argument("--json", action="store_true", help="machine-readable output")
+    v = sub.add_parser("videojobs", help="generated clip jobs (sora, runway) recorded for a video, and its channel's "
+                                         "visuals budget today (JSON)")
+    v.add_argument("--partition", required=True, help="the video's partition key, e.g. curious-minds--why-cats-purr")
     y = sub.add_parser("youtube-auth", help="authorize a channel's YouTube uploads once (OAuth in the browser); "
                                             "writes its credentials file (0600) and prints only the path")
     y.add_argument("--channel", required=True, help="channel name from channels.yaml")
@@ -302,17 +332,30 @@ def main(argv: list[str] | None = None) -> int:
     t.add_argument("--port", type=int, default=0, help="port of the local redirect server (default: any free)")
     from studio.cli import add_parsers as studio_parsers
 
+    from .references_cli import add_parsers as reference_parsers
+
     studio_parsers(sub)
+    reference_parsers(sub)  # transcribe, clip
     args = parser.parse_args(argv)
     try:
         if args.command in ("studio", "studio-key"):
             from studio.cli import run as studio_run
 
             return studio_run(args)
+        if args.command in ("transcribe", "clip"):
+            from .references_cli import run as references_run
+
+            return references_run(args)
         if args.command == "costs":
             return run_costs(args.channel, args.day, args.json)
+        if args.command == "videojobs":
+            return run_videojobs(args.partition)
         if args.command == "video":
             return run_video(args.channel, args.topic, args.source)
+        if args.command == "narrative":
+            from .narrative_cli import add_narrative
+
+            return run_partition(add_narrative(args.file, args.channel), time.perf_counter())
         if args.command == "add":
             print(add_video(args.channel, args.topic, fact_source=args.source))
             return 0

@@ -5,7 +5,7 @@ import dagster as dg
 from . import automation, settings
 from .assets import ALL_ASSETS, QUALITY_CHECKS
 from .executors import executor_from_env
-from .jobs import discover_trends_job, make_video_job, publish_platforms_job
+from .jobs import discover_trends_job, make_video_job, publish_platforms_job, reference_job
 from .resources.channels import ChannelsResource
 from .resources.images import VisualProviders
 from .resources.music_provider import SynthMusicProvider
@@ -13,6 +13,7 @@ from .resources.platforms import platform_publisher_from_env
 from .resources.publisher import publisher_from_env
 from .resources.renderer import RendererSettings
 from .resources.script_writer import ScriptWriters
+from .resources.transcriber import Transcribers
 from .resources.storage import storage_from_env
 from .resources.trend_source import TrendSources
 from .resources.voice import VoiceProviders
@@ -24,6 +25,7 @@ def provider_resources(s: settings.Settings) -> dict:
     return {
         "trend_source": TrendSources.from_settings(s.providers),  # offline; google_trends, youtube
         "script_writer": ScriptWriters.from_settings(s.providers),  # offline; openai, local
+        "transcriber": Transcribers.from_settings(s.providers),  # local (bundled whisper); openai
         "voice": VoiceProviders.from_settings(s.providers.elevenlabs),  # piper; elevenlabs
         "images": VisualProviders.from_settings(s.providers),  # procedural; pexels, openai, diffusers
         "music_provider": SynthMusicProvider(),
@@ -50,7 +52,7 @@ _settings = settings.load()
 defs = dg.Definitions(
     assets=ALL_ASSETS,
     asset_checks=QUALITY_CHECKS,  # the quality gate and uniqueness, before publishing
-    jobs=[make_video_job, discover_trends_job, publish_platforms_job, *automation.jobs],
+    jobs=[make_video_job, discover_trends_job, reference_job, publish_platforms_job, *automation.jobs],
     schedules=automation.schedules,
     sensors=automation.sensors,
     resources=location_resources(_settings),

@@ -36,6 +36,8 @@ from .resources.provider_set import ProviderSet
 PROVIDER_POOLS = {
     "openai-chat": "openai",
     "openai-images": "openai",
+    "sora": "openai",
+    "runway": "runway",
     "elevenlabs": "elevenlabs",
     "pexels": "pexels",
     "google-trends": "google-trends",

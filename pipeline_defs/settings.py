@@ -90,6 +90,14 @@ class LocalLLMSettings:
 
 
 @dataclass(frozen=True)
+class VideoGenSettings:
+    runway_key_set: bool = False  # RUNWAYML_API_SECRET (the runwayml SDK's variable)
+    runway_base_url: str | None = None  # RUNWAYML_BASE_URL (only tests and proxies change it)
+    sora_model: str = "sora-2"  # OPENAI_VIDEO_MODEL: sora-2 | sora-2-pro
+    poll_s: float = 5.0  # SHORTSMITH_VIDEOGEN_POLL_MS / 1000: between status polls of a clip job
+
+
+@dataclass(frozen=True)
 class ProviderSettings:
     openai: OpenAISettings = field(default_factory=OpenAISettings)
     elevenlabs: ElevenLabsSettings = field(default_factory=ElevenLabsSettings)
@@ -98,6 +106,7 @@ class ProviderSettings:
     youtube: YouTubeTrendsSettings = field(default_factory=YouTubeTrendsSettings)
     local_llm: LocalLLMSettings = field(default_factory=LocalLLMSettings)
     diffusers: bool = False  # SHORTSMITH_DIFFUSERS=1: a GPU worker with diffusers and local weights
+    videogen: VideoGenSettings = field(default_factory=VideoGenSettings)
 
 
 @dataclass(frozen=True)
@@ -221,6 +230,10 @@ def load(env: Mapping[str, str] | None = None) -> Settings:
             local_llm=LocalLLMSettings(model_path=get("SHORTSMITH_LLM_GGUF"),
                                        threads=integer("SHORTSMITH_LLM_THREADS", 0)),
             diffusers=switch("SHORTSMITH_DIFFUSERS"),
+            videogen=VideoGenSettings(runway_key_set=is_set("RUNWAYML_API_SECRET"),
+                                      runway_base_url=get("RUNWAYML_BASE_URL") or None,
+                                      sora_model=get("OPENAI_VIDEO_MODEL", "sora-2"),
+                                      poll_s=integer("SHORTSMITH_VIDEOGEN_POLL_MS", 5000) / 1000),
         ),
         executor=ExecutorSettings(
             kind=get("SHORTSMITH_EXECUTOR", "multiprocess").strip().lower(),

@@ -41,6 +41,8 @@ class CaptionStyle:
     base_colour: str = "#ffffff"
     highlight_colour: str = "#f59e0b"  # the channel palette's accent
     highlight_scale: float = 1.08  # the spoken word's size (1.0: colour only, no reflow)
+    # a narrative's speakers: (speaker, "#rrggbb") pairs; a speaker's lines are highlighted in their colour
+    speaker_colours: tuple[tuple[str, str], ...] = ()
     outline_colour: str = "#000000"
     outline: float = 0.0045  # outline width, of the height
     shadow: float = 0.0015  # shadow offset, of the height
@@ -251,6 +253,8 @@ class Cue:
 def caption_cues(voiceover: Voiceover, *, style: CaptionStyle, width: int, height: int) -> list[Cue]:
     """Every word state of every caption group, in time order (what `build_ass` writes)."""
     colours = (ass_colour(style.base_colour, field="style.caption_base"), ass_colour(style.highlight_colour))
+    by_speaker = {name: (colours[0], ass_colour(c, field=f"cast.{name}.colour")) for name, c in style.speaker_colours}
+    speaker_of = {b.index: b.speaker for b in voiceover.beats}
     base_size = style.font_size * height
     cues: list[Cue] = []
     all_groups = [(b.index, g) for b in voiceover.beats for g in group_words(b.words, style.max_words)]
@@ -276,6 +280,7 @@ def caption_cues(voiceover: Voiceover, *, style: CaptionStyle, width: int, heigh
             if ass_time(end) == ass_time(start):
                 continue  # shorter than a centisecond
             cues.append(Cue(start=start, end=end, beat=beat, group=gi, active=i, words=shown,
-                            text=_event_text(shown, layout, i, style, colours, base_size, pos),
+                            text=_event_text(shown, layout, i, style, by_speaker.get(speaker_of.get(beat, ""), colours),
+                                             base_size, pos),
                             pos=pos, font_size=layout.size, lines=len(layout.lines)))
     return cues

@@ -17,6 +17,8 @@ import yaml
 
 from .colour import expand_hex
 from .errors import ConfigError
+from .videogen.budget import Budgets, parse_budgets
+from .cast import Productions, parse_productions
 from .platforms import PlatformsConfig, parse_platforms
 
 SLUG_RE = re.compile(r"^[a-z0-9]+(?:-[a-z0-9]+)*$")
@@ -42,7 +44,7 @@ class TopicSeed:
 PROVIDER_CHOICES: dict[str, tuple[str, ...]] = {
     "script": ("openai", "local", "offline"),
     "voice": ("elevenlabs", "piper"),
-    "visuals": ("pexels", "openai", "diffusers", "procedural"),
+    "visuals": ("sora", "runway", "pexels", "openai", "diffusers", "procedural"),
     "trends": ("google_trends", "youtube", "offline"),
 }
 OFFLINE_PROVIDERS = {"script": "offline", "voice": "piper", "visuals": "procedural", "trends": "offline"}
@@ -143,6 +145,8 @@ class Channel:
     min_quality: float = 60.0  # the quality gate before publishing (0-100; shortsmith/quality.py)
     uniqueness_window: int = 30  # a script may not repeat any of the channel's last N scripts
     review: str = "auto"  # "required": published_uploads waits for an approval given in the studio or API
+    budgets: Budgets = field(default_factory=Budgets)  # daily spending limits (shortsmith/videogen/budget.py)
+    productions: Productions = field(default_factory=Productions)  # cast and series (shortsmith/cast.py)
     platforms: PlatformsConfig = field(default_factory=PlatformsConfig)  # youtube/tiktok/instagram (platforms.py)
 
 
@@ -280,7 +284,8 @@ def _parse_channel(data: Any, index: int, defaults: dict, base_dir: Path) -> Cha
                "max_video_seconds", "words_per_minute", "privacy", "language", "made_for_kids",
                "synthetic_media", "category_id", "tags", "call_to_action", "timezone", "videos_per_day",
                "topic_cooldown_days", "publish_window", "providers", "youtube", "script_guidelines",
-               "min_quality", "uniqueness_window", "review", "platforms", "tiktok", "instagram"}
+               "min_quality", "uniqueness_window", "review", "budgets", "cast", "series", "platforms", "tiktok",
+               "instagram"}
     _check_unknown(merged, allowed, where)
     name = _req(merged, "name", where)
     if not SLUG_RE.match(name):
@@ -434,6 +439,8 @@ def _parse_channel(data: Any, index: int, defaults: dict, base_dir: Path) -> Cha
         min_quality=_quality(merged, where),
         uniqueness_window=int(_opt(merged, "uniqueness_window", where, 30, int)),
         youtube=_parse_youtube(_opt(merged, "youtube", where, {}, dict), f"{where}.youtube", base_dir),
+        budgets=parse_budgets(merged.get("budgets"), where),
+        productions=parse_productions(merged, where, base_dir),
         platforms=parse_platforms(merged, where, base_dir),
     )
 

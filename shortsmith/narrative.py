@@ -9,6 +9,9 @@ The format:
 
     Each further paragraph becomes a body beat.
 
+A narrative with speakers and directions (``NARRATOR: ...``, ``[SCENE: ...]``) is a production:
+see :mod:`shortsmith.narrative_parse` for that format and :mod:`shortsmith.production` for its script.
+
 A file that cannot be used is rejected with a report that says why (no title, no
 paragraphs, unknown channel, too long, unsupported characters), so the inbox never loops
 on a bad file.
@@ -24,6 +27,7 @@ from dataclasses import asdict, dataclass, field
 from .config import Channel
 from .errors import InputError
 from .model import Beat, Script
+from .narrative_parse import Problem, is_production, parse_production, problems_error, production_to_dict
 from .script import (BODY_MAX, BODY_MIN, HOOK_MAX_SECONDS, _visual, estimate_seconds, keywords_of,
                      spoken_seconds)
 from .topics import clean_topic
@@ -38,6 +42,7 @@ class Narrative:
     channel: str | None = None
     digest: str = ""
     meta: dict = field(default_factory=dict)
+    production: dict | None = None  # speakers, scenes, overlays (shortsmith/narrative_parse.py)
 
 
 def parse_narrative(text: str, *, name: str = "narrative") -> Narrative:
@@ -45,6 +50,8 @@ def parse_narrative(text: str, *, name: str = "narrative") -> Narrative:
         raise InputError(f"{name} is larger than {MAX_BYTES // 1000} kB", field=name,
                          fix="split it into several narratives")
     lines = text.replace("\r\n", "\n").split("\n")
+    if is_production(text):
+        return _parse_production_narrative(text, lines, name)
     title: str | None = None
     meta: dict[str, str] = {}
     body: list[str] = []
@@ -71,13 +78,54 @@ def parse_narrative(text: str, *, name: str = "narrative") -> Narrative:
     return Narrative(title=title, paragraphs=paragraphs, channel=meta.get("channel"), digest=digest, meta=meta)
 
 
+def _parse_production_narrative(text: str, lines: list[str], name: str) -> Narrative:
+    """Title and front lines (with their line numbers), then the production's segments."""
+    title, title_line = None, 0
+    front: dict[str, tuple[str, int]] = {}
+    problems: list[Problem] = []
+    body_start = len(lines)
+    for i, line in enumerate(lines):
+        stripped = line.strip()
+        if not stripped:
+            continue
+        if title is None and stripped.startswith("# "):
+            title, title_line = stripped[2:].strip(), i + 1
+            continue
+        m = re.match(r"^(channel|series|format|tags|privacy)\s*:\s*(.*)$", stripped, re.I)
+        if m:
+            key = m.group(1).lower()
+            if key in front:
+                problems.append(Problem(i + 1, f"a second '{key}:' line", f"keep one '{key}:' line"))
+            value = re.sub(r"\s+\(.*\)\s*$", "", m.group(2)).strip()  # "9:16   (or 16:9, 1:1)"
+            front[key] = (value, i + 1)
+            continue
+        body_start = i
+        break
+    if not title:
+        problems.append(Problem(1, "there is no title", "start the file with a '# Title' line"))
+    else:
+        try:
+            title = clean_topic(title, field=f"{name}: title")
+        except InputError as exc:
+            problems.append(Problem(title_line, f"the title cannot be used ({exc.message})", exc.fix or "reword it"))
+    production, found = parse_production(lines, body_start=body_start, front=front)
+    problems += found
+    if problems:
+        raise problems_error(name, problems)
+    meta = {k: v for k, (v, _at) in front.items()}
+    digest = hashlib.sha256(text.encode("utf-8", "replace")).hexdigest()[:16]
+    return Narrative(title=title or "", paragraphs=[s.text for s in production.segments], channel=meta.get("channel"),
+                     digest=digest, meta=meta, production=production_to_dict(production))
+
+
 def narrative_to_dict(narrative: Narrative) -> dict:
     return asdict(narrative)
 
 
 def narrative_from_dict(data: dict) -> Narrative:
     return Narrative(title=data["title"], paragraphs=list(data["paragraphs"]), channel=data.get("channel"),
-                     digest=data.get("digest", ""), meta=dict(data.get("meta") or {}))
+                     digest=data.get("digest", ""), meta=dict(data.get("meta") or {}),
+                     production=data.get("production"))
 
 
 _SENTENCE_RE = re.compile(r"(?<=[.!?])\s+(?=[\"'A-Z0-9])")
@@ -151,6 +199,10 @@ def narrative_script(channel: Channel, narrative: Narrative, *, name: str = "nar
     to action closes it. The script must fit the channel's target_seconds, otherwise it is
     rejected with how many words to cut or add.
     """
+    if narrative.production:
+        from .production import production_script
+
+        return production_script(channel, narrative, name=name)
     wpm = channel.words_per_minute
     title = clean_topic(narrative.title, field=f"{name}: title")
     hook, promise = _split_hook(narrative.paragraphs[0], title, wpm)

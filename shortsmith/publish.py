@@ -17,6 +17,7 @@ from pathlib import Path
 
 from .config import Channel
 from .errors import ValidationFailed
+from .formats import as_normal_video, is_short
 from .model import Script
 from .storage import file_sha256, sweep_stale, temp_name
 from .topics import split_partition_key
@@ -58,7 +59,7 @@ def build_upload_request(script: Script, channel: Channel, credits: list[str] | 
                                fix=f"shorten it to at most {DESCRIPTION_MAX_BYTES} bytes")
     while tags and _tags_length(tags) > TAGS_MAX_CHARS:
         tags.pop()  # drop the least important tags rather than fail
-    return {
+    body = {
         "snippet": {
             "title": title,
             "description": description,
@@ -74,6 +75,8 @@ def build_upload_request(script: Script, channel: Channel, credits: list[str] | 
             "embeddable": True,
         },
     }
+    # a 16:9 episode is a normal video: no #Shorts, no "shorts" tag (shortsmith/formats.py)
+    return body if is_short(getattr(script, "format", "9:16")) else as_normal_video(body)
 
 
 @dataclass

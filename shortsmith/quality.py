@@ -22,7 +22,7 @@ import numpy as np
 
 from .facts import reading_grade, tokens
 from .model import Script, Voiceover
-from .script import HOOK_MAX_SECONDS, spoken_seconds
+from .script import HOOK_MAX_SECONDS, hook_rule_applies, is_production, spoken_seconds
 
 WEIGHTS = {"script": 35, "audio": 25, "visuals": 25, "sync": 15}
 DEFAULT_MIN_QUALITY = 60.0
@@ -113,9 +113,13 @@ def script_measures(script: Script, previous: list[tuple[str, str]]) -> list[Mea
     else:  # a model's or a narrative's beats: a fact has a number, a name or enough content words
         per_beat = sum(1 for b in body if re.search(r"\d|\b(?!I\b)[A-Z][a-z]+", b[1:]) or len(tokens(b)) >= 6) \
             / max(1, len(body))
-    out.append(Measure("script", "facts_per_beat", round(per_beat, 2), _lin(per_beat, 1.0, 0.4), per_beat >= 0.75,
-                       f"{per_beat:.0%} of body beats carry a fact" if per_beat >= 0.75 else
-                       f"only {per_beat:.0%} of body beats carry a fact; give the topic points or a source"))
+    if is_production(script):  # a story told by its cast: its lines are dialogue, not facts to count
+        out.append(Measure("script", "facts_per_beat", 1.0, 100.0, True,
+                           "a narrative production: the writer's own story, facts are not counted"))
+    else:
+        out.append(Measure("script", "facts_per_beat", round(per_beat, 2), _lin(per_beat, 1.0, 0.4), per_beat >= 0.75,
+                           f"{per_beat:.0%} of body beats carry a fact" if per_beat >= 0.75 else
+                           f"only {per_beat:.0%} of body beats carry a fact; give the topic points or a source"))
     worst = 0.0
     for i in range(1, len(script.beats)):  # the hook may tease a body fact in its own words
         for j in range(i + 1, len(script.beats)):
@@ -131,8 +135,10 @@ def script_measures(script: Script, previous: list[tuple[str, str]]) -> list[Mea
                        if sim <= SIMILARITY_LIMIT else
                        f"{sim:.0%} of its phrases repeat {which}; write this topic from new facts"))
     hook_s = spoken_seconds(script.hook.narration, script.words_per_minute)
-    out.append(Measure("script", "hook_seconds", round(hook_s, 2), _lin(hook_s, 2.0, 4.0), hook_s <= HOOK_MAX_SECONDS,
-                       f"hook said in about {hook_s:.1f} s" if hook_s <= HOOK_MAX_SECONDS else
+    hook_ok = hook_s <= HOOK_MAX_SECONDS or not hook_rule_applies(script)  # a 16:9 episode has no 3 s hook
+    hook_score = _lin(hook_s, 2.0, 4.0) if hook_rule_applies(script) else 100.0
+    out.append(Measure("script", "hook_seconds", round(hook_s, 2), hook_score, hook_ok,
+                       f"hook said in about {hook_s:.1f} s" if hook_ok else
                        f"hook takes {hook_s:.1f} s; cut it to a few words"))
     grade = reading_grade(" ".join(body))
     out.append(Measure("script", "reading_grade", grade, _lin(grade, 8.0, 16.0), grade <= 14.0,

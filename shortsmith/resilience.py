@@ -297,10 +297,14 @@ class SqliteRateLimiter:
 DEFAULT_PRICES: dict[str, dict[str, float]] = {
     "openai-chat": {"input_token": 0.15 / 1e6, "output_token": 0.60 / 1e6},  # gpt-4o-mini
     "openai-images": {"image": 0.042},  # gpt-image-1 / dall-e-3 portrait, standard quality
+    "openai-transcribe": {"minute": 0.006},  # whisper-1, per minute of audio
     "elevenlabs": {"character": 0.00018},  # Creator plan overage, per character
     "pexels": {"request": 0.0},  # free API
     "google-trends": {"request": 0.0},
     "youtube": {"unit": 0.0},  # quota units: free within the daily quota
+    # generated video: USD per second of clip, by model (shortsmith/videogen/jobs.py VIDEO_PRICES)
+    "sora": {"sora-2": 0.10, "sora-2-pro": 0.30},
+    "runway": {"gen4_turbo": 0.05, "gen4.5": 0.12, "veo3.1_fast": 0.15, "veo3.1": 0.40},
 }
 
 

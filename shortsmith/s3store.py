@@ -32,7 +32,7 @@ Debris from crashes (``_uploads/`` objects, incomplete multipart uploads) is inv
 readers; ``cleanup_stale_uploads()`` removes it, as would a bucket lifecycle rule.
 
 This module depends on boto3 only (no Dagster); the Dagster resource that builds the client
-from dagster-aws's ``S3Resource`` is ``pipeline_defs.resources.storage.S3MediaStorage``.
+from dagster-aws's ``S3Resource`` is ``pipeline_defs.resources.s3_storage.S3MediaStorage``.
 """
 
 from __future__ import annotations

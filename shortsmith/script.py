@@ -52,21 +52,38 @@ class ScriptProblem:
     message: str
 
 
+def is_production(script: Script) -> bool:
+    """A narrative production (speakers, scenes, a series or a non-Short format): not held to a
+    topic Short's hook/promise/body/cta structure (shortsmith/production.py)."""
+    return bool(script.series) or script.format != "9:16" or any(
+        b.speaker or b.scene or b.terminal or b.transition for b in script.beats)
+
+
+def hook_rule_applies(script: Script) -> bool:
+    """The 3 s hook is a Short's rule (9:16 or 1:1); a 16:9 episode opens as it likes."""
+    return script.format in ("9:16", "1:1")
+
+
 def check_script(script: Script) -> list[ScriptProblem]:
     """Every way the script breaks the structure or the budget, as readable problems."""
     problems: list[ScriptProblem] = []
     kinds = [b.kind for b in script.beats]
-    if len(kinds) < 2 + BODY_MIN + 0 or kinds[0] != "hook" or kinds[1] != "promise" or kinds[-1] != "cta":
-        problems.append(ScriptProblem("beats", f"beats must be hook, promise, {BODY_MIN}-{BODY_MAX} body beats, cta; got {kinds}"))
-    n_body = kinds.count("body")
-    if not BODY_MIN <= n_body <= BODY_MAX:
-        problems.append(ScriptProblem("beats", f"{n_body} body beats; a Short needs {BODY_MIN}-{BODY_MAX}"))
+    production = is_production(script)
+    if production:  # a narrative production: its opening line is the hook, every further line a body beat
+        if not kinds or kinds[0] != "hook" or any(k != "body" for k in kinds[1:]):
+            problems.append(ScriptProblem("beats", f"a production's beats must be a hook, then body beats; got {kinds}"))
+    else:
+        if len(kinds) < 2 + BODY_MIN + 0 or kinds[0] != "hook" or kinds[1] != "promise" or kinds[-1] != "cta":
+            problems.append(ScriptProblem("beats", f"beats must be hook, promise, {BODY_MIN}-{BODY_MAX} body beats, cta; got {kinds}"))
+        n_body = kinds.count("body")
+        if not BODY_MIN <= n_body <= BODY_MAX:
+            problems.append(ScriptProblem("beats", f"{n_body} body beats; a Short needs {BODY_MIN}-{BODY_MAX}"))
     for i, beat in enumerate(script.beats):
         if not beat.narration.strip():
             problems.append(ScriptProblem(f"beats[{i}].narration", "is empty"))
         if not beat.visual_prompt.strip():
             problems.append(ScriptProblem(f"beats[{i}].visual_prompt", "is empty"))
-    if script.beats:
+    if script.beats and hook_rule_applies(script):
         hook_s = spoken_seconds(script.beats[0].narration, script.words_per_minute)
         if hook_s > HOOK_MAX_SECONDS:
             problems.append(ScriptProblem("beats[0].narration",

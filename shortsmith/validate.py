@@ -52,9 +52,10 @@ class CheckGroup:
 
 
 VIDEO_CHECKS: tuple[CheckGroup, ...] = (
-    CheckGroup("resolution", "The video is exactly the configured 9:16 size (1080x1920 by default).",
+    CheckGroup("resolution", "The video is exactly its format's size (9:16: 1080x1920 by default; 16:9, 1:1).",
                ("resolution",)),
-    CheckGroup("duration", "The video is no longer than the channel's max_video_seconds.", ("duration",)),
+    CheckGroup("duration", "The video is no longer than the channel's max_video_seconds (a 16:9 episode: 10 min).",
+               ("duration",)),
     CheckGroup("codecs", "H.264 (High, yuv420p) video and AAC audio.", ("video_codec", "audio_codec")),
     CheckGroup("audio_sync", "Audio is present and its duration matches the video's within 100 ms.",
                ("audio_present", "audio_sync")),
@@ -175,8 +176,11 @@ def measure_loudness(path: str | Path) -> tuple[float, float]:
 def check_video(path: str | Path, *, width: int, height: int, max_duration_s: float,
                 target_lufs: float = -14.0, lufs_tolerance: float = 1.0,
                 true_peak_max: float = -1.0, max_av_drift_s: float = 0.1,
-                fps: float | None = 30.0) -> list[CheckOutcome]:
-    """Publishing checks; every outcome's message says what is wrong and by how much."""
+                fps: float | None = 30.0, loudness: tuple[float, float] | None = None) -> list[CheckOutcome]:
+    """Publishing checks; every outcome's message says what is wrong and by how much.
+
+    ``loudness``: (integrated LUFS, true peak dBTP) of this very file when the caller has already
+    measured it (the render's true-peak guard does); otherwise the audio is decoded and measured."""
     r = inspect_video(path)
     out: list[CheckOutcome] = []
 
@@ -243,7 +247,7 @@ def check_video(path: str | Path, *, width: int, height: int, max_duration_s: fl
                                                     "video_seconds": round(v_dur, 3),
                                                     "audio_seconds": round(a_dur, 3)}))
 
-    lufs, tp = measure_loudness(path)
+    lufs, tp = loudness if loudness is not None else measure_loudness(path)
     if lufs <= -60:
         ok, msg = False, (f"the audio is silent ({lufs:.1f} LUFS integrated); "
                           "check the voice track and the mix")

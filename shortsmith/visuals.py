@@ -297,6 +297,16 @@ def _is_mp4(f: PexelsFile) -> bool:
     return f.file_type.lower() == "video/mp4" or (not f.file_type and f.link.lower().split("?")[0].endswith(".mp4"))
 
 
+def orientation(width: int, height: int) -> str:
+    """Pexels' orientation for an output of this size: portrait (9:16), landscape (16:9) or square (1:1)."""
+    return "portrait" if height > width else "landscape" if width > height else "square"
+
+
+def _same_shape(fw: int, fh: int, width: int, height: int) -> bool:
+    """A file fits the output's shape: portrait for a Short, landscape for 16:9, either for 1:1."""
+    return fh > fw if height > width else fw > fh if width > height else True
+
+
 def choose_clips(videos: list[PexelsVideo], *, size: tuple[int, int], scene_seconds: float,
                  min_seconds: float = 3.0, max_seconds: float = 60.0, max_bytes: int | None = None,
                  max_upscale: float = 2.0, exclude_ids: Iterable[int] = ()) -> list[ClipChoice]:
@@ -317,7 +327,7 @@ def choose_clips(videos: list[PexelsVideo], *, size: tuple[int, int], scene_seco
             continue
         best: ClipChoice | None = None
         for f in video.files:
-            if not _is_mp4(f) or not f.width or not f.height or f.height <= f.width:
+            if not _is_mp4(f) or not f.width or not f.height or not _same_shape(f.width, f.height, width, height):
                 continue
             up = max(width / f.width, height / f.height)  # scale factor that covers the output
             if up > max_upscale:

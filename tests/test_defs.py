@@ -24,6 +24,7 @@ CLOUD_ENV = {
     "OPENAI_BASE_URL": "http://127.0.0.1:9/v1",
     "ELEVENLABS_API_KEY": "el-fake-0123456789",
     "PEXELS_API_KEY": "px-fake-0123456789",
+    "RUNWAYML_API_SECRET": "rw-fake-0123456789",
     "YOUTUBE_API_KEY": "yt-fake-0123456789",
     "SHORTSMITH_GOOGLE_TRENDS": "1",
     "SHORTSMITH_DIFFUSERS": "1",
@@ -112,7 +113,7 @@ def test_the_resource_set_is_the_same_with_and_without_cloud_keys(offline_env):
     cloud = location_resources(cloud_settings)
     assert shape(bare) == shape(cloud)
     assert set(bare) == {"channels", "storage", "trend_source", "script_writer", "voice", "images",
-                         "music_provider", "renderer", "publisher", "platforms"}
+                         "music_provider", "renderer", "publisher", "transcriber", "platforms"}
     # the same code location, loaded in each environment
     offline_keys = set(load_defs().resources)
     for name, value in CLOUD_ENV.items():
@@ -121,10 +122,12 @@ def test_the_resource_set_is_the_same_with_and_without_cloud_keys(offline_env):
 
     sets = {k: v for k, v in bare.items() if isinstance(v, ProviderSet)}
     assert {k: v.configured() for k, v in sets.items()} == {
-        "trend_source": ["offline"], "script_writer": ["offline"], "voice": ["piper"], "images": ["procedural"]}
+        "trend_source": ["offline"], "script_writer": ["offline"], "voice": ["piper"], "images": ["procedural"],
+        "transcriber": ["local"]}
     assert {k: sorted(v.configured()) for k, v in cloud.items() if isinstance(v, ProviderSet)} == {
         "trend_source": ["google_trends", "offline", "youtube"], "script_writer": ["local", "offline", "openai"],
-        "voice": ["elevenlabs", "piper"], "images": ["diffusers", "openai", "pexels", "procedural"]}
+        "voice": ["elevenlabs", "piper"], "images": ["diffusers", "openai", "pexels", "procedural", "runway", "sora"],
+        "transcriber": ["local", "openai"]}
     # an unconfigured provider says what to set; the chain logs it when it skips one
     assert sets["voice"].unconfigured_hints() == {"elevenlabs": "set ELEVENLABS_API_KEY"}
     assert sets["images"].unconfigured_hints()["pexels"] == "set PEXELS_API_KEY"
@@ -132,6 +135,7 @@ def test_the_resource_set_is_the_same_with_and_without_cloud_keys(offline_env):
     # secrets reach resources only as EnvVar references, never as values
     assert isinstance(cloud["voice"].elevenlabs.api_key, dg.EnvVar)
     assert isinstance(cloud["script_writer"].openai.api_key, dg.EnvVar)
+    assert isinstance(cloud["transcriber"].openai.api_key, dg.EnvVar)
     assert isinstance(cloud["images"].pexels.api_key, dg.EnvVar)
     assert isinstance(cloud["trend_source"].youtube.api_key, dg.EnvVar)
     for secret in SECRETS:

@@ -6,6 +6,7 @@ from dataclasses import asdict
 import dagster as dg
 
 from shortsmith.art import contact_sheet, image_to_markdown
+from shortsmith.formats import duration_limit, settings_for_format
 from shortsmith.frames import frames_at
 from shortsmith.render import RenderInputs, render_video
 from shortsmith.validate import VIDEO_CHECKS, check_video, group_outcomes
@@ -15,6 +16,7 @@ from ..resources.channels import ChannelsResource
 from ..resources.renderer import RendererSettings
 from ..resources.storage import MediaStorage
 from .captions import captions
+from .clip_stages import clip_of, clip_render
 from .music import music
 from .scene_images import scene_files, scene_images
 from .stage import CAPTIONS, MUSIC, SCENES, SCRIPT, VIDEO, VOICE, StageStep, stage_asset, stage_cost
@@ -66,8 +68,11 @@ def assembled_videos(context: dg.AssetExecutionContext, channels: ChannelsResour
     vo, voice_manifest = step.voiceover()
     manifests = {stage.folder: step.upstream(stage) for stage in (SCRIPT, VOICE, SCENES, CAPTIONS, MUSIC)}
     upstream = {stage.folder: manifests[stage.folder]["fingerprint"] for stage in (SCENES, CAPTIONS, MUSIC)}
-    settings = renderer.settings()
+    settings = settings_for_format(renderer.settings(), script.format)  # 9:16, 16:9 or 1:1 (issue 13)
+    max_seconds = duration_limit(script.format, ch.max_video_seconds)
+    effects = [(b.transition, b.terminal) for b in script.beats]  # a narrative's transitions and overlays
     if not step.reuse(voice_manifest["fingerprint"], upstream, asdict(settings), ch.watermark, ch.max_video_seconds,
+                      *([effects] if any(t or m for t, m in effects) else []),
                       complete=lambda manifest: manifest.get("checks_passed", False), what="validated video"):
         inputs = RenderInputs(
             scene_images=[step.file(name, SCENES)  # stills and clips
@@ -77,6 +82,8 @@ def assembled_videos(context: dg.AssetExecutionContext, channels: ChannelsResour
             music_wav=step.file("music.wav", MUSIC),
             ass_path=step.file("captions.ass", CAPTIONS),
             watermark=ch.watermark or None,
+            transitions=[b.transition for b in script.beats],
+            terminals=[b.terminal for b in script.beats],
         )
         last = [-1]
 
@@ -88,11 +95,17 @@ def assembled_videos(context: dg.AssetExecutionContext, channels: ChannelsResour
 
         started = time.perf_counter()
         with step.write() as w:
-            # loudness is measured once, by check_video below
-            report = render_video(inputs, settings, w.path("video.mp4"), progress=progress, measure_output=False)
+            # loudness is measured once, by the render's true-peak guard; check_video reuses it
+            if (clip := clip_of(step)) is not None:  # one graph: cut, follow the subject, caption (issue 14)
+                report = clip_render(step, clip, w.path("video.mp4"), inputs.ass_path, settings)
+            else:
+                report = render_video(inputs, settings, w.path("video.mp4"), progress=progress,
+                                      measure_output=False)
             render_s = time.perf_counter() - started
+            loud = report.get("loudness")  # measured by the render's true-peak guard on this very file
             outcomes = check_video(w.path("video.mp4"), width=settings.width, height=settings.height,
-                                   max_duration_s=ch.max_video_seconds)
+                                   max_duration_s=max_seconds,
+                                   loudness=(loud["integrated_lufs"], loud["true_peak_dbtp"]) if loud else None)
             step.preview(lambda: video_sheet(w.path("video.mp4"), report.get("duration") or vo.duration), w)
             w.data.update({
                 "render_seconds": round(render_s, 2),

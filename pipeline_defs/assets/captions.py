@@ -3,6 +3,7 @@
 import dagster as dg
 
 from shortsmith.captions import CaptionStyle, build_ass
+from shortsmith.formats import caption_style_for_format, format_size
 
 from ..resources.channels import ChannelsResource
 from ..resources.renderer import RendererSettings
@@ -13,7 +14,9 @@ from .voiceovers import voiceovers
 
 def caption_style(channel) -> CaptionStyle:
     highlight = channel.style.caption_highlight or channel.style.palette[-1]
-    return CaptionStyle(highlight_colour=highlight)
+    members = [m for m in channel.productions.cast] + [m for s in channel.productions.series for m in s.cast]
+    speakers = tuple(sorted({m.name: m.colour for m in members if m.colour}.items()))  # a narrative's speakers
+    return CaptionStyle(highlight_colour=highlight, speaker_colours=speakers)
 
 
 @stage_asset(CAPTIONS, deps=[voiceovers], kinds={"python"},
@@ -23,9 +26,11 @@ def captions(context: dg.AssetExecutionContext, channels: ChannelsResource, stor
              renderer: RendererSettings) -> dg.MaterializeResult:
     step = StageStep(context, channels, storage, CAPTIONS)
     vo, voice_manifest = step.voiceover()
-    style = caption_style(step.channel)
-    if not step.reuse(voice_manifest["fingerprint"], style.__dict__, renderer.width, renderer.height):
-        text = build_ass(vo, width=renderer.width, height=renderer.height, style=style)
+    fmt = step.script()[0].format  # the safe area and frame follow the video's format (issue 13)
+    style = caption_style_for_format(caption_style(step.channel), fmt)
+    width, height = format_size(fmt, renderer.width, renderer.height)
+    if not step.reuse(voice_manifest["fingerprint"], style.__dict__, width, height):
+        text = build_ass(vo, width=width, height=height, style=style)
         with step.write() as w:
             w.path("captions.ass").write_text(text, encoding="utf-8")
     events = [line for line in step.file("captions.ass").read_text(encoding="utf-8").splitlines()

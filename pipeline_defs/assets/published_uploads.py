@@ -11,6 +11,7 @@ until the quota resets (midnight Pacific): status "deferred", picked up by the d
 import dagster as dg
 
 from shortsmith.errors import ValidationFailed
+from shortsmith.formats import is_short
 from shortsmith.publish import Publication, build_upload_request
 from shortsmith.quota import local_day, publish_decision, utcnow
 from shortsmith.storage import file_sha256
@@ -35,6 +36,17 @@ def _require_validated(step: StageStep) -> None:
                                field=VIDEO.asset,
                                fix=f"fix the cause and re-materialize {VIDEO.asset} before publishing")
     step.upstream(THUMBNAIL)
+
+
+def _require_rights(step: StageStep) -> None:
+    """A clip cut from a reference is published only when the source is the user's own or its licence
+    allows reuse (shortsmith.intake.rights); other videos have no reference and pass."""
+    from shortsmith.intake.references import reference_of, refusal_to_publish
+
+    reference = reference_of(step.store, step.partition)
+    refusal = refusal_to_publish(step.store, reference) if reference else None
+    if refusal is not None:
+        raise ValidationFailed(refusal[0], field="rights", fix=refusal[1])
 
 
 def _already_published(context, publisher, ch, partition: str) -> bool:
@@ -102,6 +114,7 @@ def _publish_youtube(context, publisher, step: StageStep) -> dg.MaterializeResul
         body = insert_body(script, ch, now, asset_credits(step))
         state = new_state(partition, ch.name, ch.youtube.project, file_sha256(video_file), video_file.stat().st_size)
         state["request"] = body
+        state["short"] = is_short(script.format)  # a 16:9 episode is a normal video (watch URL, no #Shorts)
     else:
         body = state.get("request") or insert_body(step.script()[0], ch, now, asset_credits(step))
         context.log.info(f"continuing the publication of {partition} "
@@ -127,7 +140,7 @@ def _youtube_meta(state: dict, *, already: bool) -> dict:
         "status": "already_published" if already else "published",
         "destination": "youtube",
         "video_id": state["video_id"],
-        "url": dg.MetadataValue.url(rb.get("url") or watch_url(state["video_id"])),
+        "url": dg.MetadataValue.url(rb.get("url") or watch_url(state["video_id"], short=state.get("short", True))),
         "privacy": rb.get("privacy") or state.get("privacy") or "",
         "upload_status": rb.get("upload_status") or "",
         "processing_status": rb.get("processing_status") or "",
@@ -157,8 +170,10 @@ def published_uploads(context: dg.AssetExecutionContext, channels: ChannelsResou
                       publisher: Publisher) -> dg.MaterializeResult:
     step = StageStep(context, channels, storage, PUBLISHED)
     store, partition, ch = step.store, step.partition, step.channel
-    held = hold_for_review(context, ch, partition, already_published=_already_published(context, publisher, ch,
-                                                                                         partition))
+    already = _already_published(context, publisher, ch, partition)
+    if not already:
+        _require_rights(step)  # before review: a clip without reuse rights is never offered for approval
+    held = hold_for_review(context, ch, partition, already_published=already)
     if held is not None:
         return held
     if publisher.uses_youtube(ch):

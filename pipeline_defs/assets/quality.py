@@ -5,6 +5,7 @@ from datetime import datetime, timezone
 import dagster as dg
 
 from shortsmith.captions import caption_cues
+from shortsmith.formats import caption_style_for_format, format_size
 from shortsmith.quality import (SIMILARITY_LIMIT, audio_measures, history_table, most_similar, score, script_measures,
                                 script_text, sync_measures, visual_measures)
 
@@ -13,6 +14,7 @@ from ..resources.renderer import RendererSettings
 from ..resources.storage import MediaStorage
 from .captions import caption_style
 from .assembled_videos import assembled_videos
+from .clip_stages import for_clip
 from .scene_images import scene_files, small_stills
 from .stage import SCENES, VIDEO, VOICE, StageStep
 
@@ -77,8 +79,9 @@ def quality(context: dg.AssetCheckExecutionContext, channels: ChannelsResource, 
         loud.update({k: v for k, v in (c.get("metadata") or {}).items() if k in ("integrated_lufs", "true_peak_db")})
     drift_ms = (checks.get("audio_sync", {}).get("metadata") or {}).get("drift_ms")
     av = abs(float(drift_ms)) / 1000 if drift_ms is not None else None
-    style = caption_style(ch)
-    cues = caption_cues(vo, style=style, width=renderer.width, height=renderer.height)
+    style = caption_style_for_format(caption_style(ch), script.format)
+    width, height = format_size(script.format, renderer.width, renderer.height)
+    cues = caption_cues(vo, style=style, width=width, height=height)
     scene_manifest = step.upstream(SCENES)
     scenes = small_stills(step, scene_manifest, scene_files(scene_manifest, len(script.beats)))
     first_cues = [c.start for c in cues if c.active == 0]
@@ -86,11 +89,11 @@ def quality(context: dg.AssetCheckExecutionContext, channels: ChannelsResource, 
     measures = (script_measures(script, _previous(store, ch, partition))
                 + audio_measures(step.file("voice.wav", VOICE), vo, loud)
                 + visual_measures(scenes, caption_colours=[style.base_colour, style.highlight_colour],
-                                  outline_colour=style.outline_colour, outline_px=style.outline * renderer.height,
+                                  outline_colour=style.outline_colour, outline_px=style.outline * height,
                                   band=(style.safe_top, style.safe_bottom),
                                   spoken_words=sum(len(b.words) for b in vo.beats), caption_words=captioned)
                 + sync_measures(av_difference_s=av, voiceover=vo, cue_starts=first_cues))
-    report = score(measures)
+    report = score(for_clip(step, measures))  # a clip is not judged on what only a generator makes
     passed = report.passes(ch.min_quality)
     weakest = min(report.parts, key=report.parts.get) if report.parts else ""
     history = _remember(store, "quality", ch.name, {

@@ -12,6 +12,7 @@ from PIL import Image
 
 from shortsmith.art import contact_sheet, image_to_markdown
 from shortsmith.art.layouts import scene_plans_manifest
+from shortsmith.formats import format_size
 from shortsmith.frames import frame_at
 from shortsmith.render import VIDEO_SUFFIXES as CLIP_SUFFIXES
 from shortsmith.script import PAUSE_BETWEEN_BEATS_S, spoken_seconds
@@ -21,6 +22,9 @@ from ..resources.channels import ChannelsResource
 from ..resources.images import VisualProviders
 from ..resources.renderer import RendererSettings
 from ..resources.storage import MediaStorage
+from ..resources.videogen import scene_or_clip, video_batches
+from ..state import StateStore
+from .clip_stages import clip_of, clip_scenes
 from .stage import SCENES, StageStep, stage_asset
 from .video_scripts import video_scripts
 
@@ -89,20 +93,29 @@ def scene_images(context: dg.AssetExecutionContext, channels: ChannelsResource, 
     step = StageStep(context, channels, storage, SCENES)
     partition, ch = step.partition, step.channel
     script, _ = step.script()
-    size = (renderer.width, renderer.height)
+    size = format_size(script.format, renderer.width, renderer.height)  # the frame of a 9:16, 16:9 or 1:1 video
     style = ch.style
     chain = {name: (images.get(name).describe() if images.get(name) else None) for name in ch.providers.visuals}
-    if not step.reuse([b.__dict__ for b in script.beats], style.__dict__, size, chain,
+    if (clip := clip_of(step)) is not None:  # a clip's picture is the source's, reframed (issue 14)
+        clip_scenes(step, clip, size)
+    elif not step.reuse([b.__dict__ for b in script.beats], style.__dict__, size, chain,
                       what=f"{len(script.beats)} scenes"):
         run = step.run
         started = time.perf_counter()
         names, made_by, credits, plans = [], [], [], []
         with step.write() as w, tempfile.TemporaryDirectory(prefix="scenes-") as tmp:
             workdir = Path(tmp)  # shared: Pexels reads the credits already there so a Short never repeats a clip
+            # generated clips (sora, runway): every scene's job is submitted now and recorded before any wait
+            batches = video_batches(ch, images, script.beats, style=style, partition=partition,
+                                    seconds=[scene_seconds(b, ch.words_per_minute) for b in script.beats],
+                                    calls=run.calls, store=StateStore(context.instance), day=step.local_day(),
+                                    owner=context.run.run_id, allow=lambda name: run.breaker.allow(name)[0],
+                                    workdir=workdir)
             for i, beat in enumerate(script.beats):
-                outcome = run.chain("visuals", ch, images, lambda provider: provider.scene(
-                    beat, style=style, seed=partition, index=i, total=len(script.beats), size=size,
-                    calls=run.calls, workdir=workdir, seconds=scene_seconds(beat, ch.words_per_minute)))
+                outcome = run.chain("visuals", ch, images, lambda provider: scene_or_clip(
+                    provider, batches, i, workdir, lambda: provider.scene(
+                        beat, style=style, seed=partition, index=i, total=len(script.beats), size=size,
+                        calls=run.calls, workdir=workdir, seconds=scene_seconds(beat, ch.words_per_minute))))
                 if isinstance(outcome.value, Image.Image):
                     name = scene_name(i)
                     outcome.value.save(w.path(name), optimize=False, compress_level=1)
@@ -143,6 +156,9 @@ def scene_images(context: dg.AssetExecutionContext, channels: ChannelsResource, 
         "folder": dg.MetadataValue.path(str(paths[0].parent)),
         "render_seconds": manifest.get("render_seconds"),
         "clip_credits": dg.MetadataValue.json(manifest.get("credits") or []),
+        "generated_clips": dg.MetadataValue.json([{k: c.get(k) for k in ("scene", "provider", "job_id", "model",
+                                                                          "seconds", "usd")}
+                                                  for c in manifest.get("credits") or [] if c.get("job_id")]),
         "subjects": dg.MetadataValue.json(manifest.get("subjects") or []),
         "layouts": ", ".join(manifest.get("layouts") or []),
         "asset_credits": dg.MetadataValue.json(manifest.get("asset_credits") or []),

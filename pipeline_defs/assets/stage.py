@@ -169,6 +169,12 @@ class StageStep:
         vo.wav_path = str(self.file("voice.wav", VOICE))  # the committed location
         return vo, manifest
 
+    def local_day(self) -> str:
+        """Today in the channel's timezone (daily caps and budgets follow it)."""
+        from shortsmith.quota import local_day, utcnow
+
+        return local_day(utcnow(), self.channel.timezone).isoformat()
+
     # -- providers -------------------------------------------------------------------
     @cached_property
     def run(self) -> ProviderRun:

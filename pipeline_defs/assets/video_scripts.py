@@ -7,12 +7,13 @@ import dagster as dg
 from shortsmith.config import TopicSeed
 from shortsmith.model import write_json
 from shortsmith.narrative import narrative_from_dict, narrative_script
-from shortsmith.script import HOOK_MAX_SECONDS, check_script, script_markdown, spoken_seconds
+from shortsmith.script import HOOK_MAX_SECONDS, check_script, hook_rule_applies, script_markdown, spoken_seconds
 from shortsmith.sources import source_digest
 
 from ..resources.channels import ChannelsResource
 from ..resources.script_writer import ScriptWriters
 from ..resources.storage import MediaStorage
+from .clip_stages import clip_of, clip_script_result
 from .stage import SCRIPT, StageStep, stage_asset
 from .trending_topics import trending_topics
 
@@ -30,6 +31,8 @@ from .trending_topics import trending_topics
 def video_scripts(context: dg.AssetExecutionContext, channels: ChannelsResource, storage: MediaStorage,
                   script_writer: ScriptWriters):
     step = StageStep(context, channels, storage, SCRIPT)
+    if (clip := clip_of(step)) is not None:  # a clip of a reference: its script is the transcript's (issue 14)
+        return clip_script_result(step, clip)
     video, ch = step.video, step.channel
     # A narrative from the inbox is the script's own words; otherwise the channel's script writer
     # chain writes it (providers.script, e.g. [openai, offline]).
@@ -66,7 +69,7 @@ def video_scripts(context: dg.AssetExecutionContext, channels: ChannelsResource,
         "script_fits_budget": (not budget, "; ".join(f"{p.field}: {p.message}" for p in budget)
                                or f"{script.estimated_seconds:.1f} s within {script.min_seconds:.0f}-{script.max_seconds:.0f} s",
                                {"estimated_seconds": script.estimated_seconds}),
-        "hook_within_3s": (hook_s <= HOOK_MAX_SECONDS,
+        "hook_within_3s": (hook_s <= HOOK_MAX_SECONDS or not hook_rule_applies(script),
                            f"hook takes about {hook_s:.1f} s to say (limit {HOOK_MAX_SECONDS:.0f} s)",
                            {"hook_seconds": round(hook_s, 2)}),
     }

@@ -36,12 +36,13 @@ from shortsmith.errors import ConfigError, InputError, ToolMissingError
 from shortsmith.model import Beat
 from shortsmith.resilience import CallContext, ProviderError, ProviderUnavailable, RetryPolicy, offline_calls
 from shortsmith.visuals import (ClipCredit, ClipTooLarge, build_image_prompt, choose_clips, classify_http, cover_fit,
-                                credit_path, decode_image, download_clip, estimate_scene_seconds, pexels_search,
+                                credit_path, decode_image, download_clip, estimate_scene_seconds, orientation, pexels_search,
                                 search_queries, used_video_ids)
 
 from ..settings import ProviderSettings
 from .provider_set import Provider, ProviderSet
 from .script_writer import OpenAIConnection, classify_openai
+from .videogen import RunwayVideoProvider, SoraVideoProvider
 
 
 def visual_style(style: StyleConfig) -> VisualStyle:
@@ -159,6 +160,14 @@ class OpenAIImageProvider(OpenAIConnection, ImageProvider):
         self._check()
         return super()._client()
 
+    def size_for(self, size: tuple[int, int]) -> str:
+        """The size to ask for an output of ``size``: the configured portrait size for a Short, the
+        same size turned for a 16:9 episode (1536x1024, dall-e-3 1792x1024), 1024x1024 for 1:1."""
+        w, h = (int(v) for v in self.image_size.lower().split("x"))
+        if size[0] > size[1]:
+            return f"{h}x{w}"
+        return "1024x1024" if size[0] == size[1] else self.image_size
+
     def scene(self, beat: Beat, *, style: StyleConfig, seed: str, index: int, total: int,
               size: tuple[int, int], calls: CallContext | None = None, workdir: Path | None = None,
               seconds: float | None = None) -> Image.Image:
@@ -166,7 +175,7 @@ class OpenAIImageProvider(OpenAIConnection, ImageProvider):
         client = self._client()
         limit = 1000 if self.model.startswith("dall-e-2") else 4000
         prompt = build_image_prompt(beat, style, index=index, max_chars=limit)
-        kwargs: dict[str, Any] = {"model": self.model, "prompt": prompt, "size": self.image_size, "n": 1}
+        kwargs: dict[str, Any] = {"model": self.model, "prompt": prompt, "size": self.size_for(size), "n": 1}
         if self.quality:
             kwargs["quality"] = self.quality
         if self.model.startswith("dall-e"):
@@ -251,7 +260,7 @@ class PexelsClipProvider(ImageProvider):
                 videos = calls.call(
                     lambda q=query: pexels_search(
                         client, self.base_url, self.api_key, q, per_page=self.per_page,
-                        size="medium" if size[0] >= 1080 else "small",
+                        size="medium" if min(size) >= 1080 else "small", orientation=orientation(*size),
                         min_duration=int(self.min_clip_seconds), max_duration=self.max_clip_seconds, index=index),
                     provider="pexels", classify=classify, policy=policy, per_minute=self.requests_per_minute,
                     secrets=[self.api_key])
@@ -398,13 +407,16 @@ class DiffusersImageProvider(ImageProvider):
 
 class VisualProviders(ProviderSet):
     """Scene visuals, chosen per beat: ``procedural`` (always configured), ``pexels`` stock clips
-    (PEXELS_API_KEY), ``openai`` images (OPENAI_API_KEY / OPENAI_BASE_URL) and local ``diffusers``
-    (SHORTSMITH_DIFFUSERS=1)."""
+    (PEXELS_API_KEY), ``openai`` images (OPENAI_API_KEY / OPENAI_BASE_URL), local ``diffusers``
+    (SHORTSMITH_DIFFUSERS=1) and generated clips: ``sora`` (OPENAI_API_KEY) and ``runway``
+    (RUNWAYML_API_SECRET), see ``videogen.py``."""
 
     procedural: ProceduralImageProvider
     pexels: PexelsClipProvider
     openai: OpenAIImageProvider
     diffusers: DiffusersImageProvider
+    sora: SoraVideoProvider
+    runway: RunwayVideoProvider
 
     @classmethod
     def from_settings(cls, s: ProviderSettings) -> "VisualProviders":
@@ -415,6 +427,10 @@ class VisualProviders(ProviderSet):
             openai=OpenAIImageProvider(**OpenAIConnection.connection(s.openai), model=s.openai.image_model,
                                        requests_per_minute=s.openai.images_requests_per_minute),
             diffusers=DiffusersImageProvider(enabled=s.diffusers),
+            sora=SoraVideoProvider(**OpenAIConnection.connection(s.openai), model=s.videogen.sora_model,
+                                   poll_s=s.videogen.poll_s),
+            runway=RunwayVideoProvider(api_key=dg.EnvVar("RUNWAYML_API_SECRET") if s.videogen.runway_key_set else "",
+                                       base_url=s.videogen.runway_base_url, poll_s=s.videogen.poll_s),
         )
 
 

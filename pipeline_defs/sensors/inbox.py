@@ -28,9 +28,10 @@ from shortsmith.quota import utcnow
 from shortsmith.topics import partition_key
 
 from .. import settings
-from ..jobs import make_video_job
-from ..partitions import videos_partitions
+from ..jobs import make_video_job, reference_job
+from ..partitions import references_partitions, videos_partitions
 from ..requests import Planner, run_request
+from .inbox_urls import URL_SUFFIXES, handle_url_file, reference_run_request
 from ..resources.channels import ChannelsResource
 from ..resources.storage import MediaStorage
 
@@ -51,11 +52,12 @@ def _report(name: str, where: str, reason: str, fix: str) -> str:
 
 @dg.sensor(
     name="narrative_inbox_sensor",
-    job=make_video_job,
+    jobs=[make_video_job, reference_job],
     minimum_interval_seconds=15,
     default_status=dg.DefaultSensorStatus.RUNNING if settings.automation_on() else dg.DefaultSensorStatus.STOPPED,
     description="Markdown narratives dropped into $SHORTSMITH_INBOX (a folder or s3://bucket/prefix) become "
-                "video partitions and runs; bad files are moved to rejected/ with a report.",
+                "video partitions and runs; bad files are moved to rejected/ with a report. A .url/.txt file with a "
+                "URL line becomes a reference to transcribe or cut clips from (shortsmith.intake.inbox_lines).",
 )
 def narrative_inbox_sensor(context: dg.SensorEvaluationContext, channels: ChannelsResource,
                            storage: MediaStorage) -> dg.SensorResult | dg.SkipReason:
@@ -68,10 +70,13 @@ def narrative_inbox_sensor(context: dg.SensorEvaluationContext, channels: Channe
     default_channel = settings.inbox_channel() or channels.config.names[0]
     planner = Planner(context.instance, storage.store(), utcnow())
     room: dict[str, int] = {}
-    run_requests, keys, accepted, rejected, waiting = [], [], [], [], []
+    run_requests, keys, accepted, rejected, waiting, ref_keys = [], [], [], [], [], []
     for f in files:  # each file on its own: one that fails never blocks or loses the others
         try:
-            outcome = _handle(f, inbox, channels, default_channel, planner, room, keys, context.log)
+            if f.name.lower().endswith(URL_SUFFIXES):
+                outcome = handle_url_file(f, inbox, channels, planner.store, Rejected)
+            else:
+                outcome = _handle(f, inbox, channels, default_channel, planner, room, keys, context.log)
         except Rejected as exc:
             rejected.append(f"{f.name[:80]}: {exc.reason}")
             try:
@@ -95,9 +100,18 @@ def narrative_inbox_sensor(context: dg.SensorEvaluationContext, channels: Channe
         if isinstance(outcome, str):
             waiting.append(outcome)
             continue
+        if len(outcome) == 3:  # a URL line: a reference partition and its intake run
+            _, ref_key, moved = outcome
+            ref_keys.append(ref_key)
+            run_requests.append(reference_run_request(ref_key, moved, reference_job.name))
+            accepted.append(f"{f.name[:80]} -> {ref_key}")
+            context.log.info(f"accepted {f.name[:80]} as reference {ref_key} (moved to {moved})")
+            continue
         key, moved = outcome
         keys.append(key)
-        run_requests.append(run_request(key, "inbox", run_key=f"inbox:{key}"))
+        req = run_request(key, "inbox", run_key=f"inbox:{key}")
+        run_requests.append(dg.RunRequest(partition_key=key, run_key=req.run_key, tags=req.tags,
+                                          job_name=make_video_job.name))
         accepted.append(f"{f.name[:80]} -> {key}")
         context.log.info(f"accepted {f.name[:80]} as {key} (moved to {moved})")
     new_cursor = json.dumps({"accepted": int(cursor.get("accepted", 0)) + len(accepted),
@@ -111,8 +125,10 @@ def narrative_inbox_sensor(context: dg.SensorEvaluationContext, channels: Channe
         ) if part)
     if not run_requests:
         return dg.SensorResult(skip_reason=summary or "nothing to do", cursor=new_cursor)
-    return dg.SensorResult(run_requests=run_requests,
-                           dynamic_partitions_requests=[videos_partitions.build_add_request(keys)],
+    partition_requests = [videos_partitions.build_add_request(keys)] if keys else []
+    if ref_keys:
+        partition_requests.append(references_partitions.build_add_request(ref_keys))
+    return dg.SensorResult(run_requests=run_requests, dynamic_partitions_requests=partition_requests,
                            cursor=new_cursor)
 
 
@@ -136,7 +152,8 @@ def _handle(f, inbox, channels, default_channel, planner, room, keys, log):
     """Check one file; on success move it and commit its request together. Returns (key, moved),
     a "waiting" note, or raises Rejected."""
     if not f.name.lower().endswith(MARKDOWN_SUFFIXES):
-        raise Rejected("it is not a markdown file", "save the narrative as a .md file")
+        raise Rejected("it is not a markdown file", "save the narrative as a .md file (or a video's URL in a .url "
+                                                    "or .txt file)")
     raw = inbox.read(f, MAX_BYTES)
     if len(raw) > MAX_BYTES:
         raise Rejected(f"it is larger than {MAX_BYTES // 1000} kB", "split it into several narratives")

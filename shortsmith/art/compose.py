@@ -20,6 +20,7 @@ from . import subjects as lib
 from .layers import _layer, _put, _soft, _tint
 from . import stages
 from .layouts import ScenePlan
+from .lighting import light_scene, lighting_of
 from .scene import _accents, _finish, _rays, _rings
 from .style import VisualStyle, _luma, _mix, _Palette, _rng, _scale
 
@@ -163,7 +164,7 @@ def render_planned(beat: Beat, plan: ScenePlan, *, style: VisualStyle, seed: str
             "steps": _steps}[layout]
     draw(img, subs, plan, kind=kind, focus=(fx * w, fy * h), stage=stage, style=style, pal=pal, c1=c1, c2=c2,
          ground=ground, rng=rng)
-    return _finish(img, pal, rng, style)
+    return light_scene(_finish(img, pal, rng, style), lighting_of(beat.scene))  # a narrative's [SCENE ...; lighting]
 
 
 def _reframe(img: Image.Image, rng, index: int) -> Image.Image:

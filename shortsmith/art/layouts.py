@@ -24,6 +24,7 @@ from pathlib import Path
 from ..errors import ToolMissingError
 from ..model import Beat
 from . import subjects as lib
+from .lighting import subject_beat
 
 LAYOUTS = ("hero", "group", "closeup", "figure", "compare", "steps")
 
@@ -206,6 +207,8 @@ def plan_scene(beat: Beat, previous: list[dict] | None = None) -> ScenePlan:
     for p in previous:
         if p["subjects"]:
             used[p["subjects"][0]["code"]] = used.get(p["subjects"][0]["code"], 0) + 1
+    if beat.scene:  # a narrative's scene direction, not the dialogue, decides what is shown (lighting.py)
+        beat = subject_beat(beat)
     if beat.kind == "cta":
         # "follow X for more" names the channel, not a thing: literal matches ("paper" -> a roll of
         # toilet paper) are beside the point; the video's strongest subjects and a bell say it
@@ -214,7 +217,7 @@ def plan_scene(beat: Beat, previous: list[dict] | None = None) -> ScenePlan:
         matches, method = lib.pick(beat, avoid=avoid, count=3, used=used)
     if not matches:
         matches, method = lib.pick(Beat(beat.kind, "idea", "light bulb", ["idea"]), avoid=avoid, count=1)
-    figure = find_figure(beat.narration)
+    figure = None if beat.scene else find_figure(beat.narration)  # a number in dialogue is not a statistic
     if figure is not None and any((p.get("figure") or {}).get("value") == figure.value for p in previous):
         figure = None  # a number already shown in this video is not news twice
     layout = choose_layout(beat, len(matches), figure, [p["layout"] for p in previous])

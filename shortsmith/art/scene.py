@@ -14,6 +14,7 @@ from .layers import _arr, _erode, _grid, _layer, _put, _soft, _tint
 from .backgrounds import (_aurora, _bokeh, _geometric, _neon, _neon_field, _paper, _ridge, _scanline_gain, _sky,
                           _stars, _terminal, _terminal_field)
 from .motifs import _ring_pts, motif_masks, pick_motif
+from .lighting import light_scene, lighting_of
 
 
 def _gradient_fill(size: int, top, bottom) -> Image.Image:
@@ -194,7 +195,7 @@ def render_scene(beat: Beat, *, style: VisualStyle, seed: str, index: int, total
     layer, pad = _motif_layer(motif, msize, name, c1, c2, pal.ground, rng, glow)
     _put(img, layer, int(focus[0] - msize / 2 - pad), int(focus[1] - msize / 2 - pad))
 
-    return _finish(img, pal, rng, style)
+    return light_scene(_finish(img, pal, rng, style), lighting_of(beat.scene))  # a narrative's [SCENE ...; lighting]
 
 
 def _accents(pal: _Palette, name: str, bg_rgb, phosphor) -> tuple[tuple, tuple]:

@@ -182,22 +182,28 @@ def _audio_codec_args(settings: RenderSettings) -> list[str]:
 
 
 def guard_true_peak(inputs: RenderInputs, settings: RenderSettings, out_path: Path, plan: AudioPlan,
-                    duration: float, *, attempts: int = 2) -> list[dict]:
+                    duration: float, *, attempts: int = 2, measured: dict | None = None) -> list[dict]:
     """Keep the encoded audio under the true-peak ceiling.
 
     The AAC encoder can overshoot the limited mix, now and then by more than the AAC_MARGIN_DB the
     trim keeps free (1.7 dB was seen on a Piper voice at 160 kb/s). The output's true peak is
     measured (audio only, ~0.5 s); when it is over the ceiling, the limiter ceiling is lowered
     by the overshoot, the trim measured again (the loudness target still holds), and only the
-    audio is encoded again, the video stream copied. Returns what was corrected.
+    audio is encoded again, the video stream copied. Returns what was corrected; ``measured``, when
+    given, receives the loudness and true peak of the file as it is left (when it was measured last),
+    so the caller need not decode the audio once more to report them.
     """
     from ..validate import measure_loudness
 
     corrections: list[dict] = []
     for _ in range(attempts):
-        _, peak = measure_loudness(out_path)
+        integrated, peak = measure_loudness(out_path)
+        if measured is not None:
+            measured.update(integrated_lufs=integrated, true_peak_dbtp=peak)
         if not math.isfinite(peak) or peak <= settings.true_peak_db:
             break
+        if measured is not None:
+            measured.clear()  # the file is about to change
         overshoot = peak - (settings.true_peak_db - AAC_MARGIN_DB)
         plan.limit_db = round(plan.limit_db - overshoot, 2)
         set_trim(inputs, settings, plan, duration)

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import shlex
+import shutil
 import time
 from collections.abc import Callable
 from dataclasses import asdict, dataclass
@@ -15,10 +16,13 @@ from ..fonts import FONTS_DIR
 from ..model import SceneTiming
 from .audio import AudioPlan, _audio_codec_args, analyse_audio, audio_chain, guard_true_peak
 from .encoders import choose_encoder, video_codec_args
-from .graph import _watermark_filter, clip_chains, filter_value, scene_chains, transition_chains
+from .graph import _watermark_filter, clip_chains, filter_value, scene_chains
 from .motion import Motion, plan_motion
 from .settings import RenderInputs, RenderSettings, is_video
+from .terminal import terminal_track
 from .timeline import _frames, scene_timeline, video_duration
+from .tracks import plan_overlays
+from .transitions import join_scenes
 
 
 def _image_size(path: Path) -> tuple[int, int]:
@@ -80,6 +84,7 @@ class RenderPlan:
     command: list[str]
     encoder: str = "libx264"
     encoder_note: str = ""
+    terminal: dict | None = None  # the terminal overlays' track (issue 13), when there are any
 
 
 def build_command(inputs: RenderInputs, settings: RenderSettings, out_path: Path, *,
@@ -143,8 +148,13 @@ def build_command(inputs: RenderInputs, settings: RenderSettings, out_path: Path
         size = _image_size(img) if check_images else (W, H)
         chains += scene_chains(i, f"[{i}:v]", motion, W, H, fps, source_size=size,
                                flags=settings.zoom_scale)
-    chains += transition_chains(frames, xf_frames, settings.transition, fps, out_label="[vcat]")
-    last = "[vcat]"
+    chains += join_scenes(frames, xf_frames, inputs.transitions, fps, W, H, default=settings.transition)
+    overlays = plan_overlays(inputs.terminals, scenes, inputs.voiceover, settings.crossfade_s)
+    first_overlay_input = voice_idx + (2 if music_idx is not None else 1)
+    term_args, term_chains, last, term_stats = terminal_track(
+        overlays, W, H, fps, first_overlay_input, overlay_folder(out_path), "[vcat]")
+    args += term_args
+    chains += term_chains
     post = []
     if inputs.ass_path:
         post.append(f"ass=filename={filter_value(inputs.ass_path)}:fontsdir={filter_value(FONTS_DIR)}")
@@ -172,7 +182,14 @@ def build_command(inputs: RenderInputs, settings: RenderSettings, out_path: Path
         str(out_path),
     ]
     return RenderPlan(duration=duration, frames=total_frames, scenes=scenes, motions=motions,
-                      audio=audio, filter_graph=graph, command=args, encoder=encoder, encoder_note=encoder_note)
+                      audio=audio, filter_graph=graph, command=args, encoder=encoder, encoder_note=encoder_note,
+                      terminal=term_stats or None)
+
+
+def overlay_folder(out_path: Path) -> Path:
+    """Where a render's overlay frames are written (removed when the render ends)."""
+    out_path = Path(out_path)
+    return out_path.with_name(f".{out_path.name}.overlays")
 
 
 def render_video(inputs: RenderInputs, settings: RenderSettings, out_path: Path, *,
@@ -189,11 +206,13 @@ def render_video(inputs: RenderInputs, settings: RenderSettings, out_path: Path,
     plan = build_command(inputs, settings, tmp, audio=audio)
     try:
         run_ffmpeg(plan.command, total_seconds=plan.duration, progress=progress)
-        corrections = guard_true_peak(inputs, settings, tmp, plan.audio, plan.duration)
+        measured: dict = {}  # the final file's loudness, measured by the guard
+        corrections = guard_true_peak(inputs, settings, tmp, plan.audio, plan.duration, measured=measured)
         tmp.replace(out_path)
     finally:
         if tmp.exists():
             tmp.unlink()
+        shutil.rmtree(overlay_folder(tmp), ignore_errors=True)
     t2 = time.perf_counter()
     report: dict[str, Any] = {
         "path": str(out_path),
@@ -214,13 +233,17 @@ def render_video(inputs: RenderInputs, settings: RenderSettings, out_path: Path,
     report["duration"] = plan.duration
     report["encoder"] = plan.encoder
     report["encoder_note"] = plan.encoder_note
-    if measure_output:
+    if plan.terminal:
+        report["terminal"] = plan.terminal
+    if measure_output and not measured:  # the guard re-encoded on its last attempt: measure the result
         from ..validate import measure_loudness
 
         integrated, peak = measure_loudness(out_path)
-        report["loudness"] = {"integrated_lufs": integrated, "true_peak_dbtp": peak}
-        report["integrated_lufs"] = integrated
-        report["true_peak_db"] = peak
+        measured = {"integrated_lufs": integrated, "true_peak_dbtp": peak}
         report["timings_s"]["measure"] = round(time.perf_counter() - t2, 3)
+    if measured:
+        report["loudness"] = dict(measured)
+        report["integrated_lufs"] = measured["integrated_lufs"]
+        report["true_peak_db"] = measured["true_peak_dbtp"]
     report["timings_s"]["total"] = round(time.perf_counter() - t0, 3)
     return report

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 
 from ..errors import InputError
@@ -59,6 +59,10 @@ class RenderInputs:
     music_wav: Path | None = None
     ass_path: Path | None = None
     watermark: str | None = None
+    # narrative productions (issue 13; see tracks.py): per beat, the transition into its scene
+    # (cut|crossfade|glitch|slide, "" = crossfade) and the terminal overlay text ("" = none)
+    transitions: list[str] = field(default_factory=list)
+    terminals: list[str] = field(default_factory=list)
 
     def __post_init__(self) -> None:
         self.scene_images = [Path(p) for p in self.scene_images]

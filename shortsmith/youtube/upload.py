@@ -44,8 +44,9 @@ STATS_BATCH = 50  # videos.list takes at most 50 ids per call
 UPLOAD_LIMIT_WAIT = timedelta(hours=24)  # uploadLimitExceeded: "try again in 24 hours"
 
 
-def watch_url(video_id: str) -> str:
-    return f"https://www.youtube.com/shorts/{video_id}"
+def watch_url(video_id: str, *, short: bool = True) -> str:
+    """Where the video is watched: a Short's /shorts/ page, or a normal video's watch page (16:9)."""
+    return f"https://www.youtube.com/shorts/{video_id}" if short else f"https://www.youtube.com/watch?v={video_id}"
 
 
 # -- the request body ---------------------------------------------------------------------
@@ -96,7 +97,7 @@ def new_state(partition: str, channel: str, project: str, sha256: str, size: int
 def publication_from_state(state: dict, *, video_path: str = "", thumbnail_path: str = "",
                            already: bool = False) -> Publication:
     rb = state.get("readback") or {}
-    return Publication(video_id=state["video_id"], url=watch_url(state["video_id"]), partition=state["partition"],
+    return Publication(video_id=state["video_id"], url=watch_url(state["video_id"], short=state.get("short", True)), partition=state["partition"],
                        channel=state["channel"], folder="", video_path=video_path, thumbnail_path=thumbnail_path,
                        metadata_path="", video_sha256=state.get("sha256", ""),
                        published_at=state.get("uploaded_at", ""), privacy=rb.get("privacy", ""),
@@ -372,7 +373,7 @@ class YouTubeSession:
         st = items[0].get("status") or {}
         proc = items[0].get("processingDetails") or {}
         state["readback"] = {
-            "id": items[0].get("id"), "url": watch_url(vid), "upload_status": st.get("uploadStatus"),
+            "id": items[0].get("id"), "url": watch_url(vid, short=state.get("short", True)), "upload_status": st.get("uploadStatus"),
             "processing_status": proc.get("processingStatus"), "privacy": st.get("privacyStatus"),
             "publish_at": st.get("publishAt"), "synthetic_media": st.get("containsSyntheticMedia"),
             "made_for_kids": st.get("selfDeclaredMadeForKids", st.get("madeForKids")),

@@ -26,7 +26,7 @@ from shortsmith.render import (
     scene_timeline,
     video_duration,
 )
-from shortsmith.validate import check_video
+from shortsmith.validate import check_video, measure_loudness
 
 W, H, FPS = 270, 480, 30
 
@@ -356,6 +356,8 @@ def test_small_render_meets_the_delivery_spec(small_render):
     assert report["loudness"]["true_peak_dbtp"] <= -1.0 + 0.2
     outcomes = check_video(out, width=W, height=H, max_duration_s=60)
     assert all(o.passed for o in outcomes), [o.message for o in outcomes if not o.passed]
+    # the report's loudness is this very file's (the guard measured it; the checks reuse it, no new decode)
+    assert (report["loudness"]["integrated_lufs"], report["loudness"]["true_peak_dbtp"]) == measure_loudness(out)
     # progress went forward to 100 %
     assert fractions and fractions[-1] == 1.0 and fractions == sorted(fractions)
     assert report["command"][0] == "ffmpeg" and "-filter_complex" in report["command"]

@@ -85,6 +85,16 @@ def test_dalle3_asks_for_base64_at_its_portrait_size(openai_api):
     assert img.size == SIZE
 
 
+@pytest.mark.parametrize("model,configured,size,asked", [
+    ("gpt-image-1", "1024x1536", (320, 180), "1536x1024"), ("dall-e-3", "1024x1792", (320, 180), "1792x1024"),
+    ("gpt-image-1", "1024x1536", (240, 240), "1024x1024")])
+def test_a_16x9_or_square_video_asks_for_an_image_of_its_shape(openai_api, model, configured, size, asked):
+    provider = images(openai_api, model=model, image_size=configured, quality=None)
+    img = provider.scene(BEAT, style=STYLE, seed="s", index=0, total=1, size=size, calls=calls())
+    assert openai_api.seen("/v1/images/generations")[0].json()["size"] == asked
+    assert img.size == size
+
+
 def test_openai_429_waits_for_retry_after_then_succeeds(openai_api):
     sleeps: list[float] = []
     openai_api.fault("429", path="/v1/images", retry_after=1)

@@ -5,6 +5,10 @@ It answers the paths the official ``openai`` SDK calls with the real response sh
 - ``POST /v1/chat/completions``: a ``chat.completion`` whose message content is the next
   queued reply (``queue_chat(...)``), or else a valid script built from the prompt's topic
   and facts, sized to the word budget the prompt states (so it behaves like a decent model);
+- ``POST /v1/audio/transcriptions`` (multipart): the queued text (``queue_transcript(...)``) spread
+  over the uploaded audio's real duration (decoded with ffmpeg), as ``json``, ``text`` or
+  ``verbose_json`` with ``words`` (bare, no punctuation, like the real API) and ``segments``
+  when ``timestamp_granularities[]`` asks for them; language by name ("english");
 - ``POST /v1/images/generations``: ``{"created", "data": [{"b64_json": <PNG>}], "usage"}``
   with a real PNG of the requested size whose colours follow the prompt.
 
@@ -33,6 +37,12 @@ class OpenAIStandIn(StandIn):
     def __init__(self):
         super().__init__()
         self._chat_queue: list[str] = []
+        self._transcripts: list[str] = []
+
+    def queue_transcript(self, *texts: str) -> None:
+        """The next transcription answers say these texts, in order (default: a fixed sentence)."""
+        with self._lock:
+            self._transcripts.extend(texts)
 
     def queue_chat(self, *contents: str | dict) -> None:
         """The next chat completions answer with these message contents, in order."""
@@ -51,6 +61,8 @@ class OpenAIStandIn(StandIn):
                                          "param": None, "code": None}}, 401)
         if req.method == "POST" and req.path == "/v1/chat/completions":
             return self._chat(req.json())
+        if req.method == "POST" and req.path == "/v1/audio/transcriptions":
+            return self._transcription(req)
         if req.method == "POST" and req.path == "/v1/images/generations":
             return self._image(req.json())
         return json_reply({"error": {"message": f"Unknown request URL: {req.method} {req.path}",
@@ -117,6 +129,79 @@ class OpenAIStandIn(StandIn):
             script["beats"].append({"narration": next(filler), "visual_prompt": "a laboratory at night",
                                     "keywords": ["science"]})
         return script
+
+    # -- transcriptions --------------------------------------------------------------
+    @staticmethod
+    def _multipart(req: Request) -> dict[str, list]:
+        from email.parser import BytesParser
+        from email.policy import HTTP
+
+        head = f"Content-Type: {req.headers.get('content-type', '')}\r\n\r\n".encode()
+        msg = BytesParser(policy=HTTP).parsebytes(head + req.body)
+        fields: dict[str, list] = {}
+        for part in msg.iter_parts():
+            name = part.get_param("name", header="content-disposition")
+            payload = part.get_payload(decode=True)
+            fields.setdefault(name, []).append(payload if part.get_filename() else payload.decode())
+        return fields
+
+    def _transcription(self, req: Request) -> Reply:
+        import subprocess
+        import tempfile
+
+        from shortsmith.ffmpeg import ffprobe_path
+
+        def bad(message: str, param: str) -> Reply:
+            return json_reply({"error": {"message": message, "type": "invalid_request_error", "param": param,
+                                         "code": None}}, 400)
+
+        if not req.headers.get("content-type", "").startswith("multipart/form-data"):
+            return bad("expected multipart/form-data", "file")
+        fields = self._multipart(req)
+        if "file" not in fields or not fields["file"][0]:
+            return bad("'file' is required", "file")
+        model = (fields.get("model") or [""])[0]
+        if not model:
+            return bad("'model' is required", "model")
+        fmt = (fields.get("response_format") or ["json"])[0]
+        grains = fields.get("timestamp_granularities[]") or []
+        if grains and fmt != "verbose_json":
+            return bad("timestamp_granularities requires response_format=verbose_json", "timestamp_granularities")
+        with tempfile.NamedTemporaryFile(suffix=".mp3") as f:
+            f.write(fields["file"][0])
+            f.flush()
+            probe = subprocess.run([ffprobe_path(), "-v", "error", "-show_entries", "format=duration", "-of",
+                                    "csv=p=0", f.name], capture_output=True, text=True, timeout=30)
+        try:
+            duration = float(probe.stdout.strip())
+        except ValueError:
+            return bad("Invalid file format. Supported formats: flac, m4a, mp3, mp4, mpeg, mpga, oga, ogg, wav, "
+                       "webm", "file")
+        with self._lock:
+            text = self._transcripts.pop(0) if self._transcripts else "Hello from the stand-in. It heard you."
+        if fmt == "text":
+            return Reply(200, text + "\n", {"Content-Type": "text/plain"})
+        if fmt == "json":
+            return json_reply({"text": text, "usage": {"type": "duration", "seconds": round(duration)}})
+        tokens = text.split()
+        step = duration / max(1, len(tokens))
+        words = [{"word": re.sub(r"[^\w']", "", t), "start": round(i * step, 2), "end": round((i + 0.8) * step, 2)}
+                 for i, t in enumerate(tokens)]
+        segments, first = [], 0
+        for i, t in enumerate(tokens):
+            if re.search(r"[.!?]$", t) or i == len(tokens) - 1:
+                segments.append({"id": len(segments), "seek": 0, "start": words[first]["start"],
+                                 "end": words[i]["end"], "text": " " + " ".join(tokens[first:i + 1]),
+                                 "tokens": [], "temperature": 0.0, "avg_logprob": -0.2,
+                                 "compression_ratio": 1.2, "no_speech_prob": 0.01})
+                first = i + 1
+        body = {"task": "transcribe", "language": "english", "duration": round(duration, 2), "text": text,
+                "usage": {"type": "duration", "seconds": round(duration)}}
+        if "word" in grains:
+            body["words"] = words
+        if "segment" in grains or not grains:
+            body["segments"] = segments
+        return json_reply(body)
 
     # -- images --------------------------------------------------------------------
     def _image(self, body: dict) -> Reply:
