@@ -42,7 +42,12 @@ def offline_env(monkeypatch, tmp_path):
     monkeypatch.setenv("SHORTSMITH_HOME", str(tmp_path / "home"))
     for name in ("SHORTSMITH_MEDIA", "SHORTSMITH_CHANNEL_DIR", "SHORTSMITH_CHANNELS"):
         monkeypatch.delenv(name, raising=False)
-    return monkeypatch
+    yield monkeypatch
+    # the tests reload the code location under other environments (cloud keys set): load it again
+    # under the session's own, so later tests in this process do not get resources made for keys
+    # that are no longer set
+    monkeypatch.undo()
+    load_defs()
 
 
 def load_defs() -> dg.Definitions:
