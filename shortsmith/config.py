@@ -19,6 +19,7 @@ from .colour import expand_hex
 from .errors import ConfigError
 from .videogen.budget import Budgets, parse_budgets
 from .cast import Productions, parse_productions
+from .platforms import PlatformsConfig, parse_platforms
 
 SLUG_RE = re.compile(r"^[a-z0-9]+(?:-[a-z0-9]+)*$")
 REVIEW_VALUES = ("auto", "required")
@@ -152,6 +153,7 @@ class Channel:
     review: str = "auto"  # "required": published_uploads waits for an approval given in the studio or API
     budgets: Budgets = field(default_factory=Budgets)  # daily spending limits (shortsmith/videogen/budget.py)
     productions: Productions = field(default_factory=Productions)  # cast and series (shortsmith/cast.py)
+    platforms: PlatformsConfig = field(default_factory=PlatformsConfig)  # youtube/tiktok/instagram (platforms.py)
 
 
 @dataclass(frozen=True)
@@ -288,7 +290,8 @@ def _parse_channel(data: Any, index: int, defaults: dict, base_dir: Path) -> Cha
                "max_video_seconds", "words_per_minute", "privacy", "language", "made_for_kids",
                "synthetic_media", "category_id", "tags", "call_to_action", "timezone", "videos_per_day",
                "topic_cooldown_days", "publish_window", "providers", "youtube", "script_guidelines",
-               "min_quality", "uniqueness_window", "review", "budgets", "cast", "series"}
+               "min_quality", "uniqueness_window", "review", "budgets", "cast", "series", "platforms", "tiktok",
+               "instagram"}
     _check_unknown(merged, allowed, where)
     name = _req(merged, "name", where)
     if not SLUG_RE.match(name):
@@ -446,6 +449,7 @@ def _parse_channel(data: Any, index: int, defaults: dict, base_dir: Path) -> Cha
         youtube=_parse_youtube(_opt(merged, "youtube", where, {}, dict), f"{where}.youtube", base_dir),
         budgets=parse_budgets(merged.get("budgets"), where),
         productions=parse_productions(merged, where, base_dir),
+        platforms=parse_platforms(merged, where, base_dir),
     )
 
 

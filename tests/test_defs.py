@@ -120,7 +120,7 @@ def test_the_resource_set_is_the_same_with_and_without_cloud_keys(offline_env):
     cloud = location_resources(cloud_settings)
     assert shape(bare) == shape(cloud)
     assert set(bare) == {"channels", "storage", "trend_source", "script_writer", "voice", "images",
-                         "music_provider", "renderer", "publisher", "transcriber"}
+                         "music_provider", "renderer", "publisher", "transcriber", "platforms"}
     # the same code location, loaded in each environment
     offline_keys = set(load_defs().resources)
     for name, value in CLOUD_ENV.items():
