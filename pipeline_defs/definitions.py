@@ -5,10 +5,11 @@ import dagster as dg
 from . import automation, settings
 from .assets import ALL_ASSETS, QUALITY_CHECKS
 from .executors import executor_from_env
-from .jobs import discover_trends_job, make_video_job, reference_job
+from .jobs import discover_trends_job, make_video_job, publish_platforms_job, reference_job
 from .resources.channels import ChannelsResource
 from .resources.images import VisualProviders
-from .resources.music_provider import SynthMusicProvider
+from .resources.music_provider import MusicProviders
+from .resources.platforms import platform_publisher_from_env
 from .resources.publisher import publisher_from_env
 from .resources.renderer import RendererSettings
 from .resources.script_writer import ScriptWriters
@@ -27,7 +28,7 @@ def provider_resources(s: settings.Settings) -> dict:
         "transcriber": Transcribers.from_settings(s.providers),  # local (bundled whisper); openai
         "voice": VoiceProviders.from_settings(s.providers.elevenlabs),  # piper; elevenlabs
         "images": VisualProviders.from_settings(s.providers),  # procedural; pexels, openai, diffusers
-        "music_provider": SynthMusicProvider(),
+        "music_provider": MusicProviders.from_settings(s.providers),  # library, composer, synth; musicapi
     }
 
 
@@ -42,6 +43,8 @@ def location_resources(s: settings.Settings | None = None) -> dict:
         "renderer": RendererSettings(width=s.render_size[0], height=s.render_size[1]),
         # the offline channel folder; YouTube for channels with a youtube: block (README "Publishing to YouTube")
         "publisher": publisher_from_env(s.channel_dir, s),
+        # TikTok / Instagram per channel's platforms: (README "Publishing to TikTok and Instagram")
+        "platforms": platform_publisher_from_env(s.channel_dir),
     }
 
 
@@ -49,7 +52,7 @@ _settings = settings.load()
 defs = dg.Definitions(
     assets=ALL_ASSETS,
     asset_checks=QUALITY_CHECKS,  # the quality gate and uniqueness, before publishing
-    jobs=[make_video_job, discover_trends_job, reference_job, *automation.jobs],
+    jobs=[make_video_job, discover_trends_job, reference_job, publish_platforms_job, *automation.jobs],
     schedules=automation.schedules,
     sensors=automation.sensors,
     resources=location_resources(_settings),

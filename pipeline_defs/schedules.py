@@ -134,7 +134,7 @@ def trends_schedule(channel: Channel) -> dg.ScheduleDefinition:
 STATISTICS_CRON = "17 * * * *"  # hourly, off the top of the hour
 
 refresh_statistics_job = dg.define_asset_job(
-    "refresh_video_statistics", selection=dg.AssetSelection.assets("video_statistics"),
+    "refresh_video_statistics", selection=dg.AssetSelection.assets("video_statistics", "platform_statistics"),
     description="Refresh views, likes and comments of every published YouTube video.",
 )
 
@@ -151,9 +151,13 @@ def statistics_schedule() -> dg.ScheduleDefinition:
     def _refresh(context: dg.ScheduleEvaluationContext, channels: ChannelsResource):
         from .youtube_quota_ledger import UploadRecords
 
+        from .platform_records import PlatformRecords
+
         records = UploadRecords(context.instance)
-        if not any(records.videos(name) for name in channels.config.names):
-            return dg.SkipReason("no video was ever published to YouTube: no statistics to refresh")
+        others = [PlatformRecords(context.instance, p) for p in ("tiktok", "instagram")]
+        if not any(records.videos(name) or any(o.posts(name) for o in others) for name in channels.config.names):
+            return dg.SkipReason("no video was ever published to YouTube (nor TikTok or Instagram): "
+                                 "no statistics to refresh")
         return dg.RunRequest()
 
     return _refresh

@@ -90,6 +90,16 @@ class LocalLLMSettings:
 
 
 @dataclass(frozen=True)
+class MusicApiSettings:
+    """The asynchronous music API (pipeline_defs/resources/music_provider.py)."""
+
+    configured: bool = False  # MUSIC_API_BASE_URL and MUSIC_API_KEY are set (passed as EnvVar)
+    callback_url: str = "http://127.0.0.1:8000/v1/webhooks/musicapi"  # MUSIC_API_CALLBACK_URL: the studio's webhook
+    wait_s: int = 600  # MUSIC_API_WAIT_S: how long the step waits for a result (a retry resumes the job)
+    poll_s: int = 30  # MUSIC_API_POLL_S: how often it polls when no callback has come
+
+
+@dataclass(frozen=True)
 class VideoGenSettings:
     runway_key_set: bool = False  # RUNWAYML_API_SECRET (the runwayml SDK's variable)
     runway_base_url: str | None = None  # RUNWAYML_BASE_URL (only tests and proxies change it)
@@ -105,6 +115,7 @@ class ProviderSettings:
     google_trends: GoogleTrendsSettings = field(default_factory=GoogleTrendsSettings)
     youtube: YouTubeTrendsSettings = field(default_factory=YouTubeTrendsSettings)
     local_llm: LocalLLMSettings = field(default_factory=LocalLLMSettings)
+    music_api: MusicApiSettings = field(default_factory=MusicApiSettings)
     diffusers: bool = False  # SHORTSMITH_DIFFUSERS=1: a GPU worker with diffusers and local weights
     videogen: VideoGenSettings = field(default_factory=VideoGenSettings)
 
@@ -210,6 +221,9 @@ def load(env: Mapping[str, str] | None = None) -> Settings:
             prefix=env.get("SHORTSMITH_S3_PREFIX", "shortsmith"), endpoint_set=is_set("SHORTSMITH_S3_ENDPOINT_URL"),
             aws_vars=tuple(aws)),
         providers=ProviderSettings(
+            music_api=MusicApiSettings(configured=is_set("MUSIC_API_BASE_URL") and is_set("MUSIC_API_KEY"),
+                                       callback_url=get("MUSIC_API_CALLBACK_URL", MusicApiSettings.callback_url),
+                                       wait_s=integer("MUSIC_API_WAIT_S", 600), poll_s=integer("MUSIC_API_POLL_S", 30)),
             openai=OpenAISettings(
                 key_set=is_set("OPENAI_API_KEY"), base_url_set=is_set("OPENAI_BASE_URL"),
                 model=get("OPENAI_MODEL", "gpt-4o-mini"), response_format=get("OPENAI_RESPONSE_FORMAT", "json_schema"),

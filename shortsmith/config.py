@@ -19,6 +19,7 @@ from .colour import expand_hex
 from .errors import ConfigError
 from .videogen.budget import Budgets, parse_budgets
 from .cast import Productions, parse_productions
+from .platforms import PlatformsConfig, parse_platforms
 
 SLUG_RE = re.compile(r"^[a-z0-9]+(?:-[a-z0-9]+)*$")
 REVIEW_VALUES = ("auto", "required")
@@ -45,8 +46,11 @@ PROVIDER_CHOICES: dict[str, tuple[str, ...]] = {
     "voice": ("elevenlabs", "piper"),
     "visuals": ("sora", "runway", "pexels", "openai", "diffusers", "procedural"),
     "trends": ("google_trends", "youtube", "offline"),
+    "music": ("musicapi", "elevenlabs", "library", "composer", "synth"),
 }
-OFFLINE_PROVIDERS = {"script": "offline", "voice": "piper", "visuals": "procedural", "trends": "offline"}
+OFFLINE_PROVIDERS = {"script": "offline", "voice": "piper", "visuals": "procedural", "trends": "offline",
+                     "music": "library"}
+MUSIC_OFFLINE_CHAIN = ("library", "composer", "synth")  # the default music chain: all offline
 
 
 @dataclass(frozen=True)
@@ -55,13 +59,15 @@ class ProvidersConfig:
     voice: tuple[str, ...] = ("piper",)
     visuals: tuple[str, ...] = ("procedural",)
     trends: tuple[str, ...] = ("offline",)
+    music: tuple[str, ...] = MUSIC_OFFLINE_CHAIN
 
     def chain(self, capability: str) -> tuple[str, ...]:
         return getattr(self, capability)
 
     @property
     def cloud(self) -> bool:
-        return any(p != OFFLINE_PROVIDERS[c] for c in PROVIDER_CHOICES for p in self.chain(c))
+        return any(p != OFFLINE_PROVIDERS[c] and not (c == "music" and p in MUSIC_OFFLINE_CHAIN)
+                   for c in PROVIDER_CHOICES for p in self.chain(c))
 
 
 @dataclass(frozen=True)
@@ -122,6 +128,7 @@ class Channel:
     voice: VoiceConfig = field(default_factory=VoiceConfig)
     style: StyleConfig = field(default_factory=StyleConfig)
     music_mood: str = "calm"
+    music_library: str | None = None  # the user's folder of tracks (with tracks.yaml), see shortsmith/music_library.py
     watermark: str = ""
     min_seconds: float = 35.0
     max_seconds: float = 55.0  # the script budget's upper bound
@@ -146,6 +153,7 @@ class Channel:
     review: str = "auto"  # "required": published_uploads waits for an approval given in the studio or API
     budgets: Budgets = field(default_factory=Budgets)  # daily spending limits (shortsmith/videogen/budget.py)
     productions: Productions = field(default_factory=Productions)  # cast and series (shortsmith/cast.py)
+    platforms: PlatformsConfig = field(default_factory=PlatformsConfig)  # youtube/tiktok/instagram (platforms.py)
 
 
 @dataclass(frozen=True)
@@ -282,7 +290,8 @@ def _parse_channel(data: Any, index: int, defaults: dict, base_dir: Path) -> Cha
                "max_video_seconds", "words_per_minute", "privacy", "language", "made_for_kids",
                "synthetic_media", "category_id", "tags", "call_to_action", "timezone", "videos_per_day",
                "topic_cooldown_days", "publish_window", "providers", "youtube", "script_guidelines",
-               "min_quality", "uniqueness_window", "review", "budgets", "cast", "series"}
+               "min_quality", "uniqueness_window", "review", "budgets", "cast", "series", "platforms", "tiktok",
+               "instagram"}
     _check_unknown(merged, allowed, where)
     name = _req(merged, "name", where)
     if not SLUG_RE.match(name):
@@ -352,8 +361,9 @@ def _parse_channel(data: Any, index: int, defaults: dict, base_dir: Path) -> Cha
                         diffusers_model=str((base_dir / diffusers_model).resolve()) if diffusers_model else None)
 
     music_raw = _opt(merged, "music", where, {}, dict)
-    _check_unknown(music_raw, {"mood"}, f"{where}.music")
+    _check_unknown(music_raw, {"mood", "library"}, f"{where}.music")
     mood = _opt(music_raw, "mood", f"{where}.music", "calm", str)
+    music_library = _opt(music_raw, "library", f"{where}.music", None, str)
 
     target = _opt(merged, "target_seconds", where, {"min": 35, "max": 55}, dict)
     _check_unknown(target, {"min", "max"}, f"{where}.target_seconds")
@@ -415,6 +425,7 @@ def _parse_channel(data: Any, index: int, defaults: dict, base_dir: Path) -> Cha
         voice=voice,
         style=style,
         music_mood=mood,
+        music_library=str((base_dir / music_library).expanduser().resolve()) if music_library else None,
         watermark=_opt(merged, "watermark", where, "", str),
         min_seconds=min_s,
         max_seconds=max_s,
@@ -438,6 +449,7 @@ def _parse_channel(data: Any, index: int, defaults: dict, base_dir: Path) -> Cha
         youtube=_parse_youtube(_opt(merged, "youtube", where, {}, dict), f"{where}.youtube", base_dir),
         budgets=parse_budgets(merged.get("budgets"), where),
         productions=parse_productions(merged, where, base_dir),
+        platforms=parse_platforms(merged, where, base_dir),
     )
 
 
@@ -445,7 +457,7 @@ def _parse_providers(raw: dict, where: str) -> ProvidersConfig:
     _check_unknown(raw, set(PROVIDER_CHOICES), where)
     chains = {}
     for capability, choices in PROVIDER_CHOICES.items():
-        value = raw.get(capability, [OFFLINE_PROVIDERS[capability]])
+        value = raw.get(capability, list(MUSIC_OFFLINE_CHAIN) if capability == "music" else [OFFLINE_PROVIDERS[capability]])
         if isinstance(value, str):
             value = [value]
         if not isinstance(value, list) or not value:

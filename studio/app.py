@@ -295,6 +295,11 @@ def create_app(studio: Studio | None = None, *, rate_per_minute: int | None = No
         return key_id
 
     # -- API ------------------------------------------------------------------------------------
+    from pipeline_defs.state import StateStore
+
+    from .webhooks import webhook_router
+    app.include_router(webhook_router(lambda: StateStore(studio.instance), api_key, ApiError, ERRORS))
+
     @app.get("/health", response_model=Health, tags=["health"])
     @app.get("/v1/health", response_model=Health, tags=["health"], include_in_schema=False)
     def health():

@@ -31,8 +31,10 @@ CLOUD_ENV = {
     "SHORTSMITH_LLM_GGUF": "/models/instruct.gguf",
     "SHORTSMITH_YOUTUBE_INSERTS_PER_DAY": "5",
     "SHORTSMITH_YOUTUBE_ROOT_URL": "http://127.0.0.1:9/",
+    "MUSIC_API_BASE_URL": "http://127.0.0.1:9/",
+    "MUSIC_API_KEY": "mk-fake-0123456789",
 }
-SECRETS = ("OPENAI_API_KEY", "ELEVENLABS_API_KEY", "PEXELS_API_KEY", "YOUTUBE_API_KEY")
+SECRETS = ("OPENAI_API_KEY", "ELEVENLABS_API_KEY", "PEXELS_API_KEY", "YOUTUBE_API_KEY", "MUSIC_API_KEY")
 
 
 @pytest.fixture
@@ -118,7 +120,7 @@ def test_the_resource_set_is_the_same_with_and_without_cloud_keys(offline_env):
     cloud = location_resources(cloud_settings)
     assert shape(bare) == shape(cloud)
     assert set(bare) == {"channels", "storage", "trend_source", "script_writer", "voice", "images",
-                         "music_provider", "renderer", "publisher", "transcriber"}
+                         "music_provider", "renderer", "publisher", "transcriber", "platforms"}
     # the same code location, loaded in each environment
     offline_keys = set(load_defs().resources)
     for name, value in CLOUD_ENV.items():
@@ -128,11 +130,12 @@ def test_the_resource_set_is_the_same_with_and_without_cloud_keys(offline_env):
     sets = {k: v for k, v in bare.items() if isinstance(v, ProviderSet)}
     assert {k: v.configured() for k, v in sets.items()} == {
         "trend_source": ["offline"], "script_writer": ["offline"], "voice": ["piper"], "images": ["procedural"],
-        "transcriber": ["local"]}
+        "transcriber": ["local"], "music_provider": ["library", "composer", "synth"]}
     assert {k: sorted(v.configured()) for k, v in cloud.items() if isinstance(v, ProviderSet)} == {
         "trend_source": ["google_trends", "offline", "youtube"], "script_writer": ["local", "offline", "openai"],
         "voice": ["elevenlabs", "piper"], "images": ["diffusers", "openai", "pexels", "procedural", "runway", "sora"],
-        "transcriber": ["local", "openai"]}
+        "transcriber": ["local", "openai"],
+        "music_provider": ["composer", "elevenlabs", "library", "musicapi", "synth"]}
     # an unconfigured provider says what to set; the chain logs it when it skips one
     assert sets["voice"].unconfigured_hints() == {"elevenlabs": "set ELEVENLABS_API_KEY"}
     assert sets["images"].unconfigured_hints()["pexels"] == "set PEXELS_API_KEY"
@@ -143,6 +146,8 @@ def test_the_resource_set_is_the_same_with_and_without_cloud_keys(offline_env):
     assert isinstance(cloud["transcriber"].openai.api_key, dg.EnvVar)
     assert isinstance(cloud["images"].pexels.api_key, dg.EnvVar)
     assert isinstance(cloud["trend_source"].youtube.api_key, dg.EnvVar)
+    assert isinstance(cloud["music_provider"].musicapi.api_key, dg.EnvVar)
+    assert isinstance(cloud["music_provider"].elevenlabs.api_key, dg.EnvVar)
     for secret in SECRETS:
         assert CLOUD_ENV[secret] not in repr(cloud) and CLOUD_ENV[secret] not in repr(cloud_settings)
 

@@ -65,7 +65,7 @@ VOICE = Stage("voiceovers", "voice", "voice-v2", ("voice.wav", "voiceover.json")
               calls_providers=True)
 SCENES = Stage("scene_images", "scenes", "scenes-v3", calls_providers=True)  # v3: depth layers
 CAPTIONS = Stage("captions", "captions", "captions-v1", ("captions.ass",), main_file="captions.ass")
-MUSIC = Stage("music", "music", "music-v1", ("music.wav",), main_file="music.wav")
+MUSIC = Stage("music", "music", "music-v2", ("music.wav",), main_file="music.wav")
 VIDEO = Stage("assembled_videos", "video", "video-v1", ("video.mp4",), main_file="video.mp4")
 THUMBNAIL = Stage("thumbnails", "thumbnail", "thumb-v2", ("thumbnail.jpg",), main_file="thumbnail.jpg")
 PUBLISHED = Stage("published_uploads", None)

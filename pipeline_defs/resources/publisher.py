@@ -78,7 +78,7 @@ class YouTubePublisher(LocalFolderPublisher):
     unit_costs: dict[str, int] = {}  # overrides of shortsmith.youtube_quota.DEFAULT_COSTS
 
     def uses_youtube(self, channel: Channel) -> bool:
-        return channel.youtube.configured
+        return channel.youtube.configured and channel.platforms.uses("youtube")
 
     def rules(self) -> QuotaRules:
         return QuotaRules(insert_calls_per_day=self.insert_calls_per_day, units_per_day=self.units_per_day,

@@ -97,7 +97,8 @@ def test_provider_chains_default_offline_and_accept_cloud(tmp_path):
     ({"script": ["gpt5"]}, "providers.script[0]", "openai, local, offline"),
     ({"voice": []}, "providers.voice", "list"),
     ({"visuals": ["pexels", "pexels"]}, "providers.visuals", "once"),
-    ({"music": ["x"]}, "providers.music", "allowed keys"),
+    ({"sound": ["x"]}, "providers", "allowed keys"),
+    ({"music": ["x"]}, "providers.music[0]", "musicapi, elevenlabs, library, composer, synth"),
 ])
 def test_provider_chain_mistakes_name_the_field(tmp_path, providers, field, words):
     from shortsmith.errors import ConfigError

@@ -422,7 +422,8 @@ def test_backfill_cli_launches_voiceovers_downstream_one_partition_per_run(auto,
     assert run_backfill("voiceovers", keys, None, None) == 0, capsys.readouterr().err
     (backfill,) = a.instance.get_backfills()
     assert {k.to_user_string() for k in backfill.asset_selection} == {
-        "voiceovers", "captions", "music", "assembled_videos", "thumbnails", "published_uploads"}
+        "voiceovers", "captions", "music", "assembled_videos", "thumbnails", "published_uploads",
+        "tiktok_videos", "tiktok_posts", "instagram_reels"}  # downstream too (skipped for channels without them)
     assert sorted(backfill.asset_backfill_data.target_subset.get_partitions_subset(
         dg.AssetKey("voiceovers")).get_partition_keys()) == keys
     assert run_backfill("voiceovers", ["curious-minds--not-made"], None, None) == 2

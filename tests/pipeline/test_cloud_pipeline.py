@@ -12,7 +12,7 @@ import dagster as dg
 import pytest
 
 from tests.conftest import write_channels
-from pipeline_defs.assets import VIDEO_ASSETS
+from pipeline_defs.assets import PLATFORM_ASSETS, VIDEO_ASSETS
 from pipeline_defs.ledger import Ledger
 from tests.standins.openai_api import OpenAIStandIn
 
@@ -38,8 +38,8 @@ def cloud_env(tmp_path, monkeypatch, openai_api):
     return tmp_path
 
 
-def use_channels(tmp_path, monkeypatch, youtube=None, **providers):
-    extra = {"youtube": youtube} if youtube else {}
+def use_channels(tmp_path, monkeypatch, youtube=None, channel=None, **providers):
+    extra = {"youtube": youtube, **(channel or {})} if youtube else dict(channel or {})
     monkeypatch.setenv("SHORTSMITH_CHANNELS",
                        str(write_channels(tmp_path / "channels.yaml", providers=providers, **extra)))
 
@@ -48,7 +48,7 @@ def materialize(instance, selection, key=KEY, raise_on_error=True):
     from pipeline_defs.definitions import location_resources
 
     instance.add_dynamic_partitions("videos", [key])
-    return dg.materialize(VIDEO_ASSETS, selection=selection, partition_key=key, resources=location_resources(),
+    return dg.materialize([*VIDEO_ASSETS, *PLATFORM_ASSETS], selection=selection, partition_key=key, resources=location_resources(),
                           instance=instance, raise_on_error=raise_on_error)
 
 
@@ -145,6 +145,7 @@ ELEVEN_KEY = "sk_fake_ELEVEN_0123456789abcdef"
 PEXELS_KEY = "fake-PEXELS-563492ad6f91700001"
 YOUTUBE_KEY = "AIzaSy-fake-YOUTUBE-3f9a1c77d2"
 REFRESH_TOKEN = "1//fake-REFRESH-token-0123456789"
+INSTAGRAM_TOKEN = "IGQVJ-fake-INSTAGRAM-long-lived-0123456789"
 
 
 @pytest.fixture
@@ -155,17 +156,27 @@ def all_cloud(cloud_env, monkeypatch, openai_api):
     from tests.standins.pexels_api import PexelsStandIn
     from tests.standins.youtube_search import YouTubeStandIn
 
+    from tests.standins.instagram import InstagramStandIn
+    from tests.standins.tiktok import TikTokStandIn
     from tests.standins.youtube import YouTubeStandIn as YouTubeUploads
 
     with ElevenLabsStandIn(api_key=ELEVEN_KEY) as eleven, PexelsStandIn(api_key=PEXELS_KEY) as pexels, \
             GoogleTrendsStandIn(RELATED, INTEREST) as trends, YouTubeStandIn(VIDEOS, api_key=YOUTUBE_KEY) as youtube, \
-            YouTubeUploads(refresh_token=REFRESH_TOKEN) as uploads:
+            YouTubeUploads(refresh_token=REFRESH_TOKEN) as uploads, TikTokStandIn() as tiktok, \
+            InstagramStandIn(token=INSTAGRAM_TOKEN) as instagram:
         token = cloud_env / "secrets" / "curious-minds.json"  # what `shortsmith youtube-auth` writes
         token.parent.mkdir()
         token.write_text(json.dumps({"type": "authorized_user", "refresh_token": REFRESH_TOKEN,
                                      "client_id": uploads.client_id, "client_secret": uploads.client_secret}))
         token.chmod(0o600)
+        tiktok_token = cloud_env / "secrets" / "curious-minds-tiktok.json"  # what `shortsmith tiktok-auth` writes
+        tiktok_token.write_text(json.dumps(tiktok.token_json()))
+        tiktok_token.chmod(0o600)
+        instagram.processing_polls = 0
         for name, value in {
+            "TIKTOK_CLIENT_KEY": tiktok.client_key, "TIKTOK_CLIENT_SECRET": tiktok.client_secret,
+            "SHORTSMITH_TIKTOK_BASE_URL": tiktok.url, "IG_TOKEN_CURIOUS_MINDS": INSTAGRAM_TOKEN,
+            "SHORTSMITH_INSTAGRAM_GRAPH_URL": instagram.url, "SHORTSMITH_INSTAGRAM_RUPLOAD_URL": instagram.url,
             "SHORTSMITH_YOUTUBE_ROOT_URL": uploads.url + "/", "SHORTSMITH_YOUTUBE_TOKEN_URI": uploads.url + "/token",
             "SHORTSMITH_YOUTUBE_CHUNK_BYTES": str(256 * 1024),
             "ELEVENLABS_API_KEY": ELEVEN_KEY, "ELEVENLABS_BASE_URL": eleven.url,
@@ -177,9 +188,12 @@ def all_cloud(cloud_env, monkeypatch, openai_api):
         use_channels(cloud_env, monkeypatch, script=["openai", "offline"], voice=["elevenlabs", "piper"],
                      visuals=["pexels", "openai", "procedural"], trends=["google_trends", "youtube", "offline"],
                      youtube={"credentials": "secrets/curious-minds.json", "project": "shortsmith-e2e",
-                              "playlist_id": "PLstandin"})
+                              "playlist_id": "PLstandin"},
+                     channel={"platforms": ["youtube", "tiktok", "instagram"],
+                              "tiktok": {"credentials": "secrets/curious-minds-tiktok.json"},
+                              "instagram": {"user_id": instagram.user_id, "token_env": "IG_TOKEN_CURIOUS_MINDS"}})
         yield {"openai": openai_api, "elevenlabs": eleven, "pexels": pexels, "trends": trends, "youtube": youtube,
-               "uploads": uploads}
+               "uploads": uploads, "tiktok": tiktok, "instagram": instagram}
 
 
 def test_a_partition_made_entirely_by_cloud_providers(all_cloud):
@@ -201,7 +215,8 @@ def test_a_partition_made_entirely_by_cloud_providers(all_cloud):
         assert usage["used"]["units"] == 102 and usage["calls"] == {"search.list": 1, "videos.list": 2}
 
         result = materialize(instance, ["video_scripts", "voiceovers", "scene_images", "captions", "music",
-                                        "assembled_videos", "thumbnails", "published_uploads"])
+                                        "assembled_videos", "thumbnails", "published_uploads", "tiktok_videos",
+                                        "tiktok_posts", "instagram_reels"])
         assert meta(result, "video_scripts")["provider"] == "openai"
         voice = meta(result, "voiceovers")
         assert voice["provider"] == "elevenlabs" and voice["engine"].startswith("elevenlabs:")
@@ -229,6 +244,16 @@ def test_a_partition_made_entirely_by_cloud_providers(all_cloud):
         assert upload["_sha256"] == hashlib.sha256(Path(video["path"]).read_bytes()).hexdigest()
         assert [i["snippet"]["resourceId"]["videoId"] for i in apis["uploads"].playlists["PLstandin"]] == [upload["id"]]
 
+        # TikTok got the watermark-free variant (frames compared with the assembled video), Instagram the Short
+        variant = meta(result, "tiktok_videos")
+        (check,) = [c for c in result.get_asset_check_evaluations() if c.check_name == "watermark_removed"]
+        assert check.passed and variant["status"] == "rendered" and variant["inside_brightness_excess"] >= 25
+        [post] = apis["tiktok"].posts
+        assert post["sha256"] == hashlib.sha256(Path(variant["path"]).read_bytes()).hexdigest() != upload["_sha256"]
+        assert meta(result, "tiktok_posts")["post_id"] == post["post_id"] and post["post_info"]["is_aigc"] is True
+        [reel] = apis["instagram"].media
+        assert reel["sha256"] == upload["_sha256"] and meta(result, "instagram_reels")["post_id"] == reel["id"]
+
         # the requests each provider received carried its own key, and only there
         assert apis["elevenlabs"].seen("/v1/text-to-speech")[0].headers["xi-api-key"] == ELEVEN_KEY
         assert apis["pexels"].seen("/videos/search")[0].headers["authorization"] == PEXELS_KEY
@@ -240,11 +265,16 @@ def test_a_partition_made_entirely_by_cloud_providers(all_cloud):
                                        "published_uploads"])
         assert all(meta(again, a)["reused"] for a in ("video_scripts", "voiceovers", "scene_images", "assembled_videos"))
         assert meta(again, "published_uploads")["status"] == "already_published"
+        again = materialize(instance, ["tiktok_videos", "tiktok_posts", "instagram_reels"])
+        assert meta(again, "tiktok_videos")["reused"] is True
+        assert {meta(again, a)["status"] for a in ("tiktok_posts", "instagram_reels")} == {"already_published"}
         assert {name: len(api.requests) for name, api in apis.items()} == counts
 
         # no key anywhere in the event log: messages, metadata, failures
         log = event_log_text(instance)
-        for secret in (OPENAI_KEY, ELEVEN_KEY, PEXELS_KEY, YOUTUBE_KEY, REFRESH_TOKEN, apis["uploads"].client_secret):
+        for secret in (OPENAI_KEY, ELEVEN_KEY, PEXELS_KEY, YOUTUBE_KEY, REFRESH_TOKEN, apis["uploads"].client_secret,
+                       INSTAGRAM_TOKEN, apis["tiktok"].client_secret, *apis["tiktok"].refresh_tokens,
+                       *apis["tiktok"].access_tokens):
             assert secret not in log
         day = datetime.now(timezone.utc).date()
         assert Ledger(instance).costs("curious-minds", day)["total_usd"] == pytest.approx(video["video_cost_usd"])

@@ -111,7 +111,8 @@ def test_hourly_schedule_targets_video_statistics(workdir):
     assert {"discover_trends_curious_minds", "daily_production_curious_minds"} <= set(schedules)
     defs = dg.Definitions(assets=ALL_ASSETS, schedules=list(schedules.values()), resources=location_resources())
     job = defs.resolve_job_def("refresh_video_statistics")
-    assert job.asset_layer.executable_asset_keys == {dg.AssetKey("video_statistics")}
+    assert job.asset_layer.executable_asset_keys == {dg.AssetKey("video_statistics"),
+                                                     dg.AssetKey("platform_statistics")}  # TikTok, Instagram
     with dg.instance_for_test() as instance:
         with dg.build_schedule_context(instance=instance, resources=defs.resources) as ctx:
             data = stats.evaluate_tick(ctx)

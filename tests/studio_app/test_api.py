@@ -127,7 +127,9 @@ def test_schemathesis_against_the_apps_own_openapi(studio_env):
         def run(case):
             nonlocal cases
             # a narrative's rules (a title, 2+ paragraphs, the channel's length) are beyond JSON Schema
-            excluded = [positive_data_acceptance] if isinstance(case.body, dict) and "narrative" in case.body else []
+            # ... and so is whether a callback URL resolves to a public address
+            excluded = [positive_data_acceptance] if isinstance(case.body, dict) and (
+                "narrative" in case.body or "url" in case.body) else []
             response = case.call_and_validate(headers={"X-API-Key": key}, excluded_checks=excluded, timeout=60)
             cases += 1
             by_status[response.status_code] = by_status.get(response.status_code, 0) + 1
