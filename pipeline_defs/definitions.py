@@ -40,7 +40,7 @@ def location_resources(s: settings.Settings | None = None) -> dict:
         "channels": ChannelsResource(path=s.channels),
         "storage": storage_from_env(s.media, s.storage),
         **provider_resources(s),
-        "renderer": RendererSettings(width=s.render_size[0], height=s.render_size[1]),
+        "renderer": RendererSettings(width=s.render_size[0], height=s.render_size[1], depth=s.render_depth),
         # the offline channel folder; YouTube for channels with a youtube: block (README "Publishing to YouTube")
         "publisher": publisher_from_env(s.channel_dir, s),
         # TikTok / Instagram per channel's platforms: (README "Publishing to TikTok and Instagram")

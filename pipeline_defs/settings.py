@@ -11,6 +11,8 @@ Paths
   SHORTSMITH_MEDIA          stage outputs (default: $SHORTSMITH_HOME/media)
   SHORTSMITH_CHANNEL_DIR    the offline publisher's channel folders (default: $SHORTSMITH_HOME/channel)
   SHORTSMITH_RENDER_SIZE    output frame size WxH (default 1080x1920; tests use a small 9:16 size)
+  SHORTSMITH_RENDER_DEPTH   on (default): offline scenes move as parallax layers; off: flat Ken Burns
+                            (cheaper to render: see README "Depth in motion")
 Automation
   SHORTSMITH_INBOX          where narratives are dropped: a folder, or s3://bucket/prefix
                             (default: $SHORTSMITH_HOME/inbox)
@@ -157,6 +159,7 @@ class Settings:
     media: str = str(PROJECT_ROOT / ".shortsmith" / "media")
     channel_dir: str = str(PROJECT_ROOT / ".shortsmith" / "channel")
     render_size: tuple[int, int] = (1080, 1920)
+    render_depth: bool = True  # SHORTSMITH_RENDER_DEPTH
     inbox: str = str(PROJECT_ROOT / ".shortsmith" / "inbox")
     inbox_channel: str | None = None
     alerts_log: str = str(PROJECT_ROOT / ".shortsmith" / "alerts.log")
@@ -211,6 +214,7 @@ def load(env: Mapping[str, str] | None = None) -> Settings:
         media=get("SHORTSMITH_MEDIA") or str(home / "media"),
         channel_dir=get("SHORTSMITH_CHANNEL_DIR") or str(home / "channel"),
         render_size=(w, h),
+        render_depth=get("SHORTSMITH_RENDER_DEPTH", "on").strip().lower() not in OFF,
         inbox=get("SHORTSMITH_INBOX") or str(home / "inbox"),
         inbox_channel=get("SHORTSMITH_INBOX_CHANNEL") or None,
         alerts_log=get("SHORTSMITH_ALERTS_LOG") or str(home / "alerts.log"),

@@ -152,6 +152,14 @@ def test_the_resource_set_is_the_same_with_and_without_cloud_keys(offline_env):
         assert CLOUD_ENV[secret] not in repr(cloud) and CLOUD_ENV[secret] not in repr(cloud_settings)
 
 
+def test_depth_can_be_switched_off_for_a_cheaper_render(offline_env):
+    assert settings.load({}).render_depth is True
+    assert settings.load({"SHORTSMITH_RENDER_DEPTH": "off"}).render_depth is False
+    assert load_defs().resources["renderer"].depth is True
+    offline_env.setenv("SHORTSMITH_RENDER_DEPTH", "off")
+    assert load_defs().resources["renderer"].depth is False
+
+
 def test_settings_errors_name_the_variable_and_the_fix():
     from shortsmith.errors import ConfigError
 

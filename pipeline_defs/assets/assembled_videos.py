@@ -73,11 +73,13 @@ def assembled_videos(context: dg.AssetExecutionContext, channels: ChannelsResour
     effects = [(b.transition, b.terminal) for b in script.beats]  # a narrative's transitions and overlays
     if not step.reuse(voice_manifest["fingerprint"], upstream, asdict(settings), ch.watermark, ch.max_video_seconds,
                       *([effects] if any(t or m for t, m in effects) else []),
+                      *([] if renderer.depth else ["flat"]),  # SHORTSMITH_RENDER_DEPTH=off
                       complete=lambda manifest: manifest.get("checks_passed", False), what="validated video"):
         files = scene_files(manifests[SCENES.folder], len(script.beats))
         inputs = RenderInputs(
             scene_images=[step.file(name, SCENES) for name in files],  # stills and clips
-            scene_layers=scene_layers(manifests[SCENES.folder], files, lambda name: step.file(name, SCENES)),
+            scene_layers=(scene_layers(manifests[SCENES.folder], files, lambda name: step.file(name, SCENES))
+                          if renderer.depth else None),
             voice_wav=step.file("voice.wav", VOICE),
             voiceover=vo,
             music_wav=step.file("music.wav", MUSIC),

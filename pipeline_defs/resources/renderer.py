@@ -16,6 +16,7 @@ class RendererSettings(dg.ConfigurableResource):
     tail_seconds: float = 0.8  # picture and music after the last word
     crossfade_seconds: float = 0.5
     encoder: str = "auto"  # auto: h264_nvenc when the GPU and driver allow it, else libx264 (logged)
+    depth: bool = True  # offline scenes move as parallax layers; False: flat (SHORTSMITH_RENDER_DEPTH=off)
 
     def settings(self) -> RenderSettings:
         return RenderSettings(width=self.width, height=self.height, fps=self.fps, crf=self.crf, preset=self.preset,
