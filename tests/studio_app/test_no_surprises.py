@@ -72,7 +72,9 @@ def test_make_dev_says_what_runs_and_starts_nothing(tmp_path):
                             env={**__import__("os").environ, **env}, timeout=120)
     assert banner.returncode == 0, banner.stderr
     first = banner.stdout.splitlines()[0]
-    assert first.startswith("automation: schedules (3) and sensors (3) start STOPPED"), first
+    # 3 schedules for the test's one channel (trends, daily production, statistics); 7 sensors: trends,
+    # inbox, reference clips, run-failure alerts, video webhooks (done/published, failed), platform posts
+    assert first.startswith("automation: schedules (3) and sensors (7) start STOPPED"), first
     port = free_port()
     with server([str(VENV_BIN / "dagster"), "dev", "-w", "workspace.yaml", "-h", "127.0.0.1", "-p", str(port)],
                 tmp_path / "dev.log", env=env, cwd=ROOT) as proc:
