@@ -33,8 +33,11 @@ setup: $(STAMP)
 demo: setup
 	$(BIN)/shortsmith video --channel "$(CHANNEL)" --topic "$(TOPIC)"
 
+# everything: the fast tier in parallel (it is safe under pytest-xdist), then the slow tier one test
+# at a time (real servers on fixed services, whole videos, timed trials)
 test: setup
-	$(BIN)/python -m pytest
+	$(BIN)/python -m pytest -m "not slow" -n auto
+	$(BIN)/python -m pytest -m slow
 
 # the edit loop: unit and in-process Dagster tests on every core, no servers, no whole-video runs
 test-fast: setup
