@@ -86,7 +86,7 @@ def test_make_dev_says_what_runs_and_starts_nothing(tmp_path):
         repo = json.load(urllib.request.urlopen(req, timeout=60))["data"]["repositoriesOrError"]["nodes"][0]
         states = {s["name"]: s["scheduleState"]["status"] for s in repo["schedules"]}
         states.update({s["name"]: s["sensorState"]["status"] for s in repo["sensors"]})
-        assert len(states) == 6 and set(states.values()) == {"STOPPED"}, states
+        assert len(states) == 3 + 7 and set(states.values()) == {"STOPPED"}, states
         time.sleep(45)  # the daemon ticks sensors every ~30 s: nothing may start
         assert proc.poll() is None
         with dg.DagsterInstance.from_config(str(home)) as instance:
