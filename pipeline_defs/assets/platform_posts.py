@@ -109,6 +109,23 @@ def _deferred(context, state: dict, records: PlatformRecords, until, reason: str
                                           "deferred_until": until.isoformat(), "reason": reason, "cost_usd": 0.0})
 
 
+def _already_or_held(context, step: StageStep, platform: str, where: str, not_again: str):
+    """The preamble both platforms share: (records, state, result) where result ends the step early: the
+    channel does not use the platform, the video waits for review, or it is already posted."""
+    partition, ch = step.partition, step.channel
+    if not ch.platforms.uses(platform):
+        return None, {}, _skip(platform, ch)
+    records = PlatformRecords(context.instance, platform)
+    state = records.get(partition)
+    held = hold_for_review(context, ch, partition, already_published=state.get("status") == "done")
+    if held is not None:
+        return records, state, held
+    if state.get("status") == "done":
+        context.log.info(f"{partition} is already {where} ({post_id(state)}); {not_again}")
+        return records, state, dg.MaterializeResult(metadata=post_meta(state, already=True))
+    return records, state, None
+
+
 @stage_asset(
     TIKTOK_POSTS,
     deps=[tiktok_videos, thumbnails],
@@ -122,16 +139,9 @@ def tiktok_posts(context: dg.AssetExecutionContext, channels: ChannelsResource, 
                  platforms: PlatformPublisher) -> dg.MaterializeResult:
     step = StageStep(context, channels, storage, TIKTOK_POSTS)
     partition, ch = step.partition, step.channel
-    if not ch.platforms.uses("tiktok"):
-        return _skip("tiktok", ch)
-    records = PlatformRecords(context.instance, "tiktok")
-    state = records.get(partition)
-    held = hold_for_review(context, ch, partition, already_published=state.get("status") == "done")
-    if held is not None:
-        return held
-    if state.get("status") == "done":
-        context.log.info(f"{partition} is already on TikTok ({post_id(state)}); not posting again")
-        return dg.MaterializeResult(metadata=post_meta(state, already=True))
+    records, state, done = _already_or_held(context, step, "tiktok", "on TikTok", "not posting again")
+    if done is not None:
+        return done
     _validated(step, VIDEO)
     variant = step.store.manifest(partition, TIKTOK_VIDEO.folder) if ch.watermark else None
     if ch.watermark:
@@ -193,16 +203,9 @@ def instagram_reels(context: dg.AssetExecutionContext, channels: ChannelsResourc
                     platforms: PlatformPublisher) -> dg.MaterializeResult:
     step = StageStep(context, channels, storage, INSTAGRAM_REELS)
     partition, ch = step.partition, step.channel
-    if not ch.platforms.uses("instagram"):
-        return _skip("instagram", ch)
-    records = PlatformRecords(context.instance, "instagram")
-    state = records.get(partition)
-    held = hold_for_review(context, ch, partition, already_published=state.get("status") == "done")
-    if held is not None:
-        return held
-    if state.get("status") == "done":
-        context.log.info(f"{partition} is already on Instagram ({post_id(state)}); not publishing again")
-        return dg.MaterializeResult(metadata=post_meta(state, already=True))
+    records, state, done = _already_or_held(context, step, "instagram", "on Instagram", "not publishing again")
+    if done is not None:
+        return done
     _validated(step, VIDEO)
     video = step.file("video.mp4", VIDEO)
     script, _ = step.script()
