@@ -33,11 +33,11 @@ setup: $(STAMP)
 demo: setup
 	$(BIN)/shortsmith video --channel "$(CHANNEL)" --topic "$(TOPIC)"
 
-# everything: the fast tier in parallel (it is safe under pytest-xdist), then the slow tier one test
-# at a time (real servers on fixed services, whole videos, timed trials)
+# everything: the fast tier, then the slow tier (real servers, whole videos, many-process trials), each
+# on every core; tests that share a fixed service (the RabbitMQ queues) are grouped onto one worker
 test: setup
 	$(BIN)/python -m pytest -m "not slow" -n auto
-	$(BIN)/python -m pytest -m slow
+	$(BIN)/python -m pytest -m slow -n auto --dist loadgroup
 
 # the edit loop: unit and in-process Dagster tests on every core, no servers, no whole-video runs
 test-fast: setup

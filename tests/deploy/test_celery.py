@@ -16,6 +16,9 @@ from .conftest import VENV_BIN, server
 HERE = Path(__file__).resolve().parent
 RUN_TIMEOUT = 120
 BROKER = os.environ.get("SHORTSMITH_TEST_AMQP", "pyamqp://guest:guest@127.0.0.1:5672//")
+# the workers of every test here listen on the same broker's `gpu` and `dagster` queues: under
+# pytest-xdist (`make test`) these tests run on one worker, one after another
+pytestmark = pytest.mark.xdist_group("rabbitmq")
 
 
 def broker_up() -> bool:
@@ -43,6 +46,24 @@ def test_executor_from_env_choices(monkeypatch):
         executor_from_env()
 
 
+def purge_queues(*names: str) -> None:
+    """Empty the broker's queues: a worker stopped at the end of an earlier test may not have acked
+    its last task (Celery acks after the task returns), and RabbitMQ hands that task again to the
+    next worker on the queue, which then runs a step of another test's run (seen under xdist)."""
+    from kombu import Connection
+
+    with Connection(BROKER, connect_timeout=5) as conn:
+        for name in names:
+            channel = conn.channel()
+            try:
+                channel.queue_purge(name)
+            except Exception:  # the queue was never declared: nothing to purge
+                pass
+            finally:
+                with contextlib.suppress(Exception):
+                    channel.close()
+
+
 @contextlib.contextmanager
 def celery_cluster(tmp_path, pg_database, monkeypatch, extra_env: dict | None = None):
     """A PostgreSQL-backed instance and two dagster-celery workers (queues `gpu` and `dagster`)
@@ -66,10 +87,12 @@ def celery_cluster(tmp_path, pg_database, monkeypatch, extra_env: dict | None = 
            **(extra_env or {})}
     for k, v in env.items():
         monkeypatch.setenv(k, v)
+    purge_queues("gpu", "dagster")
+    tag = os.urandom(3).hex()
 
     def worker(role: str, queue: str):
         cmd = [str(VENV_BIN / "dagster-celery"), "worker", "start", "-A", "dagster_celery.app",
-               "-y", str(tmp_path / "celery.yaml"), "-q", queue, "-n", f"{role}-{os.getpid()}@%h",
+               "-y", str(tmp_path / "celery.yaml"), "-q", queue, "-n", f"{role}-{tag}@%h",
                "--", "--concurrency=1", "--pool=solo", "--without-gossip", "--without-mingle"]
         return server(cmd, tmp_path / f"{role}.log", env={**env, "SHORTSMITH_WORKER_ROLE": role})
 

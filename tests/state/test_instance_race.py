@@ -17,7 +17,8 @@ import dagster as dg
 import pytest
 
 ROOT = Path(__file__).resolve().parents[2]
-TRIALS = int(os.environ.get("SHORTSMITH_RACE_TRIALS", "10"))
+# without the lock most trials broke the instance, so 6 trials miss a regression about 1 time in 64
+TRIALS = int(os.environ.get("SHORTSMITH_RACE_TRIALS", "6"))
 
 
 def _trial(tmp: Path, n: int, i: int) -> float:
