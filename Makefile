@@ -33,11 +33,11 @@ setup: $(STAMP)
 demo: setup
 	$(BIN)/shortsmith video --channel "$(CHANNEL)" --topic "$(TOPIC)"
 
-# everything: the fast tier, then the slow tier (real servers, whole videos, many-process trials), each
-# on every core; tests that share a fixed service (the RabbitMQ queues) are grouped onto one worker
+# everything in one session on every core: the slow tier (real servers, whole videos, many-process
+# trials) is collected first and the short tests fill the gaps; tests that share a fixed service (the
+# RabbitMQ queues) take turns under a file lock
 test: setup
-	$(BIN)/python -m pytest -m "not slow" -n auto
-	$(BIN)/python -m pytest -m slow -n auto --dist loadgroup
+	$(BIN)/python -m pytest -n auto
 
 # the edit loop: unit and in-process Dagster tests on every core, no servers, no whole-video runs
 test-fast: setup

@@ -86,7 +86,9 @@ def detect_faces(video: Path, start: float, duration: float, src_w: int, src_h: 
     min_face = max(24, ah // 10)
     for k in range(n):
         gray = cv2.equalizeHist(frames[k * aw * ah:(k + 1) * aw * ah].reshape(ah, aw))
-        faces = cascade.detectMultiScale(gray, scaleFactor=1.1, minNeighbors=5, minSize=(min_face, min_face))
+        # a 5% step between scales: at 10% a face between two steps was missed in 1 sample in 4 (a
+        # drawn face moving across a grid, measured); the finer pyramid costs about 2x on the 480-px analysis frame
+        faces = cascade.detectMultiScale(gray, scaleFactor=1.05, minNeighbors=5, minSize=(min_face, min_face))
         t = k / sample_fps
         if len(faces) == 0:
             out.append(Detection(t, None))

@@ -2,8 +2,10 @@
 default queue), a run on PostgreSQL whose GPU-tagged step runs on the GPU worker."""
 
 import contextlib
+import fcntl
 import os
 import socket
+import tempfile
 import threading
 import time
 from pathlib import Path
@@ -16,9 +18,27 @@ from .conftest import VENV_BIN, server
 HERE = Path(__file__).resolve().parent
 RUN_TIMEOUT = 120
 BROKER = os.environ.get("SHORTSMITH_TEST_AMQP", "pyamqp://guest:guest@127.0.0.1:5672//")
-# the workers of every test here listen on the same broker's `gpu` and `dagster` queues: under
-# pytest-xdist (`make test`) these tests run on one worker, one after another
-pytestmark = pytest.mark.xdist_group("rabbitmq")
+# the workers of every test here listen on the same broker's `gpu` and `dagster` queues: a test holds
+# this lock while its workers run, so that under pytest-xdist (`make test`) two tests never share them
+# (xdist's own `xdist_group` does nothing with pytest 9.2: it renames node ids, which are now read-only)
+BROKER_LOCK = Path(tempfile.gettempdir()) / "shortsmith-test-rabbitmq.lock"
+
+
+@contextlib.contextmanager
+def broker_to_ourselves(timeout: float = 900):
+    with open(BROKER_LOCK, "a") as fh:
+        deadline = time.monotonic() + timeout
+        while True:
+            try:
+                fcntl.flock(fh, fcntl.LOCK_EX | fcntl.LOCK_NB)
+                break
+            except BlockingIOError:
+                assert time.monotonic() < deadline, f"another test held {BROKER_LOCK} for {timeout} s"
+                time.sleep(0.5)
+        try:
+            yield
+        finally:
+            fcntl.flock(fh, fcntl.LOCK_UN)
 
 
 def broker_up() -> bool:
@@ -87,7 +107,6 @@ def celery_cluster(tmp_path, pg_database, monkeypatch, extra_env: dict | None = 
            **(extra_env or {})}
     for k, v in env.items():
         monkeypatch.setenv(k, v)
-    purge_queues("gpu", "dagster")
     tag = os.urandom(3).hex()
 
     def worker(role: str, queue: str):
@@ -99,8 +118,10 @@ def celery_cluster(tmp_path, pg_database, monkeypatch, extra_env: dict | None = 
     def logs() -> str:
         return "\n".join((tmp_path / f"{r}.log").read_text()[-3000:] for r in ("gpu", "cpu"))
 
-    with worker("gpu", "gpu") as gpu, worker("cpu", "dagster") as cpu, \
-            dg.DagsterInstance.from_config(str(home)) as instance:
+    with broker_to_ourselves(), contextlib.ExitStack() as stack:
+        purge_queues("gpu", "dagster")
+        gpu, cpu = stack.enter_context(worker("gpu", "gpu")), stack.enter_context(worker("cpu", "dagster"))
+        instance = stack.enter_context(dg.DagsterInstance.from_config(str(home)))
         deadline = time.monotonic() + 90
         while not all("ready." in (tmp_path / f"{r}.log").read_text() for r in ("gpu", "cpu")):
             assert gpu.poll() is None and cpu.poll() is None, logs()
