@@ -1,14 +1,16 @@
 """assembled_videos: the finished MP4 from one ffmpeg graph, validated before anything is published."""
 
+import tempfile
 import time
 from dataclasses import asdict
+from pathlib import Path
 
 import dagster as dg
 
 from shortsmith.art import contact_sheet, image_to_markdown
 from shortsmith.formats import duration_limit, settings_for_format
 from shortsmith.frames import frames_at
-from shortsmith.render import RenderInputs, render_video
+from shortsmith.render import PreviewFrames, RenderInputs, render_video, video_duration
 from shortsmith.validate import VIDEO_CHECKS, check_video, group_outcomes
 
 from ..executors import GPU_OP_TAGS
@@ -43,10 +45,16 @@ def video_cost_metadata(manifests: dict[str, dict]) -> dict:
     }
 
 
-def video_sheet(path, duration: float):
-    """Six frames across the video, side by side: the asset's preview."""
-    times = [s * duration / 6 + duration / 12 for s in range(6)]
-    return contact_sheet(frames_at(path, times, width=160), columns=6, thumb_width=120)
+def sheet_times(duration: float) -> list[float]:
+    """Where the preview's six frames are: the middle of each sixth of the video."""
+    return [s * duration / 6 + duration / 12 for s in range(6)]
+
+
+def video_sheet(path, duration: float, frames: list | None = None):
+    """Six frames across the video, side by side: the asset's preview. ``frames``: those frames
+    as the render kept them (else they are decoded from ``path``)."""
+    frames = frames if frames is not None else frames_at(path, sheet_times(duration), width=160)
+    return contact_sheet(frames, columns=6, thumb_width=120)
 
 
 @stage_asset(
@@ -97,19 +105,22 @@ def assembled_videos(context: dg.AssetExecutionContext, channels: ChannelsResour
                 context.log.info(f"encoding {partition}: {min(100, tenth * 10)}%")
 
         started = time.perf_counter()
-        with step.write() as w:
+        with step.write() as w, tempfile.TemporaryDirectory(prefix="shortsmith-preview-") as kept:
             # loudness is measured once, by the render's true-peak guard; check_video reuses it
+            frames = None
             if (clip := clip_of(step)) is not None:  # one graph: cut, follow the subject, caption (issue 14)
                 report = clip_render(step, clip, w.path("video.mp4"), inputs.ass_path, settings)
-            else:
+            else:  # the preview's frames come out of the render itself
+                preview = PreviewFrames(tuple(sheet_times(video_duration(vo, settings))), Path(kept))
                 report = render_video(inputs, settings, w.path("video.mp4"), progress=progress,
-                                      measure_output=False)
+                                      measure_output=False, preview=preview)
+                frames = preview.images()
             render_s = time.perf_counter() - started
             loud = report.get("loudness")  # measured by the render's true-peak guard on this very file
             outcomes = check_video(w.path("video.mp4"), width=settings.width, height=settings.height,
                                    max_duration_s=max_seconds,
                                    loudness=(loud["integrated_lufs"], loud["true_peak_dbtp"]) if loud else None)
-            step.preview(lambda: video_sheet(w.path("video.mp4"), report.get("duration") or vo.duration), w)
+            step.preview(lambda: video_sheet(w.path("video.mp4"), report.get("duration") or vo.duration, frames), w)
             w.data.update({
                 "render_seconds": round(render_s, 2),
                 "report": report,

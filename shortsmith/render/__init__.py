@@ -20,7 +20,7 @@ escaping), :mod:`.audio` (loudness and the limiter), :mod:`.encoders` (NVENC or 
 """
 
 from .audio import AAC_MARGIN_DB, AudioPlan, analyse_audio, audio_chain, guard_true_peak, parse_ebur128, set_trim
-from .command import RenderPlan, build_command, render_video
+from .command import PreviewFrames, RenderPlan, build_command, render_video
 from .graph import (clip_chains, escape_graph, escape_option, filter_value, scene_chain, scene_chains,
                     transition_chains)
 from .motion import Motion, motion_filters, plan_motion
@@ -28,7 +28,7 @@ from .settings import VIDEO_SUFFIXES, RenderInputs, RenderSettings, is_video
 from .timeline import scene_timeline, video_duration
 
 __all__ = [
-    "AAC_MARGIN_DB", "AudioPlan", "Motion", "RenderInputs", "RenderPlan", "RenderSettings", "VIDEO_SUFFIXES", "analyse_audio",
+    "AAC_MARGIN_DB", "AudioPlan", "Motion", "PreviewFrames", "RenderInputs", "RenderPlan", "RenderSettings", "VIDEO_SUFFIXES", "analyse_audio",
     "audio_chain", "build_command", "clip_chains", "escape_graph", "escape_option", "filter_value", "is_video",
     "guard_true_peak", "motion_filters", "parse_ebur128", "plan_motion", "render_video", "scene_chain", "set_trim",
     "scene_chains", "scene_timeline", "transition_chains", "video_duration",

@@ -14,6 +14,7 @@ from shortsmith.errors import InputError
 from shortsmith.ffmpeg import ffmpeg_path, probe
 from shortsmith.model import BeatAudio, Voiceover, WordTiming
 from shortsmith.render import (
+    PreviewFrames,
     RenderInputs,
     RenderSettings,
     build_command,
@@ -323,7 +324,10 @@ def small_render(tmp_path_factory):
     )
     inputs = RenderInputs(images, d / "voice.wav", vo, music, ass, "@it's: [chan]")
     fractions: list[float] = []
-    report = render_video(inputs, settings, d / "out file.mp4", progress=fractions.append)
+    total = video_duration(vo, settings)
+    preview = PreviewFrames(tuple(total * (k + 0.5) / 6 for k in range(6)), d / "kept frames")
+    report = render_video(inputs, settings, d / "out file.mp4", progress=fractions.append, preview=preview)
+    report["_preview"] = preview
     return d / "out file.mp4", report, vo, settings, fractions
 
 
@@ -361,6 +365,27 @@ def test_small_render_meets_the_delivery_spec(small_render):
     # progress went forward to 100 %
     assert fractions and fractions[-1] == 1.0 and fractions == sorted(fractions)
     assert report["command"][0] == "ffmpeg" and "-filter_complex" in report["command"]
+
+
+def test_the_render_keeps_preview_frames_equal_to_the_finished_video(small_render):
+    """The preview frames are split off the render's own picture: each is the frame the MP4 shows at
+    its time (within the encoder's loss), so nothing decodes the file again for the UI."""
+    out, report, _, _, _ = small_render
+    preview: PreviewFrames = report["_preview"]
+    kept = preview.images()
+    assert len(kept) == 6 and all(im.size == (160, 284) for im in kept)
+    numbers = preview.frame_numbers(30, report["frames"])
+    assert numbers == [int(t * 30) for t in preview.times]  # the frame on screen at each time
+    for t, n, im in zip(preview.times, numbers, kept):
+        # -ss seeks to the first frame at or after its time: a quarter frame before frame n is frame n
+        decoded = Image.fromarray(_frame_at(out, (n - 0.25) / 30).astype(np.uint8)).resize(
+            im.size, Image.Resampling.BICUBIC)
+        diff = np.abs(np.asarray(im, int) - np.asarray(decoded, int)).mean()
+        assert diff < 4, f"preview frame at {t:.2f} s differs from the video by {diff:.1f} levels"
+    # the first and the last frame are of different scenes (different colours)
+    assert np.abs(np.asarray(kept[0], int) - np.asarray(kept[-1], int)).mean() > 20
+    # the command wrote them as a second output of the same ffmpeg run
+    assert report["command"].count("-filter_complex") == 1 and "[pv]" in report["command"]
 
 
 def test_small_render_shows_each_scene_during_its_beat_with_captions(small_render):
