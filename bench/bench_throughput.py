@@ -69,6 +69,9 @@ def home_env(home: Path) -> dict:
     for c in config["channels"]:
         c["videos_per_day"] = 50
         c["publish_window"] = {"start": "00:00", "end": "23:59"}
+        for topic in c.get("topics") or []:  # the copy lives elsewhere: its `source:` files made absolute
+            if isinstance(topic, dict) and topic.get("source") and "://" not in topic["source"]:
+                topic["source"] = str(ROOT / topic["source"])
     (home / "channels.yaml").write_text(yaml.safe_dump(config, sort_keys=False))
     return {**os.environ, "SHORTSMITH_HOME": str(home), "DAGSTER_HOME": str(home / "dagster_home"),
             "SHORTSMITH_CHANNELS": str(home / "channels.yaml"), "SHORTSMITH_AUTOMATION": "off",

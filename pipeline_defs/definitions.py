@@ -56,5 +56,5 @@ defs = dg.Definitions(
     schedules=automation.schedules,
     sensors=automation.sensors,
     resources=location_resources(_settings),
-    executor=executor_from_env(_settings.executor),  # multiprocess (default), in_process, celery or k8s
+    executor=executor_from_env(_settings.executor),  # in_process (default), multiprocess, celery or k8s
 )

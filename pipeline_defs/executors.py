@@ -1,8 +1,12 @@
 """The executor that runs a run's steps, chosen by configuration (SHORTSMITH_EXECUTOR).
 
-- ``multiprocess`` (default): one process per step on this machine, started with ``spawn``
-  (safe with threads, ONNX runtime and CUDA); steps in the ``gpu`` pool wait for its slots.
-- ``in_process``: everything in the run worker (debugging, tiny machines).
+- ``in_process`` (default): every step in the run's own process, as ``shortsmith video`` runs them;
+  steps in the ``gpu`` pool still wait for its slots. On one machine the heavy steps take turns in
+  that pool anyway, so a process per step only added its start (Python, Dagster and the models
+  imported again for each of ten steps): 8 Shorts through the queue and daemon took 655 s with
+  ``multiprocess`` and 530 s in process (``bench/bench_throughput.py``, 2 cores, same day).
+- ``multiprocess``: one process per step on this machine, started with ``spawn`` (safe with
+  threads, ONNX runtime and CUDA); a step that crashes its process leaves the run worker alive.
 - ``celery``: steps become Celery tasks on a broker (RabbitMQ or Redis); workers listen on
   queues; heavy steps carry ``GPU_OP_TAGS`` and go to the ``gpu`` queue that only GPU nodes serve:
       dagster-celery worker start -A dagster_celery.app -y celery.yaml -q gpu        # GPU node
@@ -13,7 +17,7 @@
   request ``nvidia.com/gpu`` and a GPU node selector/toleration. Needs the ``k8s`` extra.
 
 Environment:
-  SHORTSMITH_EXECUTOR              multiprocess | in_process | celery | k8s
+  SHORTSMITH_EXECUTOR              in_process | multiprocess | celery | k8s
   SHORTSMITH_MAX_CONCURRENT_STEPS  multiprocess: steps at once (default: CPU count)
   SHORTSMITH_CELERY_BROKER         e.g. pyamqp://guest:guest@rabbitmq:5672// or redis://redis:6379/0
   SHORTSMITH_CELERY_BACKEND        result backend (default rpc://; redis://... with Redis)
@@ -46,7 +50,7 @@ GPU_OP_TAGS: dict = {
     },
 }
 
-EXECUTORS = ("multiprocess", "in_process", "celery", "k8s")
+EXECUTORS = ("in_process", "multiprocess", "celery", "k8s")
 
 
 def _config_error(message: str, field: str, fix: str):

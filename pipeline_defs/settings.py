@@ -134,7 +134,7 @@ class StorageSettings:
 
 @dataclass(frozen=True)
 class ExecutorSettings:
-    kind: str = "multiprocess"  # SHORTSMITH_EXECUTOR: multiprocess | in_process | celery | k8s
+    kind: str = "in_process"  # SHORTSMITH_EXECUTOR: in_process | multiprocess | celery | k8s
     max_concurrent: int | None = None  # SHORTSMITH_MAX_CONCURRENT_STEPS
     celery_broker_set: bool = False  # SHORTSMITH_CELERY_BROKER (passed by name: it may hold a password)
     celery_backend_set: bool = False  # SHORTSMITH_CELERY_BACKEND
@@ -254,7 +254,7 @@ def load(env: Mapping[str, str] | None = None) -> Settings:
                                       poll_s=integer("SHORTSMITH_VIDEOGEN_POLL_MS", 5000) / 1000),
         ),
         executor=ExecutorSettings(
-            kind=get("SHORTSMITH_EXECUTOR", "multiprocess").strip().lower(),
+            kind=get("SHORTSMITH_EXECUTOR", "in_process").strip().lower(),
             max_concurrent=integer("SHORTSMITH_MAX_CONCURRENT_STEPS", 0) or None,
             celery_broker_set=is_set("SHORTSMITH_CELERY_BROKER"), celery_backend_set=is_set("SHORTSMITH_CELERY_BACKEND"),
             k8s_namespace=get("SHORTSMITH_K8S_NAMESPACE") or None, k8s_image=get("SHORTSMITH_K8S_IMAGE") or None),

@@ -54,7 +54,7 @@ def test_executor_from_env_choices(monkeypatch):
     from shortsmith.errors import ConfigError
 
     monkeypatch.delenv("SHORTSMITH_EXECUTOR", raising=False)
-    assert executor_from_env().name == "multiprocess"
+    assert executor_from_env().name == "in_process"
     monkeypatch.setenv("SHORTSMITH_EXECUTOR", "celery")
     monkeypatch.delenv("SHORTSMITH_CELERY_BROKER", raising=False)
     with pytest.raises(ConfigError, match="SHORTSMITH_CELERY_BROKER"):
