@@ -67,9 +67,10 @@ def test_executor_from_env_choices(monkeypatch):
 
 
 def purge_queues(*names: str) -> None:
-    """Empty the broker's queues: a worker stopped at the end of an earlier test may not have acked
-    its last task (Celery acks after the task returns), and RabbitMQ hands that task again to the
-    next worker on the queue, which then runs a step of another test's run (seen under xdist)."""
+    """Empty the broker's queues before a test starts its workers: a test that failed or timed out
+    with steps still queued (the executor acks late) would otherwise hand them to the next test's
+    workers. (Under xdist, the one failure seen came from two tests sharing the queues at the same
+    time, which ``broker_to_ourselves`` prevents; this guards the sequential case.)"""
     from kombu import Connection
 
     with Connection(BROKER, connect_timeout=5) as conn:
